@@ -1,0 +1,1 @@
+"""The ``pack`` command line (nothing imports this package)."""

@@ -1,0 +1,70 @@
+"""The ``pack`` command: one click group; ``PackError`` becomes a one-line message and an exit code."""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from typing import Any
+
+import click
+
+from pack._version import __version__
+from pack.errors import AlreadyExists, FlavorError, InvalidInput, InvalidModel, NotFound, PackError
+
+# Exit codes: 1 = something asked for does not exist or failed; 2 = the input was unusable.
+EXIT_CODES: tuple[tuple[type[PackError], int], ...] = (
+    (NotFound, 1),
+    (InvalidInput, 2),
+    (InvalidModel, 2),
+    (FlavorError, 2),
+    (AlreadyExists, 2),
+    (PackError, 1),
+)
+
+
+def exit_code(error: PackError) -> int:
+    """The exit code for an error (the first matching family above)."""
+    return next(code for family, code in EXIT_CODES if isinstance(error, family))
+
+
+def _one_line_warning(message: Any, category: type[Warning], *_: Any, **__: Any) -> None:
+    click.echo(f"warning: {message}", err=True)
+
+
+class PackGroup(click.Group):
+    """A group that turns ``PackError`` into ``error: message`` on stderr and an exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        warnings.showwarning = _one_line_warning
+        try:
+            return super().invoke(ctx)
+        except PackError as error:
+            message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            click.echo(f"error: {message}", err=True)
+            ctx.exit(exit_code(error))
+
+
+@click.group(
+    cls=PackGroup, context_settings={"help_option_names": ["-h", "--help"], "auto_envvar_prefix": "PACK"}
+)
+@click.version_option(__version__, "--version", prog_name="pack", message="%(prog)s %(version)s")
+def cli() -> None:
+    """pack: package, register, serve and ship ML models."""
+
+
+def _register() -> None:
+    from pack.cli import models
+
+    for command in models.COMMANDS:
+        cli.add_command(command)
+
+
+_register()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point."""
+    cli.main(args=argv if argv is not None else sys.argv[1:], prog_name="pack")
+
+
+__all__ = ["cli", "exit_code", "main"]

@@ -1,0 +1,147 @@
+"""``pack log-model`` and ``pack predict``."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import click
+
+from pack.errors import FlavorError, InvalidInput, NotFound
+
+CONTENT_TYPES = ("json", "csv")
+
+
+def read_data_file(
+    path: Path, content_type: str | None, schema: Any = None
+) -> tuple[Any, dict[str, Any] | None]:
+    """Read ``(data, params)`` from a JSON or CSV file (by ``content_type`` or the file suffix).
+
+    JSON may be any ``/invocations`` body, or plainly records, a split-orient object or a list.
+    """
+    from pack.flavors import payloads
+
+    kind = content_type or ("csv" if path.suffix.lower() == ".csv" else "json")
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InvalidInput(f"cannot read {path}: {exc.strerror}") from None
+    if kind == "csv":
+        return payloads.parse_csv(raw, schema), None
+    import orjson
+
+    try:
+        document = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidInput(f"{path.name} is not valid JSON: {exc}") from None
+    if isinstance(document, dict) and any(key in document for key in payloads.FORMATS):
+        return payloads.parse_json_request(document, schema)
+    if isinstance(document, dict) and "data" in document:
+        return payloads.parse_split(document, schema), None
+    if isinstance(document, list) and document and all(isinstance(row, dict) for row in document):
+        return payloads.parse_records(document, schema), None
+    return payloads.parse_inputs(document, schema), None
+
+
+@click.command("log-model")
+@click.argument("flavor")
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--output", "-o", "output", type=click.Path(path_type=Path), help="Write the model directory here."
+)
+@click.option(
+    "--input-example",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Example input (JSON or CSV): saved with the model and used to infer its signature.",
+)
+def log_model(flavor: str, path: Path, output: Path | None, input_example: Path | None) -> None:
+    """Package a serialized native model (FLAVOR: sklearn, python_function, ...) from PATH."""
+    from pack.flavors.lookup import get_flavor
+    from pack.flavors.mlmodel import MLMODEL_FILE
+
+    try:
+        chosen = get_flavor(flavor)
+    except NotFound as exc:
+        raise InvalidInput(str(exc)) from None
+    if output is None:
+        raise InvalidInput("--output DIR is required")
+    example = read_data_file(input_example, None)[0] if input_example is not None else None
+    if path.is_dir() and (path / MLMODEL_FILE).is_file():
+        mlmodel = _copy_saved_model(path, output, chosen.name)
+    else:
+        native = chosen.read_native(_native_file(path))
+        from pack.flavors.packaging import save_model
+
+        mlmodel = save_model(native, output, flavor=chosen.name, input_example=example)
+    click.echo(f"saved {chosen.name} model to {output}{_describe_signature(mlmodel)}")
+
+
+def _native_file(path: Path) -> Path:
+    if path.is_file():
+        return path
+    candidates = sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
+    if len(candidates) != 1:
+        names = ", ".join(p.name for p in candidates) or "none"
+        raise FlavorError(f"{path} must hold exactly one model file or an MLmodel (found: {names})")
+    return candidates[0]
+
+
+def _copy_saved_model(source: Path, output: Path, flavor: str) -> Any:
+    import shutil
+
+    from pack._fs import atomic_dir
+    from pack.flavors.pyfunc import load_model
+
+    model = load_model(source)  # refuses malformed or hostile model directories
+    if flavor not in model.metadata.flavors:
+        raise FlavorError(f"{source} is not a {flavor} model (flavors: {', '.join(model.metadata.flavors)})")
+    with atomic_dir(output) as tmp:
+        shutil.copytree(source, tmp, dirs_exist_ok=True, symlinks=False)
+    return model.metadata
+
+
+def _describe_signature(mlmodel: Any) -> str:
+    signature = mlmodel.signature
+    if signature is None or signature.inputs is None:
+        return " (no signature)"
+    outputs = len(signature.outputs) if signature.outputs is not None else 0
+    return f" (signature: {len(signature.inputs)} inputs -> {outputs} outputs)"
+
+
+@click.command("predict")
+@click.option(
+    "--model-uri", "-m", required=True, help="Model path or URI (models:/..., runs:/..., file://...)."
+)
+@click.option(
+    "--input-path", "-i", required=True, type=click.Path(path_type=Path), help="Input file (JSON or CSV)."
+)
+@click.option(
+    "--output-path", "-o", type=click.Path(path_type=Path), help="Write predictions here (default: stdout)."
+)
+@click.option(
+    "--content-type", "-t", type=click.Choice(CONTENT_TYPES), help="Input format (default: by suffix)."
+)
+def predict(model_uri: str, input_path: Path, output_path: Path | None, content_type: str | None) -> None:
+    """Predict with a model on a JSON or CSV file; print {"predictions": ...}."""
+    from pack.flavors import payloads
+    from pack.flavors.pyfunc import load_model
+
+    if not input_path.is_file():
+        raise InvalidInput(f"input file {input_path} does not exist")
+    model = load_model(model_uri, model_config=_trusted_types_config())
+    schema = model.signature.inputs if model.signature is not None else None
+    data, params = read_data_file(input_path, content_type, schema)
+    body = payloads.dumps_predictions(model.predict(data, params))
+    if output_path is None:
+        click.echo(body.decode())
+    else:
+        output_path.write_bytes(body + b"\n")
+
+
+def _trusted_types_config() -> dict[str, Any]:
+    trusted = [t.strip() for t in os.environ.get("PACK_TRUSTED_TYPES", "").split(",") if t.strip()]
+    return {"trusted_types": trusted} if trusted else {}
+
+
+COMMANDS = [log_model, predict]

@@ -1,0 +1,141 @@
+"""Saving a native model as a model directory, and loading the native object back."""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from pack._fs import atomic_dir, tree_size
+from pack.errors import FlavorError, InvalidInput, PackError, UnsafeFormatWarning
+from pack.flavors.base import Flavor, SavedFlavor
+from pack.flavors.code import add_code_to_sys_path, copy_code_paths
+from pack.flavors.environment import ENV_CONF, pin, python_version, write_environment
+from pack.flavors.examples import save_input_example, split_params
+from pack.flavors.infer import infer_signature
+from pack.flavors.lookup import flavor_for_object, get_flavor, native_flavor
+from pack.flavors.mlmodel import PYFUNC, MLModel
+from pack.flavors.schema import ModelSignature
+from pack.types import PathLike
+from pack.uris import resolve_model_uri
+
+
+def save_model(
+    model: Any,
+    path: PathLike,
+    *,
+    flavor: str | None = None,
+    input_example: Any = None,
+    signature: ModelSignature | None = None,
+    pip_requirements: Sequence[str] | None = None,
+    extra_pip_requirements: Sequence[str] | None = None,
+    metadata: Mapping[str, Any] | None = None,
+    code_paths: Sequence[PathLike] | None = None,
+    run_id: str | None = None,
+    artifact_path: str | None = None,
+    **flavor_options: Any,
+) -> MLModel:
+    """Save ``model`` as an MLflow-format model directory at ``path`` (written atomically).
+
+    Args:
+        model: the native object (an estimator, a ``PythonModel``, a torch module, ...).
+        path: the directory to create; it must not exist or be empty.
+        flavor: the flavor name; inferred from the object when None.
+        input_example: example data, or ``(data, params)``; saved beside the model, and used to infer
+            the signature (the model predicts on it) when ``signature`` is None.
+        signature: an explicit signature.
+        pip_requirements: replaces the inferred requirements.
+        extra_pip_requirements: added to the inferred requirements.
+        metadata: free-form mapping stored in the MLmodel.
+        code_paths: files or directories copied into ``code/`` and put on ``sys.path`` at load.
+        run_id, artifact_path: recorded in the MLmodel when saved into a run.
+        **flavor_options: options of the chosen flavor (e.g. ``serialization_format``).
+
+    Returns:
+        The written MLmodel.
+
+    Raises:
+        AlreadyExists: ``path`` exists and is not empty.
+        InvalidInput: bad options or example.
+        FlavorError: the flavor cannot save the object.
+    """
+    chosen = get_flavor(flavor) if flavor else flavor_for_object(model)
+    if pip_requirements is not None and extra_pip_requirements is not None:
+        raise InvalidInput("pass pip_requirements or extra_pip_requirements, not both")
+    with atomic_dir(Path(path)) as tmp:
+        saved = chosen.save(model, tmp, flavor_options)
+        code = copy_code_paths(code_paths, tmp)
+        example_info = save_input_example(tmp, input_example) if input_example is not None else None
+        pyfunc_conf = {
+            **saved.pyfunc_conf,
+            "python_version": python_version(),
+            "env": dict(ENV_CONF),
+            "code": code,
+        }
+        flavors: dict[str, Mapping[str, Any]] = {}
+        if chosen.name == PYFUNC:
+            flavors[PYFUNC] = {**saved.flavor_conf, **pyfunc_conf}
+        else:
+            flavors[chosen.name] = {**saved.flavor_conf, "code": code}
+            flavors[PYFUNC] = pyfunc_conf
+        mlmodel = MLModel(
+            flavors=flavors,
+            run_id=run_id,
+            artifact_path=artifact_path,
+            saved_input_example_info=example_info,
+            metadata=dict(metadata) if metadata is not None else None,
+        )
+        if signature is None and input_example is not None:
+            signature = _infer_from_example(chosen, saved, tmp, mlmodel, input_example)
+        requirements = (
+            pin(pip_requirements)
+            if pip_requirements is not None
+            else pin([*saved.requirements, *(extra_pip_requirements or ())])
+        )
+        write_environment(tmp, requirements)
+        mlmodel = mlmodel.evolve(signature=signature, model_size_bytes=tree_size(tmp))
+        mlmodel.save(tmp)  # last: a directory with an MLmodel is complete
+    return mlmodel
+
+
+def _infer_from_example(
+    flavor: Flavor, saved: SavedFlavor, tmp: Path, mlmodel: MLModel, example: Any
+) -> ModelSignature:
+    data, params = split_params(example)
+    predictor = saved.predictor
+    if predictor is None:
+        add_code_to_sys_path(tmp, mlmodel.flavors[PYFUNC])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UnsafeFormatWarning)  # we wrote these files a moment ago
+            predictor = flavor.load_pyfunc(tmp, mlmodel, {})
+    try:
+        output = predictor.predict(data, params)
+    except PackError:
+        raise
+    except Exception as exc:
+        raise FlavorError(
+            f"the model failed to predict on its input example: {type(exc).__name__}: {exc}"
+        ) from exc
+    return infer_signature(data, output, params)
+
+
+def load_model(
+    model_uri: PathLike, *, flavor: str | None = None, model_config: Mapping[str, Any] | None = None
+) -> Any:
+    """Load the native object of a saved model (an estimator, a ``PythonModel``, ...).
+
+    Raises:
+        NotFound: nothing at the URI.
+        InvalidModel: the model directory is malformed or has no such flavor.
+    """
+    path = resolve_model_uri(os.fspath(model_uri))
+    mlmodel = MLModel.load(path)
+    chosen = native_flavor(mlmodel, flavor)
+    conf = mlmodel.flavors.get(chosen.name) or mlmodel.pyfunc_conf or {}
+    add_code_to_sys_path(path, conf)
+    return chosen.load(path, mlmodel, dict(model_config or {}))
+
+
+__all__ = ["load_model", "save_model"]

@@ -1,0 +1,296 @@
+"""MLflow's JSON and CSV data forms, converted to and from pandas/numpy.
+
+Request forms (exactly one per body, plus optional ``params``)::
+
+    {"dataframe_split": {"columns": [...], "data": [[...], ...]}}
+    {"dataframe_records": [{"col": value, ...}, ...]}
+    {"instances": [row, ...]}          TF-Serving rows (scalars, lists or dicts of named tensors)
+    {"inputs": [...] | {"name": [...]}} TF-Serving columns
+
+Wire data carry no numeric widths, so values are cast to the dtypes the schema names (ints and
+doubles to ``float`` columns, whole doubles to ``long`` columns, ...) before enforcement decides.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import io
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import orjson
+import pandas as pd
+
+from pack.errors import InvalidInput
+from pack.flavors.enforce import to_dataframe
+from pack.flavors.schema import ColSpec, DataType, Schema, TensorSpec
+
+FORMATS = ("dataframe_split", "dataframe_records", "instances", "inputs")
+
+
+def parse_json_request(
+    body: bytes | str | Mapping[str, Any], schema: Schema | None
+) -> tuple[Any, dict[str, Any] | None]:
+    """Parse an ``/invocations`` JSON body into ``(data, params)``.
+
+    Raises:
+        InvalidInput: malformed JSON, not exactly one format key, or malformed data.
+    """
+    if isinstance(body, Mapping):
+        document: Any = body
+    else:
+        try:
+            document = orjson.loads(body)
+        except orjson.JSONDecodeError as exc:
+            raise InvalidInput(f"Invalid JSON input: {exc}") from None
+    if not isinstance(document, Mapping):
+        raise InvalidInput(
+            "The JSON body must be an object with exactly one of the keys "
+            f"{', '.join(FORMATS)} (and optionally 'params')."
+        )
+    keys = [key for key in FORMATS if key in document]
+    unknown = sorted(set(document) - set(FORMATS) - {"params"})
+    if len(keys) != 1 or unknown:
+        found = ", ".join(sorted(document)) or "none"
+        raise InvalidInput(
+            f"The JSON body must have exactly one of the keys {', '.join(FORMATS)} and optionally "
+            f"'params'; found: {found}."
+        )
+    params = document.get("params")
+    if params is not None and not isinstance(params, Mapping):
+        raise InvalidInput("'params' must be a JSON object")
+    key = keys[0]
+    return PARSERS[key](document[key], schema), dict(params) if params is not None else None
+
+
+def parse_split(obj: Any, schema: Schema | None) -> pd.DataFrame:
+    """``dataframe_split``: ``{"columns": [...], "data": [[...]], "index"?: [...]}``."""
+    if not isinstance(obj, Mapping) or "data" not in obj:
+        raise InvalidInput("'dataframe_split' must be an object with 'data' (and usually 'columns')")
+    data, columns = obj["data"], obj.get("columns")
+    if not isinstance(data, list) or (columns is not None and not isinstance(columns, list)):
+        raise InvalidInput("'dataframe_split' needs 'data' as a list of rows and 'columns' as a list")
+    if data and not all(isinstance(row, list) for row in data):
+        raise InvalidInput("'dataframe_split.data' must be a list of rows (lists)")
+    width = len(columns) if columns is not None else (len(data[0]) if data else 0)
+    if any(len(row) != width for row in data):
+        raise InvalidInput(f"every row of 'dataframe_split.data' must have {width} values")
+    try:
+        frame = _frame_from_rows(data, columns, width)
+    except (ValueError, TypeError) as exc:
+        raise InvalidInput(f"cannot read 'dataframe_split': {exc}") from None
+    return cast_frame(frame, schema)
+
+
+def _frame_from_rows(data: list[list[Any]], columns: list[Any] | None, width: int) -> pd.DataFrame:
+    if not data:
+        return pd.DataFrame(columns=columns if columns is not None else range(width))
+    array = np.array(data)
+    if array.dtype.kind in "biuf" and array.ndim == 2:
+        return pd.DataFrame(array, columns=columns)  # one homogeneous block: the fast path
+    return pd.DataFrame(data, columns=columns)
+
+
+def parse_records(obj: Any, schema: Schema | None) -> pd.DataFrame:
+    """``dataframe_records``: a list of ``{column: value}`` objects."""
+    if not isinstance(obj, list) or not all(isinstance(row, Mapping) for row in obj):
+        raise InvalidInput("'dataframe_records' must be a list of objects")
+    return cast_frame(pd.DataFrame.from_records(obj) if obj else pd.DataFrame(), schema)
+
+
+def parse_instances(obj: Any, schema: Schema | None) -> Any:
+    """``instances``: a list of rows; rows that are objects name tensors (or columns)."""
+    if not isinstance(obj, list):
+        raise InvalidInput("'instances' must be a list")
+    if obj and all(isinstance(row, Mapping) for row in obj):
+        names = list(obj[0])
+        if any(list(row) != names for row in obj):
+            raise InvalidInput("every object in 'instances' must have the same keys")
+        return parse_inputs({name: [row[name] for row in obj] for name in names}, schema)
+    return parse_inputs(obj, schema)
+
+
+def parse_inputs(obj: Any, schema: Schema | None) -> Any:
+    """``inputs``: one tensor (a list) or named tensors/columns (an object of lists)."""
+    if schema is not None and not schema.is_tensor:
+        try:
+            frame = to_dataframe(obj, schema)
+        except InvalidInput:
+            raise
+        except (ValueError, TypeError) as exc:
+            raise InvalidInput(f"cannot read 'inputs': {exc}") from None
+        return cast_frame(frame, schema)
+    specs = {spec.name: spec for spec in schema or () if isinstance(spec, TensorSpec)}
+    if isinstance(obj, Mapping):
+        return {name: _array(value, specs.get(name), name) for name, value in obj.items()}
+    single = next(iter(specs.values())) if len(specs) == 1 else None
+    return _array(obj, single, "inputs")
+
+
+def _array(value: Any, spec: TensorSpec | None, name: str) -> np.ndarray:
+    try:
+        array = np.asarray(value)
+    except ValueError:
+        array = np.asarray(value, dtype=object)
+    if spec is None or spec.dtype in ("object", "str", "bytes") or array.dtype.kind not in "biuf":
+        return array
+    return cast_array(array, np.dtype(spec.dtype))
+
+
+def cast_array(array: np.ndarray, want: np.dtype[Any]) -> np.ndarray:
+    """Cast wire numbers to ``want`` when no value changes meaning (floats may narrow)."""
+    if array.dtype == want or want.kind not in "biuf":
+        return array
+    if want.kind == "f" and array.dtype.kind in "iuf":
+        return array.astype(want)
+    if want.kind in "iu":
+        if array.dtype.kind == "f" and (not np.isfinite(array).all() or (array != np.floor(array)).any()):
+            return array
+        info = np.iinfo(want)
+        if array.size and (array.min() < info.min or array.max() > info.max):
+            return array
+        return array.astype(want)
+    return array
+
+
+def cast_frame(frame: pd.DataFrame, schema: Schema | None) -> pd.DataFrame:
+    """Cast numeric wire columns to the column types ``schema`` names."""
+    if schema is None or schema.is_tensor or not schema.has_names:
+        return frame
+    changes = {}
+    for spec in schema:
+        if not isinstance(spec, ColSpec) or not isinstance(spec.type, DataType) or spec.name not in frame:
+            continue
+        column = frame[spec.name]
+        if not isinstance(column.dtype, np.dtype) or column.dtype.kind not in "biuf":
+            continue
+        want = np.dtype(spec.type.numpy_dtype)
+        if want.kind in "biuf" and column.dtype != want:
+            cast = cast_array(column.to_numpy(), want)
+            if cast.dtype == want:
+                changes[spec.name] = cast
+    if changes:
+        frame = frame.copy(deep=False)
+        for name, values in changes.items():
+            frame[name] = values
+    return frame
+
+
+PARSERS = {
+    "dataframe_split": parse_split,
+    "dataframe_records": parse_records,
+    "instances": parse_instances,
+    "inputs": parse_inputs,
+}
+
+
+def parse_csv(body: bytes | str, schema: Schema | None) -> pd.DataFrame:
+    """A CSV document with a header row.
+
+    Raises:
+        InvalidInput: the document cannot be parsed.
+    """
+    text = body if isinstance(body, str) else body.decode("utf-8")
+    dtypes = None
+    if schema is not None and schema.has_names and not schema.is_tensor:
+        dtypes = {
+            spec.name: spec.type.numpy_dtype
+            for spec in schema
+            if isinstance(spec, ColSpec)
+            and isinstance(spec.type, DataType)
+            and spec.type.numpy_dtype in ("float32", "float64")
+        }
+    try:
+        frame = pd.read_csv(io.StringIO(text), dtype=dtypes)
+    except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise InvalidInput(f"Invalid CSV input: {str(exc).splitlines()[0]}") from None
+    return cast_frame(frame, schema)
+
+
+def parse_parquet(body: bytes, schema: Schema | None) -> pd.DataFrame:
+    """An Apache Parquet document (needs pyarrow)."""
+    try:
+        frame = pd.read_parquet(io.BytesIO(body))
+    except ImportError:
+        raise InvalidInput("Parquet input needs pyarrow installed on the server") from None
+    except Exception as exc:
+        raise InvalidInput(f"Invalid Parquet input: {exc}") from None
+    return cast_frame(frame, schema)
+
+
+# ---------------------------------------------------------------------------------------------
+# output
+
+
+def jsonable(value: Any) -> Any:
+    """Convert predictions to what ``orjson`` can write (DataFrames become records, as MLflow)."""
+    if isinstance(value, pd.DataFrame):
+        return [{str(k): _scalar(v) for k, v in row.items()} for row in value.to_dict(orient="records")]
+    if isinstance(value, pd.Series):
+        return [_scalar(v) for v in value.tolist()]
+    if isinstance(value, np.ndarray):
+        return value if _orjson_native(value) else _scalar(value.tolist())
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    return _scalar(value)
+
+
+def _orjson_native(array: np.ndarray) -> bool:
+    return (
+        array.flags.c_contiguous
+        and array.dtype.kind in "biuf"
+        and array.dtype.itemsize >= 1
+        and array.dtype != np.float16
+    )
+
+
+def _scalar(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_scalar(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, (pd.Timestamp, dt.datetime, dt.date)):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode("ascii")
+    if value is pd.NA or value is pd.NaT:
+        return None
+    return value
+
+
+def dumps(value: Any) -> bytes:
+    """JSON bytes of any prediction-like value (NaN becomes null)."""
+    return orjson.dumps(jsonable(value), option=orjson.OPT_SERIALIZE_NUMPY, default=_default)
+
+
+def _default(value: Any) -> Any:
+    converted = _scalar(value)
+    if converted is value:
+        raise TypeError(f"cannot serialise {type(value).__name__} to JSON")
+    return converted
+
+
+def dumps_predictions(predictions: Any) -> bytes:
+    """The ``{"predictions": ...}`` response body."""
+    return dumps({"predictions": predictions})
+
+
+__all__ = [
+    "FORMATS",
+    "cast_array",
+    "cast_frame",
+    "dumps",
+    "dumps_predictions",
+    "jsonable",
+    "parse_csv",
+    "parse_inputs",
+    "parse_instances",
+    "parse_json_request",
+    "parse_parquet",
+    "parse_records",
+    "parse_split",
+]

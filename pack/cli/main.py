@@ -52,11 +52,16 @@ def cli() -> None:
     """pack: package, register, serve and ship ML models."""
 
 
-def _register() -> None:
-    from pack.cli import models
+# Each module lists its click commands in COMMANDS; command bodies import heavy modules lazily.
+COMMAND_MODULES = ("pack.cli.models",)
 
-    for command in models.COMMANDS:
-        cli.add_command(command)
+
+def _register() -> None:
+    from importlib import import_module
+
+    for name in COMMAND_MODULES:
+        for command in import_module(name).COMMANDS:
+            cli.add_command(command)
 
 
 _register()

@@ -6,6 +6,7 @@ scikit-learn and cloudpickle as the running interpreter, so models cross between
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import os
@@ -26,10 +27,8 @@ def cache_dir() -> Path:
 def _pins() -> list[str]:
     pins = [f"mlflow=={MLFLOW_VERSION}"]
     for dist in ("scikit-learn", "cloudpickle", "skops", "numpy"):
-        try:
+        with contextlib.suppress(metadata.PackageNotFoundError):
             pins.append(f"{dist}=={metadata.version(dist)}")
-        except metadata.PackageNotFoundError:
-            pass
     return pins
 
 
@@ -73,6 +72,7 @@ def run_mlflow(script: str, cwd: Path, timeout: float = 600) -> subprocess.Compl
         capture_output=True,
         text=True,
         timeout=timeout,
+        check=False,
     )
     if done.returncode != 0:
         raise RuntimeError(f"MLflow script failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")

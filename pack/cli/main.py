@@ -68,8 +68,21 @@ _register()
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console-script entry point."""
-    cli.main(args=argv if argv is not None else sys.argv[1:], prog_name="pack")
+    """Console-script entry point: every failure is one ``error:`` line and an exit code."""
+    try:
+        result = cli.main(
+            args=argv if argv is not None else sys.argv[1:], prog_name="pack", standalone_mode=False
+        )
+    except click.exceptions.NoArgsIsHelpError as error:
+        click.echo(error.format_message())
+        sys.exit(0)
+    except click.ClickException as error:  # usage errors: bad options, missing files, ...
+        click.echo(f"error: {error.format_message()}", err=True)
+        sys.exit(error.exit_code)
+    except click.Abort:
+        click.echo("error: aborted", err=True)
+        sys.exit(1)
+    sys.exit(result if isinstance(result, int) else 0)
 
 
 __all__ = ["cli", "exit_code", "main"]

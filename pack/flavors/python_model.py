@@ -15,6 +15,7 @@ import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from pack._fs import copy_into, safe_join, safe_relpath
@@ -25,6 +26,7 @@ from pack.flavors.mlmodel import MLModel
 from pack.types import Params
 
 MODEL_FILE = "python_model.pkl"
+_NO_TYPE_HINTS = SimpleNamespace(input=None, output=None)
 ARTIFACTS_DIR = "artifacts"
 
 
@@ -49,6 +51,11 @@ class PythonModel:
     def predict(self, context: PythonModelContext, model_input: Any, params: Params | None = None) -> Any:
         """Return predictions for ``model_input``."""
         raise NotImplementedError
+
+    @property
+    def predict_type_hints(self) -> Any:
+        """Read by MLflow's custom-model loader; pack models declare no input/output type hints."""
+        return _NO_TYPE_HINTS
 
 
 class PythonModelPredictor:

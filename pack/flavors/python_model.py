@@ -103,9 +103,7 @@ class PythonModelFlavor:
             with open(path / MODEL_FILE, "wb") as handle:
                 cloudpickle.dump(obj, handle)
         except Exception as exc:
-            raise FlavorError(
-                f"cannot serialise the model with cloudpickle: {type(exc).__name__}: {exc}"
-            ) from exc
+            raise FlavorError(f"cannot serialise the model with cloudpickle: {type(exc).__name__}: {exc}") from exc
         conf: dict[str, Any] = {
             "loader_module": self.loader_modules[0],
             "python_model": MODEL_FILE,
@@ -167,9 +165,7 @@ class PythonModelFlavor:
             with open(path, "rb") as handle:
                 obj = cloudpickle.load(handle)
         except Exception as exc:
-            raise FlavorError(
-                f"{path.name}: cannot read a cloudpickle file ({type(exc).__name__}: {exc})"
-            ) from None
+            raise FlavorError(f"{path.name}: cannot read a cloudpickle file ({type(exc).__name__}: {exc})") from None
         if not self.can_save(obj):
             raise FlavorError(f"{path.name} holds a {type(obj).__name__}, not a PythonModel")
         return obj
@@ -190,8 +186,7 @@ class _MlflowAwareUnpickler(pickle.Unpickler):
 
 def _is_mlflow_python_model(obj: Any) -> bool:
     return any(
-        cls.__module__.startswith("mlflow.pyfunc") and cls.__name__ == "PythonModel"
-        for cls in type(obj).__mro__
+        cls.__module__.startswith("mlflow.pyfunc") and cls.__name__ == "PythonModel" for cls in type(obj).__mro__
     )
 
 

@@ -29,9 +29,7 @@ def predictions(result):
 
 def test_log_model_then_predict_matches_the_estimator(workdir, random_forest, classification_data):
     frame, _ = classification_data
-    logged = run_pack(
-        "log-model", "sklearn", "rf.pkl", "--output", "m", "--input-example", "rows.csv", cwd=workdir
-    )
+    logged = run_pack("log-model", "sklearn", "rf.pkl", "--output", "m", "--input-example", "rows.csv", cwd=workdir)
     assert logged.returncode == 0, logged.stderr
     assert "signature: 10 inputs -> 1 outputs" in logged.stdout
     assert (workdir / "m" / "model.skops").is_file()  # repackaged in the safe format
@@ -42,9 +40,7 @@ def test_log_model_then_predict_matches_the_estimator(workdir, random_forest, cl
         predictions(run_pack("predict", "-m", "file://" + str(workdir / "m"), "-i", "rows.json", cwd=workdir))
         == expected
     )
-    (workdir / "body.json").write_text(
-        json.dumps({"dataframe_records": frame.head(8).to_dict(orient="records")})
-    )
+    (workdir / "body.json").write_text(json.dumps({"dataframe_records": frame.head(8).to_dict(orient="records")}))
     out = run_pack("predict", "-m", "m", "-i", "body.json", "-o", "out.json", "-t", "json", cwd=workdir)
     assert out.returncode == 0, out.stderr
     assert json.loads((workdir / "out.json").read_text())["predictions"] == expected
@@ -61,9 +57,7 @@ def test_other_native_files_and_directories(workdir, random_forest):
         assert "no signature" in result.stdout
     copied = run_pack("log-model", "sklearn", "a", "-o", "d", cwd=workdir)
     assert copied.returncode == 0, copied.stderr
-    assert sorted(p.name for p in (workdir / "d").iterdir()) == sorted(
-        p.name for p in (workdir / "a").iterdir()
-    )
+    assert sorted(p.name for p in (workdir / "d").iterdir()) == sorted(p.name for p in (workdir / "a").iterdir())
     assert predictions(run_pack("predict", "-m", "d", "-i", "rows.csv", cwd=workdir)) == predictions(
         run_pack("predict", "-m", "b", "-i", "rows.csv", cwd=workdir)
     )
@@ -103,9 +97,7 @@ def test_log_model_bad_input(workdir, args, message):
 
 def test_predict_errors(workdir):
     assert (
-        run_pack(
-            "log-model", "sklearn", "rf.pkl", "-o", "m", "--input-example", "rows.csv", cwd=workdir
-        ).returncode
+        run_pack("log-model", "sklearn", "rf.pkl", "-o", "m", "--input-example", "rows.csv", cwd=workdir).returncode
         == 0
     )
     (workdir / "wrong.csv").write_text("f0,f1\n1,2\n")

@@ -41,9 +41,7 @@ def test_dataframe_dtypes_map_to_column_types():
 
 
 def test_arrays_give_tensor_specs():
-    assert infer_schema(np.zeros((4, 28, 28), dtype=np.float32)).specs == (
-        TensorSpec("float32", (-1, 28, 28)),
-    )
+    assert infer_schema(np.zeros((4, 28, 28), dtype=np.float32)).specs == (TensorSpec("float32", (-1, 28, 28)),)
     named = infer_schema({"a": np.zeros((2, 3)), "b": np.zeros(2, dtype=np.int64)})
     assert named.specs == (TensorSpec("float64", (-1, 3), "a"), TensorSpec("int64", (-1,), "b"))
 
@@ -75,9 +73,7 @@ def test_signature_with_output_and_params():
     assert tensor_out.outputs.specs == (TensorSpec("float32", (-1, 2)),)
 
 
-@pytest.mark.parametrize(
-    "bad", [object(), {}, [], {"a": [1], "b": [1, 2]}, pd.DataFrame({"c": [None, None]})]
-)
+@pytest.mark.parametrize("bad", [object(), {}, [], {"a": [1], "b": [1, 2]}, pd.DataFrame({"c": [None, None]})])
 def test_uninferable_examples(bad):
     with pytest.raises(InvalidInput):
         infer_schema(bad)

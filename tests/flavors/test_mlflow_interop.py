@@ -122,9 +122,7 @@ def test_pack_models_load_in_mlflow(tmp_path, mlflow_python, random_forest, clas
     rows = frame.head(12)
     rows.to_csv(tmp_path / "rows.csv", index=False)
     pack.save_model(random_forest, tmp_path / "pack_rf", input_example=rows.head(2))
-    pack.save_model(
-        random_forest, tmp_path / "pack_proba", predict_fn="predict_proba", input_example=rows.head(2)
-    )
+    pack.save_model(random_forest, tmp_path / "pack_proba", predict_fn="predict_proba", input_example=rows.head(2))
     (tmp_path / "pack_custom_code.py").write_text(PACK_CUSTOM)
     monkeypatch.syspath_prepend(str(tmp_path))
     from pack_custom_code import Shift

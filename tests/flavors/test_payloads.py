@@ -24,9 +24,7 @@ def test_dataframe_split_is_cast_to_the_schema():
 
 
 def test_numeric_split_takes_the_homogeneous_fast_path():
-    data, _ = parse_json_request(
-        {"dataframe_split": {"columns": ["p", "q"], "data": [[1.0, 2.0], [3.0, 4.0]]}}, None
-    )
+    data, _ = parse_json_request({"dataframe_split": {"columns": ["p", "q"], "data": [[1.0, 2.0], [3.0, 4.0]]}}, None)
     assert data.to_numpy().tolist() == [[1.0, 2.0], [3.0, 4.0]]
 
 
@@ -83,9 +81,7 @@ def test_prediction_encoding():
     assert orjson.loads(dumps_predictions(np.array([0, 1]))) == {"predictions": [0, 1]}
     assert orjson.loads(dumps_predictions(np.array([np.nan, 1.5]))) == {"predictions": [None, 1.5]}
     frame = pd.DataFrame({"p": [0.25], "t": pd.to_datetime(["2024-01-01"])})
-    assert orjson.loads(dumps_predictions(frame)) == {
-        "predictions": [{"p": 0.25, "t": "2024-01-01T00:00:00"}]
-    }
+    assert orjson.loads(dumps_predictions(frame)) == {"predictions": [{"p": 0.25, "t": "2024-01-01T00:00:00"}]}
     assert orjson.loads(dumps_predictions({"out": np.ones((1, 2), dtype=np.float16)})) == {
         "predictions": {"out": [[1.0, 1.0]]}
     }

@@ -22,9 +22,7 @@ def test_tensor_and_param_json():
     assert json.loads(tensor.to_json()) == [
         {"type": "tensor", "tensor-spec": {"dtype": "float32", "shape": [-1, 28, 28]}, "name": "image"}
     ]
-    params = ParamSchema(
-        (ParamSpec("t", DataType.double, 0.5), ParamSpec("stops", DataType.string, ["a"], (-1,)))
-    )
+    params = ParamSchema((ParamSpec("t", DataType.double, 0.5), ParamSpec("stops", DataType.string, ["a"], (-1,))))
     assert json.loads(params.to_json())[0] == {"name": "t", "default": 0.5, "shape": None, "type": "double"}
     signature = ModelSignature(inputs=tensor, params=params)
     assert ModelSignature.from_dict(signature.to_dict()) == signature

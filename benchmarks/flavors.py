@@ -58,7 +58,7 @@ def _import_ms(python: str, module: str) -> float:
     values = []
     for _ in range(5):
         err = subprocess.run(
-            [python, "-X", "importtime", "-c", f"import {module}"], capture_output=True, text=True
+            [python, "-X", "importtime", "-c", f"import {module}"], capture_output=True, text=True, check=True
         ).stderr
         rows = [line.split("|") for line in err.splitlines() if line.startswith("import time:") and "|" in line]
         top = [int(r[1]) for r in rows if r[2].strip() == module]

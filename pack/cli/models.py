@@ -13,9 +13,7 @@ from pack.errors import FlavorError, InvalidInput, NotFound
 CONTENT_TYPES = ("json", "csv")
 
 
-def read_data_file(
-    path: Path, content_type: str | None, schema: Any = None
-) -> tuple[Any, dict[str, Any] | None]:
+def read_data_file(path: Path, content_type: str | None, schema: Any = None) -> tuple[Any, dict[str, Any] | None]:
     """Read ``(data, params)`` from a JSON or CSV file (by ``content_type`` or the file suffix).
 
     JSON may be any ``/invocations`` body, or plainly records, a split-orient object or a list.
@@ -47,9 +45,7 @@ def read_data_file(
 @click.command("log-model")
 @click.argument("flavor")
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
-@click.option(
-    "--output", "-o", "output", type=click.Path(path_type=Path), help="Write the model directory here."
-)
+@click.option("--output", "-o", "output", type=click.Path(path_type=Path), help="Write the model directory here.")
 @click.option(
     "--input-example",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -110,18 +106,10 @@ def _describe_signature(mlmodel: Any) -> str:
 
 
 @click.command("predict")
-@click.option(
-    "--model-uri", "-m", required=True, help="Model path or URI (models:/..., runs:/..., file://...)."
-)
-@click.option(
-    "--input-path", "-i", required=True, type=click.Path(path_type=Path), help="Input file (JSON or CSV)."
-)
-@click.option(
-    "--output-path", "-o", type=click.Path(path_type=Path), help="Write predictions here (default: stdout)."
-)
-@click.option(
-    "--content-type", "-t", type=click.Choice(CONTENT_TYPES), help="Input format (default: by suffix)."
-)
+@click.option("--model-uri", "-m", required=True, help="Model path or URI (models:/..., runs:/..., file://...).")
+@click.option("--input-path", "-i", required=True, type=click.Path(path_type=Path), help="Input file (JSON or CSV).")
+@click.option("--output-path", "-o", type=click.Path(path_type=Path), help="Write predictions here (default: stdout).")
+@click.option("--content-type", "-t", type=click.Choice(CONTENT_TYPES), help="Input format (default: by suffix).")
 def predict(model_uri: str, input_path: Path, output_path: Path | None, content_type: str | None) -> None:
     """Predict with a model on a JSON or CSV file; print {"predictions": ...}."""
     from pack.flavors import payloads

@@ -4,8 +4,9 @@ The context holds a two-stage Dockerfile, the wheelhouse, the pinned requirement
 
     Dockerfile          stage ``deps`` installs the wheelhouse into /opt/pack/venv; the final stage
                         copies the venv, adds a non-root user, HEALTHCHECK, ENTRYPOINT, then the model
-    requirements.txt    the model's pinned requirements + ``pack==<this version>``
-    constraints.txt     the versions of pack's own dependencies installed here
+    requirements.txt    the model's pinned requirements + pack's own dependencies
+    constraints.txt     the versions of pack's dependencies installed here
+    dist/               pack's wheel (the same version as this pack), installed in a layer of its own
     wheels/             every wheel the image needs (Linux, the model's Python): no network at build
     model/              the model directory, copied last into /opt/ml/model
 
@@ -32,11 +33,12 @@ from pack.builders.base import (
     report_to,
 )
 from pack.builders.output import copy_tree, normalise_tree, write_file
+from pack.builders.settings import BuildSettings
 from pack.builders.wheelhouse import (
     TargetPlatform,
-    default_cache_dir,
     fill_wheelhouse,
     host_constraints,
+    pack_requirements,
     pack_wheel,
     requirement_name,
 )
@@ -66,9 +68,7 @@ def healthcheck_command(path: str, port_variable: str) -> list[str]:
 
 def dockerfile_labels(labels: Mapping[str, str]) -> str:
     """``key="value"`` pairs for one LABEL instruction, one per line, sorted."""
-    return " \\\n      ".join(
-        f"{json.dumps(key)}={json.dumps(value)}" for key, value in sorted(labels.items())
-    )
+    return " \\\n      ".join(f"{json.dumps(key)}={json.dumps(value)}" for key, value in sorted(labels.items()))
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,7 @@ class DockerContextBuilder:
         progress: ProgressCallback | None = None,
     ) -> None:
         self.base_image = base_image
-        self.cache_dir = cache_dir or default_cache_dir()
+        self.cache_dir = cache_dir or BuildSettings().cache_dir
         self.progress = progress
 
     def build(self, source: ModelSource, output: Path) -> Path:
@@ -147,25 +147,36 @@ def render_dockerfile(parts: Sequence[str], values: Mapping[str, str]) -> str:
 def write_dependencies(
     context: Path, source: ModelSource, cache_dir: Path, progress: ProgressCallback | None
 ) -> list[str]:
-    """Write ``requirements.txt``, ``constraints.txt`` and ``wheels/`` into ``context``."""
+    """Write ``requirements.txt``, ``constraints.txt``, ``wheels/`` and ``dist/`` into ``context``.
+
+    ``requirements.txt`` lists the model's requirements and pack's own dependencies; pack's wheel sits
+    alone in ``dist/`` and is installed in a layer of its own, so a new pack leaves the dependency
+    layer cached.
+    """
     report = report_to(progress)
     model_requirements = list(source.requirements)
     pinned_by_model = {name for line in model_requirements if (name := requirement_name(line))}
+    requirements = [
+        *model_requirements,
+        *(line for line in pack_requirements() if requirement_name(line) not in pinned_by_model),
+    ]
     constraints = host_constraints(exclude=pinned_by_model)
     report("building pack's wheel")
     own_wheel = pack_wheel(cache_dir)
-    download = [*model_requirements] if own_wheel else [*model_requirements, f"pack=={__version__}"]
+    wheelhouse = context / "wheels"
     wheels = fill_wheelhouse(
-        context / "wheels",
-        requirements=download,
+        wheelhouse,
+        requirements=requirements if own_wheel else [*requirements, f"pack=={__version__}"],
         constraints=constraints,
         target=TargetPlatform(source.python_version),
         cache=cache_dir,
         local_wheels=[own_wheel] if own_wheel else [],
         progress=progress,
     )
-    image_requirements = [*model_requirements, f"pack=={__version__}"]
-    write_file(context / "requirements.txt", "".join(f"{line}\n" for line in image_requirements))
+    (context / "dist").mkdir()
+    for wheel in wheelhouse.glob("pack-*.whl"):
+        wheel.rename(context / "dist" / wheel.name)
+    write_file(context / "requirements.txt", "".join(f"{line}\n" for line in requirements))
     write_file(context / "constraints.txt", "".join(f"{line}\n" for line in constraints))
     return wheels
 

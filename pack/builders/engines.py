@@ -72,9 +72,7 @@ def check_builder(builder: str) -> None:
 def _buildah() -> str:
     exe = shutil.which("buildah")
     if exe is None:
-        raise BuildError(
-            f"buildah is not installed (apt-get install buildah); use --builder docker or {_CONTEXT_HINT}"
-        )
+        raise BuildError(f"buildah is not installed (apt-get install buildah); use --builder docker or {_CONTEXT_HINT}")
     return exe
 
 
@@ -151,9 +149,7 @@ def _build_with_buildah(
     command = [exe, "build", "--layers", "--network", network_mode, "-t", tag, "-f", "Dockerfile"]
     command += [*(["--no-cache"] if nocache else []), str(context)]
     started = time.monotonic()
-    with subprocess.Popen(
-        command, cwd=context, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    ) as proc:
+    with subprocess.Popen(command, cwd=context, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as proc:
         assert proc.stdout is not None  # stdout=PIPE
         last = ""
         for line in proc.stdout:

@@ -21,9 +21,7 @@ from pack.builders.output import copy_tree, dump_yaml, normalise_tree, write_fil
 from pack.errors import BuildError, InvalidInput
 
 BASE_CHART = "pack-model"
-_IMAGE = re.compile(
-    r"^(?P<repository>[^@\s]+?)(?::(?P<tag>[\w][\w.-]{0,127}))?(?:@(?P<digest>sha256:[0-9a-f]{64}))?$"
-)
+_IMAGE = re.compile(r"^(?P<repository>[^@\s]+?)(?::(?P<tag>[\w][\w.-]{0,127}))?(?:@(?P<digest>sha256:[0-9a-f]{64}))?$")
 
 
 def base_chart_dir() -> Path:

@@ -126,9 +126,7 @@ def build_objects(source: ModelSource, options: KubernetesOptions) -> list[Any]:
         spec=k8s.V1ServiceSpec(
             type="ClusterIP",
             selector=selector,
-            ports=[
-                k8s.V1ServicePort(name="http", port=options.service_port, target_port="http", protocol="TCP")
-            ],
+            ports=[k8s.V1ServicePort(name="http", port=options.service_port, target_port="http", protocol="TCP")],
         ),
     )
     hpa = k8s.V2HorizontalPodAutoscaler(
@@ -136,9 +134,7 @@ def build_objects(source: ModelSource, options: KubernetesOptions) -> list[Any]:
         kind="HorizontalPodAutoscaler",
         metadata=meta(),
         spec=k8s.V2HorizontalPodAutoscalerSpec(
-            scale_target_ref=k8s.V2CrossVersionObjectReference(
-                api_version="apps/v1", kind="Deployment", name=name
-            ),
+            scale_target_ref=k8s.V2CrossVersionObjectReference(api_version="apps/v1", kind="Deployment", name=name),
             min_replicas=options.replicas if options.min_replicas is None else options.min_replicas,
             max_replicas=options.max_replicas,
             metrics=[
@@ -146,9 +142,7 @@ def build_objects(source: ModelSource, options: KubernetesOptions) -> list[Any]:
                     type="Resource",
                     resource=k8s.V2ResourceMetricSource(
                         name="cpu",
-                        target=k8s.V2MetricTarget(
-                            type="Utilization", average_utilization=options.target_cpu_percent
-                        ),
+                        target=k8s.V2MetricTarget(type="Utilization", average_utilization=options.target_cpu_percent),
                     ),
                 )
             ],
@@ -158,9 +152,7 @@ def build_objects(source: ModelSource, options: KubernetesOptions) -> list[Any]:
         api_version="policy/v1",
         kind="PodDisruptionBudget",
         metadata=meta(),
-        spec=k8s.V1PodDisruptionBudgetSpec(
-            max_unavailable=1, selector=k8s.V1LabelSelector(match_labels=selector)
-        ),
+        spec=k8s.V1PodDisruptionBudgetSpec(max_unavailable=1, selector=k8s.V1LabelSelector(match_labels=selector)),
     )
     return [deployment, service, hpa, pdb]
 

@@ -29,7 +29,7 @@ from pack.builders.docker import (
     write_dependencies,
 )
 from pack.builders.output import dump_json, normalise_tree, write_file, write_tar_gz
-from pack.builders.wheelhouse import default_cache_dir
+from pack.builders.settings import BuildSettings
 from pack.errors import InvalidInput
 
 IMAGE_PLACEHOLDER = "<account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag>"
@@ -127,7 +127,7 @@ class SageMakerBuilder:
         progress: ProgressCallback | None = None,
     ) -> None:
         self.options = options or SageMakerOptions()
-        self.cache_dir = cache_dir or default_cache_dir()
+        self.cache_dir = cache_dir or BuildSettings().cache_dir
         self.progress = progress
 
     def build(self, source: ModelSource, output: Path) -> Path:

@@ -30,14 +30,6 @@ TARGET_GLIBC_MINOR = 36
 _NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 
 
-def default_cache_dir() -> Path:
-    """``$PACK_CACHE_DIR``, else ``$XDG_CACHE_HOME/pack``, else ``~/.cache/pack``."""
-    explicit = os.environ.get("PACK_CACHE_DIR")
-    if explicit:
-        return Path(explicit)
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "pack"
-
-
 @dataclass(frozen=True)
 class TargetPlatform:
     """The interpreter and machine the wheels are for."""
@@ -79,7 +71,8 @@ def host_constraints(exclude: set[str]) -> list[str]:
             dist = metadata.distribution(name)
         except metadata.PackageNotFoundError:
             continue
-        for requirement in dist.requires or []:
+        requires = pack_requirements() if name == "pack" else dist.requires or []
+        for requirement in requires:
             if "extra ==" in requirement.replace('extra=="', 'extra == "'):
                 continue
             dep = requirement_name(requirement)
@@ -91,6 +84,12 @@ def host_constraints(exclude: set[str]) -> list[str]:
                 continue
             pending.append(dep)
     return [f"{name}=={version}" for name, version in sorted(pins.items())]
+
+
+def pack_requirements() -> list[str]:
+    """pack's own runtime requirements (no extras), as its installed metadata declares them."""
+    requires = metadata.distribution("pack").requires or []
+    return [line for line in requires if "extra ==" not in line.replace('extra=="', 'extra == "')]
 
 
 def source_root() -> Path | None:
@@ -203,9 +202,9 @@ def _pip(args: list[str], what: str) -> None:
 __all__ = [
     "TARGET_GLIBC_MINOR",
     "TargetPlatform",
-    "default_cache_dir",
     "fill_wheelhouse",
     "host_constraints",
+    "pack_requirements",
     "pack_wheel",
     "requirement_name",
     "source_root",

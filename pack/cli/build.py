@@ -85,17 +85,15 @@ class _BuildDisplay:
     def __call__(self, event: Progress) -> None:
         if event.step is not None:
             description = event.message.split(":", 1)[-1].strip()[:50]
-            self.progress.update(
-                self.task, completed=event.step - 1, total=event.total, description=description
-            )
+            self.progress.update(self.task, completed=event.step - 1, total=event.total, description=description)
         if not self.quiet:
             self.progress.console.print(event.message, markup=False, style="dim")
 
 
 def _cache_dir() -> Path:
-    from pack.builders.wheelhouse import default_cache_dir
+    from pack.builders.settings import BuildSettings
 
-    return default_cache_dir()
+    return BuildSettings().cache_dir
 
 
 @click.command("build-docker")
@@ -129,9 +127,7 @@ def build_docker(
     from pack.builders.engines import build_image, check_builder
 
     if context_only is None and not image_name:
-        raise InvalidInput(
-            "--name NAME[:TAG] is required (or write the context only with --context-only DIR)"
-        )
+        raise InvalidInput("--name NAME[:TAG] is required (or write the context only with --context-only DIR)")
     source = resolve_source(model_uri)
     if context_only is None:
         check_builder(builder)  # fail fast, before the wheelhouse is filled
@@ -181,9 +177,7 @@ def build_docker(
 @click.option("--cpu-limit", default="2", show_default=True)
 @click.option("--memory-limit", default="2Gi", show_default=True)
 @click.option("--service-port", type=int, default=80, show_default=True)
-@click.option(
-    "--startup-seconds", type=int, default=600, show_default=True, help="Time allowed for model load."
-)
+@click.option("--startup-seconds", type=int, default=600, show_default=True, help="Time allowed for model load.")
 def build_k8s(model_uri: str, image: str, output: Path, **flags: Any) -> None:
     """Write Deployment, Service, HorizontalPodAutoscaler and PodDisruptionBudget YAML.
 
@@ -253,9 +247,7 @@ def build_sagemaker(
     source = resolve_source(model_uri)
     with _BuildDisplay(quiet=True) as display:
         SageMakerBuilder(options, _cache_dir(), display).build(source, output)
-    click.echo(
-        f"wrote model.tar.gz, image/ and sagemaker.json for {source.name} {source.version} to {output}"
-    )
+    click.echo(f"wrote model.tar.gz, image/ and sagemaker.json for {source.name} {source.version} to {output}")
     click.echo(f"build the image with: docker build --network none -t IMAGE {output / 'image'}")
 
 

@@ -7,6 +7,6 @@ ENV PATH=${venv}/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bi
 EXPOSE ${port}
 HEALTHCHECK --interval=10s --timeout=3s --start-period=120s --retries=3 CMD ${healthcheck}
 ENTRYPOINT ${entrypoint}
-LABEL ${labels}
 COPY sagemaker_serve.py /opt/pack/sagemaker_serve.py
 COPY --from=deps ${venv} ${venv}
+LABEL ${labels}

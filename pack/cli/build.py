@@ -74,13 +74,22 @@ class _BuildDisplay:
             transient=True,
         )
         self.task = self.progress.add_task("preparing", total=None)
+        self.live = False
 
     def __enter__(self) -> _BuildDisplay:
-        self.progress.start()
+        self.live = self.progress.console.is_terminal  # no live display (nor its blank line) in pipes
+        if self.live:
+            self.progress.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.progress.stop()
+        self.stop()
+
+    def stop(self) -> None:
+        """End the live display (idempotent)."""
+        if self.live:
+            self.progress.stop()
+            self.live = False
 
     def __call__(self, event: Progress) -> None:
         if event.step is not None:
@@ -135,7 +144,7 @@ def build_docker(
         contexts = DockerContextBuilder(base_image, _cache_dir(), display)
         if context_only is not None:
             written = contexts.write(source, context_only)
-            display.progress.stop()
+            display.stop()
             click.echo(
                 f"wrote the build context of {source.name} {source.version} to {context_only} "
                 f"({len(written.wheels)} wheels, base {written.base_image})"

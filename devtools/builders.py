@@ -52,6 +52,15 @@ def tree_bytes(root: Path) -> dict[str, bytes]:
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
+def pack_predict(model: Path, rows: Path) -> Any:
+    """What ``pack predict`` answers for ``rows`` (fails with its stderr if it fails)."""
+    from devtools.cli import run_pack
+
+    result = run_pack("predict", "-m", str(model), "-i", str(rows))
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
 def serve_available() -> bool:
     """Whether this tree has ``pack serve`` (the serving branch, once merged into main)."""
     from pack.cli.main import cli

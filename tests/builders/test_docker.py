@@ -15,6 +15,7 @@ import pytest
 from devtools.builders import (
     assert_no_host_paths,
     free_port,
+    pack_predict,
     post_json,
     save_forest,
     serve_available,
@@ -136,12 +137,12 @@ def test_image_config_user_labels_healthcheck(docker_client, model_image, rf_sou
 def test_image_holds_pack_and_scores_the_model_like_pack_predict(docker_client, model_image, rf_model):
     assert _run(docker_client, model_image.tag, "--version", entrypoint=["pack"]).strip() == f"pack {__version__}"
     rows = rf_model.parent / f"{rf_model.name}-rows.json"
-    expected = json.loads(run_pack("predict", "-m", str(rf_model), "-i", str(rows)).stdout)
+    expected = pack_predict(rf_model, rows)
     code = (
-        "import json, sys, pandas as pd; from pack.flavors.pyfunc import load_model; "
+        "import io, pandas as pd; from pack.flavors.pyfunc import load_model; "
         "from pack.flavors.payloads import dumps_predictions; "
-        f"frame = pd.read_json(__import__('io').StringIO({rows.read_text()!r}), orient='split'); "
-        "sys.stdout.write(dumps_predictions(load_model('/opt/ml/model').predict(frame)).decode())"
+        f"frame = pd.read_json(io.StringIO({rows.read_text()!r}), orient='split'); "
+        "print(dumps_predictions(load_model('/opt/ml/model').predict(frame)).decode(), flush=True)"
     )
     inside = json.loads(_run(docker_client, model_image.tag, "-c", code, entrypoint=["python3"]))
     assert inside == expected
@@ -175,7 +176,7 @@ def test_new_model_version_reuses_the_dependency_layers(
 @needs_serve
 def test_container_serves_predictions_equal_to_pack_predict(docker_client, model_image, rf_model):
     rows = rf_model.parent / f"{rf_model.name}-rows.json"
-    expected = json.loads(run_pack("predict", "-m", str(rf_model), "-i", str(rows)).stdout)
+    expected = pack_predict(rf_model, rows)
     port = free_port()
     container = docker_client.containers.run(
         model_image.tag, detach=True, network_mode="host", environment={"PACK_SERVE_PORT": str(port)}

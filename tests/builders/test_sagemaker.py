@@ -11,8 +11,15 @@ import pytest
 from botocore.session import get_session
 from botocore.validate import validate_parameters
 
-from devtools.builders import assert_no_host_paths, free_port, post_json, serve_available, tree_bytes, wait_http
-from devtools.cli import run_pack
+from devtools.builders import (
+    assert_no_host_paths,
+    free_port,
+    pack_predict,
+    post_json,
+    serve_available,
+    tree_bytes,
+    wait_http,
+)
 from pack.builders.engines import BuiltImage, build_image
 from pack.builders.sagemaker import SageMakerBuilder, SageMakerOptions, sagemaker_name
 
@@ -115,7 +122,7 @@ def test_serve_answers_ping_and_invocations_then_stops_on_sigterm(
     docker_client, sagemaker_image, opt_ml_model, rf_model
 ):
     rows = rf_model.parent / f"{rf_model.name}-rows.json"
-    expected = json.loads(run_pack("predict", "-m", str(rf_model), "-i", str(rows)).stdout)
+    expected = pack_predict(rf_model, rows)
     port = free_port()
     container = docker_client.containers.run(
         sagemaker_image.tag,

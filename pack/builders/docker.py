@@ -16,6 +16,7 @@ Everything in it is deterministic for the same model, base image and wheel cache
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -123,6 +124,13 @@ def image_labels(source: ModelSource, base_image: str) -> dict[str, str]:
     }
 
 
+def serve_argument(name: str, version: str) -> str:
+    """``pack serve``'s ``NAME:VERSION=/opt/ml/model``: the server names the model as the registry does."""
+    clean_name = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).lstrip("-_.") or "model"
+    clean_version = re.sub(r"[^A-Za-z0-9_.-]+", "-", version).strip("-") or "1"
+    return f"{clean_name}:{clean_version}={MODEL_MOUNT}"
+
+
 def render_model_dockerfile(base_image: str, labels: Mapping[str, str]) -> str:
     """The Dockerfile of a model-serving image (the model baked into /opt/ml/model)."""
     values = {
@@ -133,7 +141,9 @@ def render_model_dockerfile(base_image: str, labels: Mapping[str, str]) -> str:
         "port": str(SERVING_PORT),
         "model_dir": MODEL_MOUNT,
         "healthcheck": json.dumps(healthcheck_command(READY_PATH, "PACK_SERVE_PORT")),
-        "entrypoint": json.dumps(["pack", "serve", MODEL_MOUNT]),
+        "entrypoint": json.dumps(
+            ["pack", "serve", serve_argument(labels["pack.model.name"], labels["pack.model.version"])]
+        ),
         "labels": dockerfile_labels(labels),
     }
     return render_dockerfile(["deps.Dockerfile", "model.Dockerfile"], values)
@@ -192,6 +202,7 @@ __all__ = [
     "image_labels",
     "render_dockerfile",
     "render_model_dockerfile",
+    "serve_argument",
     "template",
     "write_dependencies",
 ]

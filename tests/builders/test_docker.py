@@ -25,7 +25,7 @@ from devtools.builders import (
 from devtools.cli import run_pack
 from pack import __version__
 from pack.builders.base import ModelSource
-from pack.builders.docker import DockerContextBuilder
+from pack.builders.docker import DockerContextBuilder, serve_argument
 from pack.builders.engines import BuiltImage, build_image
 from pack.errors import AlreadyExists
 
@@ -64,11 +64,12 @@ def test_dockerfile_layers_user_entrypoint_healthcheck_labels(context, rf_source
     text = (context / "Dockerfile").read_text()
     lines = [line for line in text.splitlines() if line and not line.startswith((" ", "#"))]
     assert lines[0] == "FROM debian:bookworm-slim AS deps"
-    assert lines[-2:] == ["COPY model/ /opt/ml/model/", lines[-1]] and lines[-1].startswith("LABEL ")
+    assert lines[-3] == "COPY model/ /opt/ml/model/"  # then only the ENTRYPOINT and LABEL naming the version
+    assert lines[-2].startswith("ENTRYPOINT ") and lines[-1].startswith("LABEL ")
     venv_copy = lines.index("COPY --from=deps /opt/pack/venv /opt/pack/venv")
     assert venv_copy < lines.index("COPY model/ /opt/ml/model/")  # dependencies before the model
     assert "USER 10001:10001" in lines
-    assert 'ENTRYPOINT ["pack", "serve", "/opt/ml/model"]' in lines
+    assert f'ENTRYPOINT ["pack", "serve", "RandomForestClassifier:{rf_source.version}=/opt/ml/model"]' in lines
     healthcheck = next(line for line in lines if line.startswith("HEALTHCHECK"))
     assert "/v2/health/ready" in healthcheck and "curl" not in healthcheck
     assert "PACK_SERVE_HOST=0.0.0.0" in text and "PACK_SERVE_PORT=8080" in text
@@ -88,6 +89,11 @@ def test_default_base_image_follows_the_models_python(rf_source, cache_dir, tmp_
     DockerContextBuilder(None, cache_dir).build(rf_source, tmp_path / "ctx")
     dockerfile = (tmp_path / "ctx" / "Dockerfile").read_text()
     assert f"FROM python:{rf_source.python_version}-slim AS deps" in dockerfile
+
+
+def test_the_server_names_the_model_as_the_registry_does():
+    assert serve_argument("RandomForestClassifier", "3") == "RandomForestClassifier:3=/opt/ml/model"
+    assert serve_argument("my model/v2", "sha256:ab") == "my-model-v2:sha256-ab=/opt/ml/model"
 
 
 def test_output_must_be_new_or_empty(rf_source, cache_dir, tmp_path):
@@ -126,7 +132,7 @@ def _run(client: Any, image: str, *args: str, entrypoint: list[str] | None = Non
 def test_image_config_user_labels_healthcheck(docker_client, model_image, rf_source):
     config = docker_client.images.get(model_image.tag).attrs["Config"]
     assert config["User"] == "10001:10001"
-    assert config["Entrypoint"] == ["pack", "serve", "/opt/ml/model"]
+    assert config["Entrypoint"] == ["pack", "serve", f"RandomForestClassifier:{rf_source.version}=/opt/ml/model"]
     assert "8080/tcp" in config["ExposedPorts"]
     assert "/v2/health/ready" in " ".join(config["Healthcheck"]["Test"])
     for key, value in rf_source.labels().items():

@@ -10,8 +10,8 @@ ENV PATH=${venv}/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bi
 USER ${uid}:${uid}
 EXPOSE ${port}
 HEALTHCHECK --interval=10s --timeout=3s --start-period=120s --retries=3 CMD ${healthcheck}
-ENTRYPOINT ${entrypoint}
 COPY --from=deps ${venv} ${venv}
 # The model comes last: a new version of the same model rebuilds only from here.
 COPY model/ ${model_dir}/
+ENTRYPOINT ${entrypoint}
 LABEL ${labels}

@@ -56,7 +56,7 @@ def keras_requirements() -> list[str]:
     backend = {"tensorflow": "tensorflow", "torch": "torch", "jax": "jax"}.get(keras.backend.backend())
     backend_dists = distributions_for_modules([backend]) if backend else []
     if backend == "torch":
-        from pack.flavors.pytorch import torch_requirement
+        from pack.flavors.torch_predictor import torch_requirement
 
         backend_dists = [torch_requirement()]
     return ["keras", *backend_dists, "numpy"]

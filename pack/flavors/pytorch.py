@@ -15,16 +15,12 @@ section, ``loader_module: mlflow.pytorch``), so MLflow loads what pack saves and
   ``UnsafeFormatWarning``.
 
 Loading: on the CPU unless ``model_config={"device": "cuda:0"}`` (or another torch device) asks.
-Predicting (``TorchPredictor``): numpy arrays (one input), dicts of arrays (inputs by the name of
-``forward``'s parameters), DataFrames of numeric columns (one input); floating inputs are cast to the
-module's floating dtype; runs under ``torch.inference_mode()``; returns a numpy array, or a dict of
-arrays when the module returns a dict or a tuple (``output_0``, ``output_1``, ...).
+Predicting: ``pack.flavors.torch_predictor.TorchPredictor``.
 """
 
 from __future__ import annotations
 
 import contextlib
-import inspect
 import pickle
 import sys
 import types
@@ -39,8 +35,6 @@ from pack.errors import (
     FlavorError,
     InvalidInput,
     InvalidModel,
-    MissingDependency,
-    SchemaError,
     UnsafeFormatWarning,
 )
 from pack.flavors import packaging
@@ -48,7 +42,13 @@ from pack.flavors.base import EXAMPLE_OPTION, SavedFlavor, check_options
 from pack.flavors.environment import distributions_for_modules
 from pack.flavors.mlmodel import MLModel
 from pack.flavors.torch_archive import pickled_records
-from pack.types import Params
+from pack.flavors.torch_predictor import (
+    TorchPredictor,
+    float_dtype,
+    to_tensors,
+    torch_module,
+    torch_requirement,
+)
 
 FORMATS = ("pt2", "torchscript", "pickle")
 DATA_DIR = "data"
@@ -59,120 +59,6 @@ MLFLOW_PICKLE_MODULE = "mlflow.pytorch.pickle_module"
 # pickle modules whose files the standard unpickler reads (MLflow's is cloudpickle + pickle.Unpickler)
 _PICKLE_MODULES = (MLFLOW_PICKLE_MODULE, "cloudpickle", "pickle")
 NATIVE_SUFFIXES = (".pt2", ".pt", ".pth")
-
-
-def _torch() -> Any:
-    try:
-        import torch  # lazy: optional dependency
-    except ImportError:
-        raise MissingDependency("torch", "pytorch") from None
-    return torch
-
-
-def torch_requirement() -> str:
-    """``torch==X.Y.Z`` for the running torch, without a local label (``+cpu`` is not on PyPI)."""
-    return f"torch=={_torch().__version__.split('+', 1)[0]}"
-
-
-# ---------------------------------------------------------------------------------------------
-# inputs and outputs
-
-
-def float_dtype(module: Any) -> Any:
-    """The dtype of the module's first floating parameter or buffer (float32 when it has none)."""
-    torch = _torch()
-    for tensor in [*module.parameters(), *module.buffers()]:
-        if tensor.is_floating_point():
-            return tensor.dtype
-    return torch.float32
-
-
-def to_tensors(data: Any, dtype: Any, device: Any) -> Any:
-    """A tensor, or a dict of tensors, from arrays, dicts of arrays, DataFrames or lists.
-
-    Raises:
-        SchemaError: the data is not numeric.
-    """
-    torch = _torch()
-    if isinstance(data, Mapping):
-        return {str(name): _tensor(torch, value, dtype, device, str(name)) for name, value in data.items()}
-    if hasattr(data, "to_numpy") and hasattr(data, "columns"):  # a DataFrame: one input of its columns
-        data = data.to_numpy()
-    return _tensor(torch, data, dtype, device, "input")
-
-
-def _tensor(torch: Any, value: Any, dtype: Any, device: Any, name: str) -> Any:
-    import numpy as np  # lazy: keeps the module light
-
-    if isinstance(value, torch.Tensor):
-        tensor = value
-    else:
-        array = value if isinstance(value, np.ndarray) else np.asarray(value)
-        if array.dtype.kind not in "biuf":
-            raise SchemaError(
-                f"Input {name!r}: PyTorch models take numeric arrays, got dtype {array.dtype.name}."
-            )
-        if not array.flags.writeable or not array.flags.c_contiguous:
-            array = np.ascontiguousarray(array).copy()
-        tensor = torch.from_numpy(array)
-    if tensor.is_floating_point() and tensor.dtype != dtype:
-        tensor = tensor.to(dtype)
-    return tensor.to(device)
-
-
-def to_numpy(output: Any) -> Any:
-    """Tensors become numpy arrays; dicts and tuples of them become dicts of arrays."""
-    torch = _torch()
-    if isinstance(output, torch.Tensor):
-        tensor = output.detach().cpu()
-        if tensor.dtype in (torch.bfloat16, torch.float16):
-            tensor = tensor.float()
-        return tensor.numpy()
-    if isinstance(output, Mapping):
-        return {str(name): to_numpy(value) for name, value in output.items()}
-    if isinstance(output, (tuple, list)):
-        fields = getattr(output, "_fields", None) or [f"output_{i}" for i in range(len(output))]
-        return {str(name): to_numpy(value) for name, value in zip(fields, output, strict=True)}
-    return output
-
-
-class TorchPredictor:
-    """Runs a loaded module under ``torch.inference_mode()`` on numpy/pandas input."""
-
-    def __init__(self, module: Any, device: Any = "cpu", keyword_inputs: bool = True) -> None:
-        self.module = module
-        self.device = device
-        self._dtype = float_dtype(module)
-        self._keyword_inputs = keyword_inputs
-        self._names = _forward_names(module)
-
-    def predict(self, data: Any, params: Params | None = None) -> Any:
-        torch = _torch()
-        inputs = to_tensors(data, self._dtype, self.device)
-        extra = dict(params or {})
-        with torch.inference_mode():
-            if not isinstance(inputs, dict):
-                output = self.module(inputs, **extra)
-            elif self._keyword_inputs:
-                output = self.module(**inputs, **extra)
-            else:
-                missing = [name for name in self._names if name not in inputs]
-                if missing:
-                    raise SchemaError(f"Model is missing inputs {missing}.")
-                output = self.module(*(inputs[name] for name in self._names), **extra)
-        return to_numpy(output)
-
-
-def _forward_names(module: Any) -> list[str]:
-    try:
-        parameters = inspect.signature(module.forward).parameters.values()
-    except (TypeError, ValueError, AttributeError):
-        return []
-    return [p.name for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-
-
-# ---------------------------------------------------------------------------------------------
-# the flavor
 
 
 class PyTorchFlavor:
@@ -191,7 +77,7 @@ class PyTorchFlavor:
 
     def save(self, obj: Any, path: Path, options: Mapping[str, Any]) -> SavedFlavor:
         check_options(self.name, options, ("serialization_format", EXAMPLE_OPTION))
-        torch = _torch()
+        torch = torch_module()
         is_program = isinstance(obj, torch.export.ExportedProgram)
         if not (is_program or isinstance(obj, torch.nn.Module)):
             raise FlavorError(f"the pytorch flavor saves torch.nn.Module objects, not {type(obj).__name__}")
@@ -241,7 +127,7 @@ class PyTorchFlavor:
             raise FlavorError(
                 f"{path.name}: not a PyTorch model file (expected {', '.join(NATIVE_SUFFIXES)})"
             )
-        torch = _torch()
+        torch = torch_module()
         try:
             if path.suffix == ".pt2":
                 return _load_program(torch, path)
@@ -260,7 +146,7 @@ class PyTorchFlavor:
         return obj
 
     def _load(self, path: Path, model: MLModel, config: Mapping[str, Any]) -> tuple[Any, Any, bool]:
-        torch = _torch()
+        torch = torch_module()
         conf = model.flavors.get(self.name) or model.flavor_conf("python_function")
         data = safe_join(path, str(conf.get("model_data") or conf.get("data") or DATA_DIR))
         defaults = (model.pyfunc_conf or {}).get("model_config") or {}
@@ -300,7 +186,7 @@ def device_for(name: Any) -> Any:
     Raises:
         InvalidInput: the name is not a device, or the device is not available.
     """
-    torch = _torch()
+    torch = torch_module()
     try:
         device = torch.device(str(name))
     except (RuntimeError, ValueError):
@@ -319,7 +205,7 @@ def export(module: Any, example: Any) -> Any:
         InvalidInput: no example was given.
         FlavorError: torch.export cannot capture the module.
     """
-    torch = _torch()
+    torch = torch_module()
     if example is None:
         raise InvalidInput(
             "the pt2 format exports the module on an input example: pass input_example=... "
@@ -456,14 +342,9 @@ __all__ = [
     "FLAVOR",
     "FORMATS",
     "PyTorchFlavor",
-    "TorchPredictor",
     "device_for",
     "export",
-    "float_dtype",
     "is_torchscript",
     "load_model",
     "save_model",
-    "to_numpy",
-    "to_tensors",
-    "torch_requirement",
 ]

@@ -56,7 +56,7 @@ def read_data_file(
     help="Example input (JSON or CSV): saved with the model and used to infer its signature.",
 )
 def log_model(flavor: str, path: Path, output: Path | None, input_example: Path | None) -> None:
-    """Package a serialized native model (FLAVOR: sklearn, python_function, ...) from PATH."""
+    """Package a serialized native model from PATH (FLAVOR: sklearn, pytorch, keras, tensorflow, onnx)."""
     from pack.flavors.lookup import get_flavor
     from pack.flavors.mlmodel import MLMODEL_FILE
 
@@ -70,7 +70,8 @@ def log_model(flavor: str, path: Path, output: Path | None, input_example: Path 
     if path.is_dir() and (path / MLMODEL_FILE).is_file():
         mlmodel = _copy_saved_model(path, output, chosen.name)
     else:
-        native = chosen.read_native(_native_file(path))
+        directory = path.is_dir() and getattr(chosen, "reads_directories", False)
+        native = chosen.read_native(path if directory else _native_file(path))
         from pack.flavors.packaging import save_model
 
         mlmodel = save_model(native, output, flavor=chosen.name, input_example=example)
@@ -129,7 +130,7 @@ def predict(model_uri: str, input_path: Path, output_path: Path | None, content_
 
     if not input_path.is_file():
         raise InvalidInput(f"input file {input_path} does not exist")
-    model = load_model(model_uri, model_config=_trusted_types_config())
+    model = load_model(model_uri, model_config=trusted_types_config())
     schema = model.signature.inputs if model.signature is not None else None
     data, params = read_data_file(input_path, content_type, schema)
     body = payloads.dumps_predictions(model.predict(data, params))
@@ -139,7 +140,8 @@ def predict(model_uri: str, input_path: Path, output_path: Path | None, content_
         output_path.write_bytes(body + b"\n")
 
 
-def _trusted_types_config() -> dict[str, Any]:
+def trusted_types_config() -> dict[str, Any]:
+    """skops types the user trusts (``PACK_TRUSTED_TYPES``), as a load config."""
     trusted = [t.strip() for t in os.environ.get("PACK_TRUSTED_TYPES", "").split(",") if t.strip()]
     return {"trusted_types": trusted} if trusted else {}
 

@@ -136,6 +136,8 @@ class PyTorchFlavor:
             obj = _unpickle(torch, path, "cpu")
         except (FlavorError, InvalidModel) as exc:
             raise FlavorError(str(exc)) from None
+        except Warning:
+            raise
         except Exception as exc:
             raise FlavorError(f"{path.name}: unreadable PyTorch file ({type(exc).__name__}: {exc})") from None
         if not isinstance(obj, torch.nn.Module):
@@ -165,7 +167,7 @@ class PyTorchFlavor:
                 module = _unpickle(torch, data / PTH_FILE, device, _pickle_module_name(data))
             else:
                 raise InvalidModel(f"unknown pytorch serialization_format {fmt!r}")
-        except (InvalidModel, InvalidInput):
+        except (InvalidModel, InvalidInput, Warning):  # a warning raised as an error stops the load
             raise
         except Exception as exc:
             raise InvalidModel(f"cannot load the {fmt} PyTorch model: {type(exc).__name__}: {exc}") from None

@@ -12,10 +12,10 @@ from pack.flavors.environment import read_requirements
 onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
 
-import pack  # noqa: E402
-import pack.pyfunc  # noqa: E402
 from onnx import TensorProto, helper  # noqa: E402
 
+import pack  # noqa: E402
+import pack.pyfunc  # noqa: E402
 from pack.flavors.onnx import FLAVOR, WORKERS_ENV, default_threads  # noqa: E402
 
 
@@ -63,8 +63,8 @@ def test_helper_graph_maps_dicts_to_named_outputs_in_a_fresh_process(tmp_path, f
 
 
 def test_sklearn_graph_with_a_dataframe_and_selected_output(tmp_path, fresh_predict):
-    from sklearn.linear_model import LogisticRegression
     from skl2onnx import to_onnx
+    from sklearn.linear_model import LogisticRegression
 
     features = _rows(80, 4, seed=4).astype(np.float64)
     labels = (features[:, 0] + features[:, 1] > 0).astype(int)
@@ -89,7 +89,10 @@ def test_a_table_feeds_a_multi_input_graph_by_column_name(tmp_path):
     y = helper.make_tensor_value_info("y", TensorProto.INT64, [None, 1])
     out = helper.make_tensor_value_info("out", TensorProto.FLOAT, [None, 1])
     graph = helper.make_graph(
-        [helper.make_node("Cast", ["y"], ["yf"], to=TensorProto.FLOAT), helper.make_node("Sub", ["x", "yf"], ["out"])],
+        [
+            helper.make_node("Cast", ["y"], ["yf"], to=TensorProto.FLOAT),
+            helper.make_node("Sub", ["x", "yf"], ["out"]),
+        ],
         "columns",
         [x, y],
         [out],
@@ -145,7 +148,9 @@ def test_session_threads_follow_the_worker_count_and_config(tmp_path, monkeypatc
 
 
 def test_unavailable_providers_fall_back_to_cpu(tmp_path):
-    pack.save_model(_two_in_two_out(), tmp_path / "m", providers=["NoSuchExecutionProvider", "CPUExecutionProvider"])
+    pack.save_model(
+        _two_in_two_out(), tmp_path / "m", providers=["NoSuchExecutionProvider", "CPUExecutionProvider"]
+    )
     session = pack.pyfunc.load_model(tmp_path / "m").predictor.session
     assert session.get_providers() == ["CPUExecutionProvider"]
 
@@ -154,5 +159,5 @@ def test_log_model_reads_onnx_files(tmp_path):
     onnx.save_model(_two_in_two_out(), tmp_path / "graph.onnx")
     assert isinstance(FLAVOR.read_native(tmp_path / "graph.onnx"), onnx.ModelProto)
     (tmp_path / "junk.onnx").write_bytes(b"\x00not protobuf")
-    with pytest.raises(FlavorError, match="junk.onnx"):
+    with pytest.raises(FlavorError, match=r"junk\.onnx"):
         FLAVOR.read_native(tmp_path / "junk.onnx")

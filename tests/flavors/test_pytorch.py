@@ -184,7 +184,9 @@ def test_pt2_with_a_pickled_record_warns_before_loading(mlp, tmp_path):
     tampered.replace(archive)
     with warnings.catch_warnings():
         warnings.simplefilter("error", UnsafeFormatWarning)
-        with pytest.raises(UnsafeFormatWarning, match=r"model.pt2 holds pickled records \(data/sample_inputs"):
+        with pytest.raises(
+            UnsafeFormatWarning, match=r"model.pt2 holds pickled records \(data/sample_inputs"
+        ):
             pack.pyfunc.load_model(tmp_path / "m")
 
 

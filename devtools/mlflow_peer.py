@@ -65,9 +65,9 @@ def mlflow_python(extra: Sequence[str] = ()) -> Path:
 
 
 def run_mlflow(
-    script: str, cwd: Path, timeout: float = 600, python: Path | None = None
+    script: str, cwd: Path, timeout: float = 600, python: Path | None = None, args: Sequence[str] = ()
 ) -> subprocess.CompletedProcess[str]:
-    """Run a Python script with MLflow's interpreter (or ``python``); raise with its output if it fails."""
+    """Run a Python script (with ``args``) by MLflow's interpreter (or ``python``); raise if it fails."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
     env.update(
         MLFLOW_ALLOW_PICKLE_DESERIALIZATION="true",
@@ -75,7 +75,7 @@ def run_mlflow(
         MLFLOW_TRACKING_URI=f"sqlite:///{cwd}/mlflow.db",
     )
     done = subprocess.run(
-        [str(python or mlflow_python()), "-c", script],
+        [str(python or mlflow_python()), "-c", script, *args],
         cwd=cwd,
         env=env,
         capture_output=True,

@@ -6,7 +6,8 @@ only when every prediction matches: numbers within ``rtol``/``atol`` (``numpy.al
 graph computes in float32 where scikit-learn uses float64), labels exactly. The new directory keeps
 the original's input signature (clients send the same payloads) and returns the output the original's
 ``predict_fn`` returned (``label`` for ``predict``, ``probabilities`` for ``predict_proba``). Its
-MLmodel ``metadata.converted_from`` records the source model and the check.
+MLmodel ``metadata.converted_from`` records the source model and the check. The graph keeps only
+that output, so any ONNX runtime (MLflow's ``mlflow.onnx`` too) returns what the original did.
 
 Graph inputs: a table of numeric columns becomes one float tensor ``input`` of shape ``(-1, n)``;
 a table with string columns becomes one ``(-1, 1)`` input per column, named after it.
@@ -94,6 +95,9 @@ def convert_to_onnx(
     wanted = _OUTPUT_FOR[predict_fn] or graph_outputs[0]
     if wanted not in graph_outputs:
         raise FlavorError(f"the ONNX graph has no {wanted!r} output (it has: {graph_outputs})")
+    kept = [output for output in onx.graph.output if output.name == wanted]
+    del onx.graph.output[:]  # the graph answers what the original answered, for MLflow's loader too
+    onx.graph.output.extend(kept)
     converted = OnnxPredictor(_session(onx), [wanted]).predict(data)
     diff = _compare(expected, converted, rtol, atol)
     source = str(original.path)

@@ -11,8 +11,8 @@ Layouts are MLflow's ``tensorflow`` section (``loader_module: mlflow.tensorflow`
 
 A SavedModel is a graph plus variables (no pickle); it predicts through its serving signature
 (``serving_default`` unless ``model_config["signature_key"]`` names another), inputs by name, cast to
-the signature's dtypes; one output comes back as an array, several as a dict of arrays. A SavedModel
-without signatures is called directly (``module(tensor)``), as MLflow does.
+the signature's dtypes; one output comes back as an array, several as a dict of arrays in name
+order. A SavedModel without signatures is called directly (``module(tensor)``), as MLflow does.
 """
 
 from __future__ import annotations
@@ -82,7 +82,7 @@ class SavedModelPredictor:
         if self._fn is None:
             return _numpy(self.model(tf.convert_to_tensor(_array(data, "input"))))
         outputs = self._fn(**self._feeds(tf, data))
-        arrays = {str(name): value.numpy() for name, value in outputs.items()}
+        arrays = {str(name): outputs[name].numpy() for name in sorted(outputs)}  # TF's order varies
         return next(iter(arrays.values())) if len(arrays) == 1 else arrays
 
     def _feeds(self, tf: Any, data: Any) -> dict[str, Any]:

@@ -28,7 +28,6 @@ for model_dir, inp, out in zip(sys.argv[1::3], sys.argv[2::3], sys.argv[3::3]):
 
 def predict_in_fresh_process(jobs: list[tuple[Path, object]], tmp_path: Path) -> list[object]:
     """Load each model in one new interpreter, predict on its data, return the predictions."""
-    tmp_path.mkdir(exist_ok=True)
     args: list[str] = []
     outputs = []
     for i, (model_dir, data) in enumerate(jobs):
@@ -54,10 +53,10 @@ def predict_in_fresh_process(jobs: list[tuple[Path, object]], tmp_path: Path) ->
     return results
 
 
-@pytest.fixture
-def fresh_predict(tmp_path):
+@pytest.fixture(scope="session")
+def fresh_predict(tmp_path_factory):
     """``fresh_predict([(model_dir, data), ...])``: predictions made in one new interpreter."""
-    return lambda jobs: predict_in_fresh_process(jobs, tmp_path / "fresh")
+    return lambda jobs: predict_in_fresh_process(jobs, tmp_path_factory.mktemp("fresh"))
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,6 @@ import pytest
 
 from pack.errors import FlavorError, InvalidInput, SchemaError, UnsafeFormatWarning
 from pack.flavors.environment import read_requirements
-from pack.flavors.mlmodel import MLModel
 
 torch = pytest.importorskip("torch")
 
@@ -79,18 +78,47 @@ def _native(module, data):
         return module(torch.tensor(data)).numpy()
 
 
-def test_pt2_is_the_default_and_predicts_the_same_in_a_fresh_process(mlp, tmp_path, fresh_predict):
-    saved = pack.save_model(mlp, tmp_path / "m", input_example=_rows(5))
+@pytest.fixture(scope="module")
+def saved(mlp, cnn, tmp_path_factory, fresh_predict):
+    """The models of the fresh-process tests, saved, then all predicted in one new interpreter."""
+    root = tmp_path_factory.mktemp("torch")
+    images = np.random.default_rng(2).normal(size=(6, 1, 8, 8)).astype(np.float32)
+    torch.manual_seed(2)
+    towers = TwoTowers().eval()
+    pairs = {"left": _rows(3, 3, seed=5), "right": _rows(3, 5, seed=6)}
+    jobs = {
+        "mlp": (pack.save_model(mlp, root / "mlp", input_example=_rows(5)), _rows(9, seed=3)),
+        "cnn-pt2": (pack.save_model(cnn, root / "cnn-pt2", input_example=images[:2]), images),
+        "towers": (
+            pack.save_model(
+                towers, root / "towers", input_example={"left": _rows(4, 3), "right": _rows(4, 5)}
+            ),
+            pairs,
+        ),
+    }
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "`torch.jit", DeprecationWarning)
+        ts = pack.save_model(
+            cnn, root / "cnn-ts", input_example=images[:2], serialization_format="torchscript"
+        )
+    jobs["cnn-ts"] = (ts, images)
+    predictions = fresh_predict([(root / name, data) for name, (_, data) in jobs.items()])
+    return {
+        name: (root / name, mlmodel, data, got)
+        for (name, (mlmodel, data)), got in zip(jobs.items(), predictions, strict=True)
+    } | {"towers-module": towers}
 
-    assert saved.flavors["pytorch"]["serialization_format"] == "pt2"
-    assert saved.flavors["pytorch"]["model_data"] == "data"
-    assert saved.flavors["python_function"]["loader_module"] == "mlflow.pytorch"
-    assert (tmp_path / "m" / "data" / "model.pt2").is_file()
-    assert f"torch=={torch.__version__.split('+')[0]}" in read_requirements(tmp_path / "m")
-    spec = saved.signature.inputs.specs[0]
+
+def test_pt2_is_the_default_and_predicts_the_same_in_a_fresh_process(mlp, saved):
+    path, mlmodel, data, got = saved["mlp"]
+
+    assert mlmodel.flavors["pytorch"]["serialization_format"] == "pt2"
+    assert mlmodel.flavors["pytorch"]["model_data"] == "data"
+    assert mlmodel.flavors["python_function"]["loader_module"] == "mlflow.pytorch"
+    assert (path / "data" / "model.pt2").is_file()
+    assert f"torch=={torch.__version__.split('+')[0]}" in read_requirements(path)
+    spec = mlmodel.signature.inputs.specs[0]
     assert (spec.dtype, spec.shape) == ("float32", (-1, 4))
-    data = _rows(9, seed=3)
-    (got,) = fresh_predict([(tmp_path / "m", data)])
     np.testing.assert_allclose(got, _native(mlp, data), rtol=1e-5, atol=1e-6)
 
 
@@ -101,31 +129,20 @@ def test_an_example_of_one_row_still_gives_a_dynamic_batch(mlp, tmp_path):
     np.testing.assert_allclose(model.predict(data), _native(mlp, data), rtol=1e-5, atol=1e-6)
 
 
-def test_tiny_cnn_in_pt2_and_torchscript(cnn, tmp_path, fresh_predict):
-    images = np.random.default_rng(2).normal(size=(6, 1, 8, 8)).astype(np.float32)
-    pack.save_model(cnn, tmp_path / "pt2", input_example=images[:2])
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", "`torch.jit", DeprecationWarning)
-        pack.save_model(cnn, tmp_path / "ts", input_example=images[:2], serialization_format="torchscript")
-
-    assert MLModel.load(tmp_path / "ts").flavors["pytorch"]["serialization_format"] == "torchscript"
-    got_pt2, got_ts = fresh_predict([(tmp_path / "pt2", images), (tmp_path / "ts", images)])
-    np.testing.assert_allclose(got_pt2, _native(cnn, images), rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(got_ts, _native(cnn, images), rtol=1e-5, atol=1e-6)
+def test_tiny_cnn_in_pt2_and_torchscript(cnn, saved):
+    assert saved["cnn-ts"][1].flavors["pytorch"]["serialization_format"] == "torchscript"
+    for name in ("cnn-pt2", "cnn-ts"):
+        _, _, images, got = saved[name]
+        np.testing.assert_allclose(got, _native(cnn, images), rtol=1e-5, atol=1e-6)
 
 
-def test_dict_inputs_and_named_outputs(tmp_path, fresh_predict):
-    torch.manual_seed(2)
-    towers = TwoTowers().eval()
-    example = {"left": _rows(4, 3), "right": _rows(4, 5, seed=1)}
-    saved = pack.save_model(towers, tmp_path / "m", input_example=example)
+def test_dict_inputs_and_named_outputs(saved):
+    _, mlmodel, data, got = saved["towers"]
 
-    assert saved.signature.inputs.names == ["left", "right"]
-    assert saved.signature.outputs.names == ["sum", "diff"]
-    data = {"left": _rows(3, 3, seed=5), "right": _rows(3, 5, seed=6)}
-    (got,) = fresh_predict([(tmp_path / "m", data)])
+    assert mlmodel.signature.inputs.names == ["left", "right"]
+    assert mlmodel.signature.outputs.names == ["sum", "diff"]
     with torch.no_grad():
-        want = towers(torch.from_numpy(data["left"]), torch.from_numpy(data["right"]))
+        want = saved["towers-module"](torch.from_numpy(data["left"]), torch.from_numpy(data["right"]))
     for name in ("sum", "diff"):
         np.testing.assert_allclose(got[name], want[name].numpy(), rtol=1e-5, atol=1e-6)
 

@@ -37,11 +37,11 @@ from pack.errors import FlavorError, InvalidInput, InvalidModel, MissingDependen
 from pack.flavors import packaging
 from pack.flavors.base import SavedFlavor, check_options
 from pack.flavors.mlmodel import MLModel
+from pack.flavors.threads import WORKERS_ENV, declared_workers, threads_per_worker
 from pack.types import Params
 
 MODEL_FILE = "model.onnx"
 CPU = "CPUExecutionProvider"
-WORKERS_ENV = "PACK_SERVE_WORKERS"
 SESSION_KEYS = (
     "intra_op_num_threads",
     "inter_op_num_threads",
@@ -95,15 +95,6 @@ def check_model(model: Any) -> None:
         raise FlavorError(f"the ONNX model is invalid: {str(exc).strip().splitlines()[0]}") from None
 
 
-def default_threads(workers: int) -> int:
-    """Intra-op threads for one of ``workers`` processes sharing this machine's usable CPUs."""
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cpus = os.cpu_count() or 1
-    return max(1, cpus // max(1, workers))
-
-
 def session_options(saved: Mapping[str, Any], config: Mapping[str, Any]) -> Any:
     """``onnxruntime.SessionOptions`` from the MLmodel's options, the load config and the worker count.
 
@@ -115,8 +106,8 @@ def session_options(saved: Mapping[str, Any], config: Mapping[str, Any]) -> Any:
     merged.update({k: config[k] for k in SESSION_KEYS if config.get(k) is not None})
     options = ort.SessionOptions()
     try:
-        workers = int(config.get("workers") or os.environ.get(WORKERS_ENV) or 1)
-        options.intra_op_num_threads = int(merged.get("intra_op_num_threads") or default_threads(workers))
+        workers = declared_workers(config) or 1
+        options.intra_op_num_threads = int(merged.get("intra_op_num_threads") or threads_per_worker(workers))
         options.inter_op_num_threads = int(merged.get("inter_op_num_threads") or 1)
         mode = str(merged.get("execution_mode") or "sequential").upper()
         options.execution_mode = getattr(ort.ExecutionMode, f"ORT_{mode}")
@@ -309,7 +300,6 @@ __all__ = [
     "OnnxFlavor",
     "OnnxPredictor",
     "check_model",
-    "default_threads",
     "load_model",
     "save_model",
     "session_options",

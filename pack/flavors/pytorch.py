@@ -15,6 +15,8 @@ section, ``loader_module: mlflow.pytorch``), so MLflow loads what pack saves and
   ``UnsafeFormatWarning``.
 
 Loading: on the CPU unless ``model_config={"device": "cuda:0"}`` (or another torch device) asks.
+When a worker count is declared (``model_config["workers"]`` or ``PACK_SERVE_WORKERS``), the
+process's torch intra-op threads are set to ``usable CPUs // workers``.
 Predicting: ``pack.flavors.torch_predictor.TorchPredictor``.
 """
 
@@ -41,6 +43,7 @@ from pack.flavors import packaging
 from pack.flavors.base import EXAMPLE_OPTION, SavedFlavor, check_options
 from pack.flavors.environment import distributions_for_modules
 from pack.flavors.mlmodel import MLModel
+from pack.flavors.threads import declared_workers, threads_per_worker
 from pack.flavors.torch_archive import pickled_records
 from pack.flavors.torch_predictor import (
     TorchPredictor,
@@ -119,6 +122,9 @@ class PyTorchFlavor:
         return self._load(path, model, config)[0]
 
     def load_pyfunc(self, path: Path, model: MLModel, config: Mapping[str, Any]) -> TorchPredictor:
+        workers = declared_workers(config)
+        if workers is not None:  # a serving process: share the CPUs with the other workers
+            torch_module().set_num_threads(threads_per_worker(workers))
         module, device, keyword_inputs = self._load(path, model, config)
         return TorchPredictor(module, device, keyword_inputs)
 

@@ -16,7 +16,8 @@ from onnx import TensorProto, helper  # noqa: E402
 
 import pack  # noqa: E402
 import pack.pyfunc  # noqa: E402
-from pack.flavors.onnx import FLAVOR, WORKERS_ENV, default_threads  # noqa: E402
+from pack.flavors.onnx import FLAVOR  # noqa: E402
+from pack.flavors.threads import WORKERS_ENV, threads_per_worker  # noqa: E402
 
 
 def _two_in_two_out():
@@ -138,13 +139,15 @@ def test_session_threads_follow_the_worker_count_and_config(tmp_path, monkeypatc
         return session.get_session_options()
 
     monkeypatch.delenv(WORKERS_ENV, raising=False)
-    assert options().intra_op_num_threads == default_threads(1)
+    assert options().intra_op_num_threads == threads_per_worker(1)
     assert options(workers=64).intra_op_num_threads == 1
     monkeypatch.setenv(WORKERS_ENV, "2")
-    assert options().intra_op_num_threads == default_threads(2)
+    assert options().intra_op_num_threads == threads_per_worker(2)
     assert options(intra_op_num_threads=3).intra_op_num_threads == 3
     with pytest.raises(InvalidInput, match="invalid onnxruntime session option"):
         options(execution_mode="sideways")
+    with pytest.raises(InvalidInput, match="workers must be a positive integer, got 'many'"):
+        options(workers="many")
 
 
 def test_unavailable_providers_fall_back_to_cpu(tmp_path):

@@ -241,6 +241,16 @@ def test_device_is_cpu_by_default_and_checked_when_asked(mlp, tmp_path):
             pack.pyfunc.load_model(tmp_path / "m", model_config={"device": "cuda:0"})
 
 
+def test_declared_workers_share_the_cpus(mlp, tmp_path):
+    pack.save_model(mlp, tmp_path / "m", input_example=_rows(3))
+    before = torch.get_num_threads()
+    try:
+        pack.pyfunc.load_model(tmp_path / "m", model_config={"workers": 64})
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
+
+
 @pytest.mark.filterwarnings(TORCHSCRIPT_DEPRECATED)
 def test_read_native_takes_pt2_and_torchscript_files(mlp, tmp_path):
     program = torch.export.export(mlp, (torch.randn(3, 4),), dynamic_shapes=({0: torch.export.Dim.AUTO},))

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from pack.cli.models import read_data_file, trusted_types_config
+from pack.cli.models import _trusted_types_config, read_data_file
 
 TARGETS = ("onnx",)
 
@@ -46,7 +46,7 @@ def convert(
         rtol=rtol,
         atol=atol,
         target_opset=opset,
-        model_config=trusted_types_config(),
+        model_config=_trusted_types_config(),
     )
     click.echo(
         f"converted {result.source} to {target} at {result.path}: predictions on {result.rows_checked} "

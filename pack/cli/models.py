@@ -130,7 +130,7 @@ def predict(model_uri: str, input_path: Path, output_path: Path | None, content_
 
     if not input_path.is_file():
         raise InvalidInput(f"input file {input_path} does not exist")
-    model = load_model(model_uri, model_config=trusted_types_config())
+    model = load_model(model_uri, model_config=_trusted_types_config())
     schema = model.signature.inputs if model.signature is not None else None
     data, params = read_data_file(input_path, content_type, schema)
     body = payloads.dumps_predictions(model.predict(data, params))
@@ -140,8 +140,7 @@ def predict(model_uri: str, input_path: Path, output_path: Path | None, content_
         output_path.write_bytes(body + b"\n")
 
 
-def trusted_types_config() -> dict[str, Any]:
-    """skops types the user trusts (``PACK_TRUSTED_TYPES``), as a load config."""
+def _trusted_types_config() -> dict[str, Any]:
     trusted = [t.strip() for t in os.environ.get("PACK_TRUSTED_TYPES", "").split(",") if t.strip()]
     return {"trusted_types": trusted} if trusted else {}
 

@@ -123,10 +123,15 @@ def test_pt2_is_the_default_and_predicts_the_same_in_a_fresh_process(mlp, saved)
 
 
 def test_an_example_of_one_row_still_gives_a_dynamic_batch(mlp, tmp_path):
-    pack.save_model(mlp, tmp_path / "m", input_example=_rows(1))
-    model = pack.pyfunc.load_model(tmp_path / "m")
+    import pack.pytorch
+
+    pack.pytorch.save_model(mlp, tmp_path / "m", input_example=_rows(1))
     data = _rows(7, seed=4)
-    np.testing.assert_allclose(model.predict(data), _native(mlp, data), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        pack.pyfunc.load_model(tmp_path / "m").predict(data), _native(mlp, data), rtol=1e-5, atol=1e-6
+    )
+    native = pack.pytorch.load_model(tmp_path / "m")  # the exported module, without the class
+    np.testing.assert_allclose(native(torch.tensor(data)).detach().numpy(), _native(mlp, data), rtol=1e-5)
 
 
 def test_tiny_cnn_in_pt2_and_torchscript(cnn, saved):

@@ -18,6 +18,7 @@ model is a separate step on that path (the registry resolves and copies director
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,7 +38,7 @@ _OUTPUT_FOR = {"predict": None, "predict_proba": "probabilities", "transform": N
 
 @dataclass(frozen=True)
 class Conversion:
-    """What ``convert_to_onnx`` wrote and how closely it matched the original."""
+    """What ``convert_to_onnx`` wrote (``path``) and how closely it matched the original (``source``)."""
 
     path: Path
     model: MLModel
@@ -100,10 +101,11 @@ def convert_to_onnx(
     onx.graph.output.extend(kept)
     converted = OnnxPredictor(_session(onx), [wanted]).predict(data)
     diff = _compare(expected, converted, rtol, atol)
-    source = str(original.path)
+    source = os.fspath(model_uri)
     metadata = {
         "converted_from": {
-            "source": source,
+            "source": source,  # as given (e.g. models:/forest/3), for the registry to record
+            "source_path": str(original.path),
             "model_uuid": original.metadata.model_uuid,
             "predict_fn": predict_fn,
             "rows_checked": len(data),

@@ -156,8 +156,10 @@ def cast_array(array: np.ndarray, want: np.dtype[Any]) -> np.ndarray:
 
 
 def cast_frame(frame: pd.DataFrame, schema: Schema | None) -> pd.DataFrame:
-    """Cast numeric wire columns to the column types ``schema`` names."""
-    if schema is None or schema.is_tensor or not schema.has_names:
+    """Cast numeric wire columns to the column types (or tensor dtypes) ``schema`` names."""
+    if schema is not None and schema.is_tensor:
+        return _cast_tensor_frame(frame, schema)
+    if schema is None or not schema.has_names:
         return frame
     changes = {}
     for spec in schema:
@@ -170,6 +172,34 @@ def cast_frame(frame: pd.DataFrame, schema: Schema | None) -> pd.DataFrame:
         if want.kind in "biuf" and column.dtype != want:
             cast = cast_array(column.to_numpy(), want)
             if cast.dtype == want:
+                changes[spec.name] = cast
+    if changes:
+        frame = frame.copy(deep=False)
+        for name, values in changes.items():
+            frame[name] = values
+    return frame
+
+
+def _cast_tensor_frame(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:
+    """A table sent to a tensor model: one tensor's columns, or one column per named tensor."""
+    specs = [spec for spec in schema if isinstance(spec, TensorSpec)]
+    if len(specs) == 1 and specs[0].name not in frame:
+        want = specs[0].dtype
+        if want in ("object", "str", "bytes") or frame.empty:
+            return frame
+        values = frame.to_numpy()
+        if values.dtype.kind not in "biuf":
+            return frame
+        cast = cast_array(values, np.dtype(want))
+        return frame if cast.dtype == values.dtype else pd.DataFrame(cast, columns=frame.columns)
+    changes = {}
+    for spec in specs:
+        if spec.name not in frame or spec.dtype in ("object", "str", "bytes"):
+            continue
+        column = frame[spec.name]
+        if isinstance(column.dtype, np.dtype) and column.dtype.kind in "biuf":
+            cast = cast_array(column.to_numpy(), np.dtype(spec.dtype))
+            if cast.dtype != column.dtype:
                 changes[spec.name] = cast
     if changes:
         frame = frame.copy(deep=False)

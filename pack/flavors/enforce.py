@@ -105,11 +105,12 @@ def _list_to_array(rows: list[Any] | tuple[Any, ...]) -> np.ndarray:
 def _enforce_columns(schema: Schema, data: Any) -> pd.DataFrame:
     frame = to_dataframe(data, schema)
     specs: list[ColSpec] = [spec for spec in schema.specs if isinstance(spec, ColSpec)]
+    names = frame.columns.tolist()  # iterate the column index once (it may be Arrow-backed)
     if schema.has_names:
-        present = set(frame.columns)
+        present = set(names)
         missing = [spec.name for spec in specs if spec.required and spec.name not in present]
         wanted = {spec.name for spec in specs}
-        extra = [col for col in frame.columns if col not in wanted]
+        extra = [col for col in names if col not in wanted]
         if missing:
             note = f" Note that there were extra inputs: {extra}." if extra else ""
             raise SchemaError(f"Model is missing inputs {missing}.{note}")
@@ -127,15 +128,20 @@ def _enforce_columns(schema: Schema, data: Any) -> pd.DataFrame:
                 SchemaWarning,
                 stacklevel=3,
             )
-        pairs = list(zip(specs, frame.columns[: len(specs)], strict=True))
+        pairs = list(zip(specs, names[: len(specs)], strict=True))
     columns = [name for _, name in pairs]
     changed: dict[Any, pd.Series] = {}
+    dtypes = dict(
+        zip(names, frame.dtypes.to_numpy(), strict=True)
+    )  # one lookup instead of a Series per column
     for spec, name in pairs:
+        if _already_matches(dtypes[name], spec):
+            continue
         column = frame[name]
         converted = _convert_column(column, spec, str(name))
         if converted is not column:
             changed[name] = converted
-    if list(frame.columns) != columns:
+    if names != columns:
         frame = frame[columns]
     if changed:
         frame = frame.copy(deep=False)  # never modify the caller's frame
@@ -144,20 +150,24 @@ def _enforce_columns(schema: Schema, data: Any) -> pd.DataFrame:
     return frame
 
 
-def _convert_column(series: pd.Series, spec: ColSpec, name: str) -> pd.Series:
-    if not isinstance(spec.type, DataType):
-        return series  # composite types (array/object/map/any) are passed through unchecked
+def _already_matches(dtype: Any, spec: ColSpec) -> bool:
+    """True when a column of ``dtype`` passes ``spec`` unchanged (decided without touching its values)."""
     target = spec.type
-    dtype = series.dtype
-    if (
+    if not isinstance(target, DataType):
+        return True  # composite types (array/object/map/any) are passed through unchecked
+    return (
         isinstance(dtype, np.dtype)
-        and dtype.name == target.numpy_dtype
-        and target
-        not in (
-            DataType.string,
-            DataType.binary,
-        )
-    ):
+        and dtype == _NUMPY_DTYPES[target]
+        and target not in (DataType.string, DataType.binary)
+    )
+
+
+_NUMPY_DTYPES = {kind: np.dtype(kind.numpy_dtype) for kind in DataType}
+
+
+def _convert_column(series: pd.Series, spec: ColSpec, name: str) -> pd.Series:
+    target = spec.type
+    if not isinstance(target, DataType) or _already_matches(series.dtype, spec):
         return series
     try:
         converted = _CONVERTERS[target](series)

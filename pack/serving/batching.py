@@ -5,9 +5,9 @@ once; while it is busy, compatible requests queue up and go into the next predic
 to ``max_batch_size`` rows. Requests are compatible when their prepared inputs are row-aligned (a
 DataFrame, an array, or a dict of arrays with one row count) with the same columns/dtypes/trailing
 shape and equal params; anything else runs alone. The merged output is split back by row counts,
-so each caller gets exactly its own rows. If the merged call raises, each request is retried alone,
-so one caller's bad input fails only that caller; if the output is not row-aligned, batching turns
-itself off for the model.
+so each caller gets exactly its own rows. If the merged call raises, its halves are retried (down
+to single requests), so one caller's bad input fails only that caller; if the output is not
+row-aligned, batching turns itself off for the model.
 """
 
 from __future__ import annotations
@@ -300,19 +300,23 @@ class BatchingPredictor:
             self._arrived = None
 
     async def _run(self, batch: list[_Pending]) -> None:
-        loop = asyncio.get_running_loop()
-        if len(batch) == 1:
-            await self._run_alone(batch[0])
+        """Predict a batch; if it fails, predict its halves (down to single requests)."""
+        batch = [p for p in batch if not p.future.done()]
+        if len(batch) <= 1:
+            for pending in batch:
+                await self._run_alone(pending)
             return
+        loop = asyncio.get_running_loop()
         counts = [p.rows or 0 for p in batch]
         try:
             parts = await loop.run_in_executor(
                 self._executor, self._predict_merged, [p.data for p in batch], batch[0].params, counts
             )
         except Exception:
-            logger.debug("merged predict of %d requests failed; retrying them one by one", len(batch))
-            for pending in batch:
-                await self._run_alone(pending)
+            logger.debug("merged predict of %d requests failed; splitting it", len(batch))
+            middle = len(batch) // 2
+            await self._run(batch[:middle])
+            await self._run(batch[middle:])
             return
         if parts is None:
             logger.warning(

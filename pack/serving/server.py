@@ -153,8 +153,22 @@ def serve(
 def _run_one(config: uvicorn.Config, sock: socket.socket) -> bool:
     logging.captureWarnings(True)
     server = _Server(config)
-    server.run(sockets=[sock])
+    # uvicorn re-raises the stop signal once it has shut down gracefully; these handlers take it, so
+    # a drained server exits 0 instead of dying by the signal.
+    previous = {sig: signal.signal(sig, _drained) for sig in _STOP_SIGNALS}
+    try:
+        server.run(sockets=[sock])
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     return server.failed
+
+
+_STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+def _drained(signum: int, frame: FrameType | None) -> None:
+    logger.debug("stopped by signal %s after draining", signum)
 
 
 def _worker_main(config: uvicorn.Config, sock: socket.socket) -> None:
@@ -178,7 +192,7 @@ def _run_workers(config: uvicorn.Config, sock: socket.socket, count: int) -> boo
     def on_signal(signum: int, frame: FrameType | None) -> None:
         stop.set()
 
-    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+    previous = {sig: signal.signal(sig, on_signal) for sig in _STOP_SIGNALS}
     failed = False
     workers = [start() for _ in range(count)]
     try:

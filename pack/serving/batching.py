@@ -25,6 +25,7 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
+from pack.flavors.enforce import column_dtypes
 from pack.types import Params, Predictor
 
 logger = logging.getLogger("pack.serving")
@@ -58,7 +59,7 @@ def row_count(data: Any) -> int | None:
 def layout_of(data: Any) -> Hashable:
     """What must be equal for two inputs to merge: columns and dtypes, or trailing shapes and dtypes."""
     if isinstance(data, pd.DataFrame):
-        return ("frame", tuple(data.columns.tolist()), tuple(data.dtypes.to_numpy()))
+        return ("frame", tuple(data.columns.tolist()), tuple(column_dtypes(data)))
     if isinstance(data, np.ndarray):
         return ("array", data.shape[1:], data.dtype)
     return ("tensors", tuple((key, value.shape[1:], value.dtype) for key, value in data.items()))
@@ -68,7 +69,7 @@ def merge(parts: Sequence[Any]) -> Any:
     """Concatenate inputs of one layout along the rows."""
     first = parts[0]
     if isinstance(first, pd.DataFrame):
-        dtypes = set(first.dtypes.to_numpy())
+        dtypes = set(column_dtypes(first))
         if len(dtypes) == 1 and isinstance(dtype := dtypes.pop(), np.dtype) and dtype.kind in "biuf":
             values = np.concatenate([part.to_numpy() for part in parts])  # one block, no pandas concat
             return pd.DataFrame(values, columns=first.columns)
@@ -144,8 +145,15 @@ class _Pending:
     data: Any
     params: Params | None
     rows: int | None  # None: not row-aligned, runs alone
-    layout: Hashable
     future: asyncio.Future[Any]
+    _layout: Hashable = None
+
+    @property
+    def layout(self) -> Hashable:
+        """``layout_of(data)``, worked out only when a merge is considered."""
+        if self._layout is None:
+            self._layout = layout_of(self.data)
+        return self._layout
 
 
 def _same_params(a: Params | None, b: Params | None) -> bool:
@@ -207,7 +215,7 @@ class BatchingPredictor:
         rows = row_count(data) if self._batchable else None
         if rows == 0:
             rows = None  # an empty request runs alone: the model decides what empty input means
-        pending = _Pending(data, params, rows, layout_of(data) if rows else None, loop.create_future())
+        pending = _Pending(data, params, rows, loop.create_future())
         self._queue.append(pending)
         self._report_queue()
         if self._arrived is not None:

@@ -1,18 +1,52 @@
-"""Pure ASGI middleware: request metrics, and the request body size limit."""
+"""Pure ASGI middleware: error responses, request metrics, and the request body size limit."""
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from pack.serving.errors import PayloadTooLarge, http_error, protocol_for_path
+from pack.errors import PackError
+from pack.serving.errors import PayloadTooLarge, http_error, protocol_for_path, routing_error
 from pack.serving.metrics import ServingMetrics
+
+logger = logging.getLogger("pack.serving")
 
 # Handlers put ``(name, version)`` here once they know which model a request is for.
 MODEL_SCOPE_KEY = "pack.model"
 _NO_MODEL = ("", "")
+
+
+class ErrorResponses:
+    """Turns exceptions from the routes into JSON error responses (``pack.serving.errors`` decides).
+
+    Handlers send their whole response at the end, so an exception means nothing was sent yet.
+    Anything that is not a ``PackError`` is logged with its traceback and answered with a bare 500.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await self.app(scope, receive, send)
+        except Exception as error:
+            if scope["type"] != "http":
+                raise
+            protocol = protocol_for_path(scope["path"])
+            headers: dict[str, str] = {}
+            if isinstance(error, HTTPException):
+                message = f"{error.detail}: {scope['method']} {scope['path']}"
+                status, body = routing_error(error.status_code, message, protocol)
+                headers = dict(error.headers or {})
+            else:
+                if not isinstance(error, PackError):
+                    logger.error("unexpected error on %s %s", scope["method"], scope["path"], exc_info=error)
+                status, body = http_error(error, protocol)
+            await send_json(send, status, body, headers)
 
 
 class RequestMetrics:
@@ -62,7 +96,8 @@ class BodySizeLimit:
         limit = self.max_bytes
         declared = _content_length(scope)
         if declared is not None and declared > limit:
-            await _refuse(scope, send, self._error(declared))
+            status, body = http_error(self._error(declared), protocol_for_path(scope["path"]))
+            await send_json(send, status, body, {"connection": "close"})
             return
         received = 0
 
@@ -94,15 +129,15 @@ def _content_length(scope: Scope) -> int | None:
     return None
 
 
-async def _refuse(scope: Scope, send: Send, error: Exception) -> None:
-    status, body = http_error(error, protocol_for_path(scope["path"]))
-    headers: list[Any] = [
+async def send_json(send: Send, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
+    """Send a complete JSON response."""
+    raw: list[Any] = [
         (b"content-type", b"application/json"),
         (b"content-length", str(len(body)).encode()),
-        (b"connection", b"close"),
+        *((key.lower().encode(), value.encode()) for key, value in (headers or {}).items()),
     ]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.start", "status": status, "headers": raw})
     await send({"type": "http.response.body", "body": body})
 
 
-__all__ = ["MODEL_SCOPE_KEY", "BodySizeLimit", "RequestMetrics"]
+__all__ = ["MODEL_SCOPE_KEY", "BodySizeLimit", "ErrorResponses", "RequestMetrics", "send_json"]

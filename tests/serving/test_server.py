@@ -369,20 +369,21 @@ def test_ready_only_after_load_and_warm_up(start_server: Any, slow_loading_model
         except httpx.TransportError:
             continue
         assert live.status_code == 200
-        ready = client.get("/v2/health/ready")
-        if ready.status_code == 200:
-            break
+        answers = {
+            "ready": client.get("/v2/health/ready"),
+            "ping": client.get("/ping"),
+            "health": client.get("/health"),
+            "model": client.get("/v2/models/slowload/ready"),
+            "invocations": client.post("/invocations", json={"dataframe_records": [{"x": 1.0}]}),
+        }
+        if any(answer.status_code != 503 for answer in answers.values()):
+            break  # loaded meanwhile; from now on it must stay ready (checked below)
         seen_loading = True
-        assert ready.status_code == 503
-        assert ready.json() == {"ready": False}
-        ping = client.get("/ping")
-        assert ping.status_code == 503
-        assert ping.json()["error_code"] == "TEMPORARILY_UNAVAILABLE"
-        assert client.get("/health").status_code == 503
-        assert client.get("/v2/models/slowload/ready").status_code == 503
-        early = client.post("/invocations", json={"dataframe_records": [{"x": 1.0}]})
-        assert early.status_code == 503
-        assert early.json()["error_code"] == "TEMPORARILY_UNAVAILABLE"
+        assert answers["ready"].json() == {"ready": False}
+        assert answers["model"].json() == {"name": "slowload", "ready": False}
+        for key in ("ping", "health", "invocations"):
+            assert answers[key].json()["error_code"] == "TEMPORARILY_UNAVAILABLE"
+    server.wait_ready()
     assert seen_loading
     assert (slow_loading_model.parent / "warm").read_text() == "warmed up"
     assert client.get("/ping").status_code == 200

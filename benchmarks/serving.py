@@ -274,6 +274,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             results["servers"][name] = {"cold_start_s": server.cold_start, "loads": {}}
         phases = [("c1", small, 1), ("c16", small, 16), ("c64", small, 64), ("10k", large, 1)]
         for phase, body_file, connections in phases:
+            if phase == "c16":  # the floor again, right after the c=1 runs; the lower one is kept
+                again = floors(model_dir, model, frame, args.quick)
+                results["floors"] = {k: min(v, again[k]) for k, v in results["floors"].items()}
             for name, server in servers.items():
                 load = wrk(
                     server.url, body_file, script, connections, seconds * (1.5 if phase == "10k" else 1)
@@ -360,7 +363,7 @@ def report(results: dict[str, Any], quick: bool) -> str:
         goals.append(_goal("c=64: p99 <= 1/5 of MLflow's", _ratio(p99, p99_peer), p99 <= p99_peer / 5))
     gap = c1_p50 - floor["pyfunc_1row_ms"]
     raw_gap = c1_p50 - floor["sklearn_1row_ms"]
-    measured = f"+{gap:.2f} ms over pyfunc.predict (+{raw_gap:.2f} ms over sklearn on numpy)"
+    measured = f"{gap:+.2f} ms over pyfunc.predict ({raw_gap:+.2f} ms over sklearn on numpy)"
     goals.append(_goal("c=1: p50 within 1 ms of in-process predict", measured, gap <= 1.0))
     if theirs is not None and cold_theirs is not None and theirs_rows is not None:
         ratio_rows = _ratio(ours_rows, theirs_rows)
@@ -397,7 +400,8 @@ def report(results: dict[str, Any], quick: bool) -> str:
         "|---|---|---|---|---|",
         *rows,
         "",
-        f"In-process floor: `pyfunc.predict` of 1 row {floor['pyfunc_1row_ms']:.2f} ms (sklearn on numpy "
+        "In-process floor (the lower of two measurements around the c=1 runs): "
+        f"`pyfunc.predict` of 1 row {floor['pyfunc_1row_ms']:.2f} ms (sklearn on numpy "
         f"{floor['sklearn_1row_ms']:.2f} ms); of 10,000 rows {floor['pyfunc_10k_ms']:.1f} ms "
         f"({10_000 / floor['pyfunc_10k_ms'] * 1000:,.0f} rows/s). Failed or non-2xx responses: {failures}.",
         *extra,

@@ -9,22 +9,13 @@ import orjson
 
 from pack._version import __version__
 from pack.flavors.examples import load_serving_example
-from pack.flavors.schema import ColSpec, DataType, ParamSchema, Schema, TensorSpec
 from pack.serving import v2
 from pack.serving.codecs import CSV, JSON, PARQUET
 from pack.serving.dataplane import DataPlane, ServedModel
+from pack.serving.schemas import inputs_schema, instance_schema, params_schema, predictions_schema, row_schema
+from pack.serving.tensors import DATATYPES
 
 OPENAPI_VERSION = "3.0.3"
-_COLUMN_TYPES: dict[DataType, dict[str, Any]] = {
-    DataType.boolean: {"type": "boolean"},
-    DataType.integer: {"type": "integer", "format": "int32"},
-    DataType.long: {"type": "integer", "format": "int64"},
-    DataType.float: {"type": "number", "format": "float"},
-    DataType.double: {"type": "number", "format": "double"},
-    DataType.string: {"type": "string"},
-    DataType.binary: {"type": "string", "format": "byte"},
-    DataType.datetime: {"type": "string", "format": "date-time"},
-}
 _MLFLOW_ERRORS = {
     "400": "Malformed body or input that violates the signature (the message names the column)",
     "404": "No such model",
@@ -94,7 +85,13 @@ def _invocations_operation(served: ServedModel, operation_id: str) -> dict[str, 
         json_media["example"] = example
     responses = {
         "200": _json_response(
-            "Predictions", {"type": "object", "properties": {"predictions": _predictions_schema(served)}}
+            "Predictions",
+            {
+                "type": "object",
+                "properties": {
+                    "predictions": predictions_schema(served.signature.outputs if served.signature else None)
+                },
+            },
         )
     }
     for status, description in _MLFLOW_ERRORS.items():
@@ -132,7 +129,7 @@ def _model_schemas(served: ServedModel) -> dict[str, Any]:
     signature = served.signature
     inputs = signature.inputs if signature is not None else None
     params = signature.params if signature is not None else None
-    row = _row_schema(inputs)
+    row = row_schema(inputs)
     request: dict[str, Any] = {
         "type": "object",
         "description": "Exactly one of dataframe_split, dataframe_records, instances, inputs (+ params).",
@@ -147,129 +144,15 @@ def _model_schemas(served: ServedModel) -> dict[str, Any]:
                 },
             },
             "dataframe_records": {"type": "array", "items": row},
-            "instances": {"type": "array", "items": _instance_schema(inputs)},
-            "inputs": _inputs_schema(inputs),
-            "params": _params_schema(params),
+            "instances": {"type": "array", "items": instance_schema(inputs)},
+            "inputs": inputs_schema(inputs),
+            "params": params_schema(params),
         },
         "oneOf": [
             {"required": [key]} for key in ("dataframe_split", "dataframe_records", "instances", "inputs")
         ],
     }
     return {f"{prefix}.InvocationsRequest": request}
-
-
-def _column_type(spec: ColSpec) -> dict[str, Any]:
-    if isinstance(spec.type, DataType):
-        return dict(_COLUMN_TYPES[spec.type])
-    return _composite(spec.type)
-
-
-def _composite(raw: Mapping[str, Any]) -> dict[str, Any]:
-    kind = raw.get("type")
-    if isinstance(kind, str) and kind in DataType.__members__:
-        return dict(_COLUMN_TYPES[DataType(kind)])
-    if kind == "array" and isinstance(raw.get("items"), Mapping):
-        return {"type": "array", "items": _composite(raw["items"])}
-    if kind == "object" and isinstance(raw.get("properties"), Mapping):
-        props = {str(k): _composite(v) for k, v in raw["properties"].items() if isinstance(v, Mapping)}
-        return {"type": "object", "properties": props}
-    if kind == "map" and isinstance(raw.get("values"), Mapping):
-        return {"type": "object", "additionalProperties": _composite(raw["values"])}
-    return {}
-
-
-def _tensor_schema(spec: TensorSpec, dims: tuple[int, ...]) -> dict[str, Any]:
-    kind = spec.dtype
-    item: dict[str, Any]
-    if kind.startswith(("float", "double")):
-        item = {"type": "number"}
-    elif kind.startswith(("int", "uint")):
-        item = {"type": "integer"}
-    elif kind == "bool":
-        item = {"type": "boolean"}
-    else:
-        item = {"type": "string"}
-    for size in reversed(dims):
-        item = {"type": "array", "items": item}
-        if size >= 0:
-            item.update(minItems=size, maxItems=size)
-    return item
-
-
-def _row_schema(inputs: Schema | None) -> dict[str, Any]:
-    if inputs is None or inputs.is_tensor or not inputs.has_names:
-        return {"type": "object"}
-    specs = [spec for spec in inputs if isinstance(spec, ColSpec)]
-    schema: dict[str, Any] = {
-        "type": "object",
-        "properties": {spec.name: _column_type(spec) for spec in specs if spec.name is not None},
-    }
-    required = [spec.name for spec in specs if spec.required and spec.name is not None]
-    if required:
-        schema["required"] = required
-    return schema
-
-
-def _instance_schema(inputs: Schema | None) -> dict[str, Any]:
-    if inputs is not None and inputs.is_tensor and len(inputs) == 1:
-        spec = inputs.specs[0]
-        if isinstance(spec, TensorSpec):
-            return _tensor_schema(spec, spec.shape[1:])
-    if inputs is not None and not inputs.is_tensor and inputs.has_names:
-        return _row_schema(inputs)
-    return {}
-
-
-def _inputs_schema(inputs: Schema | None) -> dict[str, Any]:
-    if inputs is None:
-        return {}
-    if inputs.is_tensor:
-        tensors = [spec for spec in inputs if isinstance(spec, TensorSpec)]
-        if len(tensors) == 1 and tensors[0].name is None:
-            return _tensor_schema(tensors[0], tensors[0].shape)
-        return {
-            "type": "object",
-            "properties": {t.name: _tensor_schema(t, t.shape) for t in tensors if t.name is not None},
-        }
-    if not inputs.has_names:
-        return {"type": "array", "items": {}}
-    columns = [spec for spec in inputs if isinstance(spec, ColSpec) and spec.name is not None]
-    return {
-        "type": "object",
-        "properties": {c.name: {"type": "array", "items": _column_type(c)} for c in columns if c.name},
-    }
-
-
-def _params_schema(params: ParamSchema | None) -> dict[str, Any]:
-    if params is None:
-        return {"type": "object"}
-    properties = {}
-    for param in params:
-        schema = dict(_COLUMN_TYPES[param.type])
-        if param.shape is not None:
-            schema = {"type": "array", "items": schema}
-        if param.default is not None:
-            schema["default"] = param.default
-        properties[param.name] = schema
-    return {"type": "object", "properties": properties}
-
-
-def _predictions_schema(served: ServedModel) -> dict[str, Any]:
-    outputs = served.signature.outputs if served.signature is not None else None
-    if outputs is None or not len(outputs):
-        return {}
-    if outputs.is_tensor:
-        tensors = [spec for spec in outputs if isinstance(spec, TensorSpec)]
-        if len(tensors) == 1:
-            return _tensor_schema(tensors[0], tensors[0].shape)
-        return {
-            "type": "object",
-            "properties": {t.name: _tensor_schema(t, t.shape) for t in tensors if t.name},
-        }
-    columns = [spec for spec in outputs if isinstance(spec, ColSpec)]
-    if len(columns) == 1:
-        return {"type": "array", "items": _column_type(columns[0])}
-    return {"type": "array", "items": _row_schema(outputs)}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -379,7 +262,7 @@ _TENSOR = {
     "properties": {
         "name": _STRINGS,
         "shape": {"type": "array", "items": {"type": "integer"}},
-        "datatype": {"type": "string", "enum": list(v2.DATATYPES)},
+        "datatype": {"type": "string", "enum": list(DATATYPES)},
         "parameters": {"type": "object"},
         "data": {"type": "array", "items": {}},
     },

@@ -13,7 +13,6 @@ tensor; tensor-based models take their tensors by name; the answer has one tenso
 
 from __future__ import annotations
 
-import struct
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -25,26 +24,17 @@ import pandas as pd
 from pack._version import __version__
 from pack.errors import InvalidInput
 from pack.flavors.mlmodel import PYFUNC
-from pack.flavors.payloads import cast_array
 from pack.flavors.schema import ColSpec, DataType, ModelSignature, Schema, TensorSpec
+from pack.serving.tensors import (
+    BY_DTYPE,
+    json_data,
+    object_field,
+    pack_tensor,
+    read_tensors,
+    wire_array,
+)
 from pack.types import Params
 
-DATATYPES: dict[str, np.dtype[Any]] = {
-    "BOOL": np.dtype(bool),
-    "UINT8": np.dtype(np.uint8),
-    "UINT16": np.dtype(np.uint16),
-    "UINT32": np.dtype(np.uint32),
-    "UINT64": np.dtype(np.uint64),
-    "INT8": np.dtype(np.int8),
-    "INT16": np.dtype(np.int16),
-    "INT32": np.dtype(np.int32),
-    "INT64": np.dtype(np.int64),
-    "FP16": np.dtype(np.float16),
-    "FP32": np.dtype(np.float32),
-    "FP64": np.dtype(np.float64),
-    "BYTES": np.dtype(object),
-}
-_BY_DTYPE = {dtype: name for name, dtype in DATATYPES.items() if name != "BYTES"}
 COLUMN_DATATYPES = {
     DataType.boolean: "BOOL",
     DataType.integer: "INT32",
@@ -135,7 +125,7 @@ def _column_datatype(spec: ColSpec) -> str:
 
 def _tensor_datatype(dtype: str) -> str:
     try:
-        return _BY_DTYPE.get(np.dtype(dtype), "BYTES")
+        return BY_DTYPE.get(np.dtype(dtype), "BYTES")
     except TypeError:
         return "BYTES"
 
@@ -166,11 +156,11 @@ def parse_infer(
         raise InvalidInput(f"invalid JSON: {exc}") from None
     if not isinstance(document, Mapping) or not isinstance(document.get("inputs"), list):
         raise InvalidInput("the request must be a JSON object with an 'inputs' list")
-    parameters = _mapping(document.get("parameters"), "parameters")
+    parameters = object_field(document.get("parameters"), "parameters")
     request_id = document.get("id")
     if request_id is not None and not isinstance(request_id, str):
         raise InvalidInput("'id' must be a string")
-    tensors = _read_tensors(document["inputs"], memoryview(body)[split_at:])
+    tensors = read_tensors(document["inputs"], memoryview(body)[split_at:])
     outputs = _requested_outputs(document.get("outputs"))
     params = {k: v for k, v in parameters.items() if k in param_names and k not in RESERVED_PARAMETERS}
     return InferRequest(
@@ -182,14 +172,6 @@ def parse_infer(
     )
 
 
-def _mapping(value: Any, what: str) -> Mapping[str, Any]:
-    if value is None:
-        return {}
-    if not isinstance(value, Mapping):
-        raise InvalidInput(f"'{what}' must be an object")
-    return value
-
-
 def _requested_outputs(raw: Any) -> tuple[tuple[str, bool], ...] | None:
     if raw is None:
         return None
@@ -199,98 +181,9 @@ def _requested_outputs(raw: Any) -> tuple[tuple[str, bool], ...] | None:
     for entry in raw:
         if not isinstance(entry, Mapping) or not isinstance(entry.get("name"), str):
             raise InvalidInput("each requested output must be an object with a 'name'")
-        parameters = _mapping(entry.get("parameters"), f"outputs[{entry['name']}].parameters")
+        parameters = object_field(entry.get("parameters"), f"outputs[{entry['name']}].parameters")
         wanted.append((entry["name"], bool(parameters.get("binary_data", False))))
     return tuple(wanted)
-
-
-def _read_tensors(entries: list[Any], binary: memoryview) -> dict[str, np.ndarray]:
-    tensors: dict[str, np.ndarray] = {}
-    offset = 0
-    for entry in entries:
-        if not isinstance(entry, Mapping) or not isinstance(entry.get("name"), str):
-            raise InvalidInput("each input must be an object with a 'name'")
-        name = entry["name"]
-        if name in tensors:
-            raise InvalidInput(f"input {name!r} is given twice")
-        shape, datatype = entry.get("shape"), entry.get("datatype")
-        if not isinstance(shape, list) or not all(isinstance(d, int) and d >= 0 for d in shape):
-            raise InvalidInput(f"input {name!r}: 'shape' must be a list of non-negative integers")
-        if datatype not in DATATYPES:
-            raise InvalidInput(
-                f"input {name!r}: unsupported datatype {datatype!r} (use one of {', '.join(DATATYPES)})"
-            )
-        size = _mapping(entry.get("parameters"), f"inputs[{name}].parameters").get("binary_data_size")
-        if size is not None:
-            if not isinstance(size, int) or size < 0 or offset + size > len(binary):
-                raise InvalidInput(f"input {name!r}: binary_data_size {size!r} does not fit the body")
-            tensors[name] = _binary_tensor(name, bytes(binary[offset : offset + size]), shape, datatype)
-            offset += size
-        elif "data" in entry:
-            tensors[name] = _json_tensor(name, entry["data"], shape, datatype)
-        else:
-            raise InvalidInput(f"input {name!r} has neither 'data' nor parameters.binary_data_size")
-    if offset != len(binary):
-        raise InvalidInput(f"{len(binary) - offset} bytes of binary data belong to no input")
-    return tensors
-
-
-def _elements(shape: list[int]) -> int:
-    return int(np.prod(shape, dtype=np.int64)) if shape else 1
-
-
-def _json_tensor(name: str, data: Any, shape: list[int], datatype: str) -> np.ndarray:
-    want = DATATYPES[datatype]
-    if datatype == "BYTES":
-        flat = (
-            np.asarray(data, dtype=object).ravel() if isinstance(data, list) else np.asarray([data], object)
-        )
-        if not all(isinstance(v, str) for v in flat):
-            raise InvalidInput(f"input {name!r}: BYTES data must be strings")
-        array = flat
-    else:
-        try:
-            array = np.asarray(data).ravel()
-        except ValueError:
-            raise InvalidInput(f"input {name!r}: 'data' is not a rectangular array") from None
-        kinds = "b" if datatype == "BOOL" else "iu" if want.kind in "iu" else "iuf"
-        if array.size and array.dtype.kind not in kinds:
-            raise InvalidInput(f"input {name!r}: data of type {array.dtype.name} is not {datatype}")
-        array = cast_array(array, want) if array.size else array.astype(want)
-        if array.dtype != want:
-            raise InvalidInput(f"input {name!r}: values do not fit {datatype}")
-    if array.size != _elements(shape):
-        raise InvalidInput(f"input {name!r}: shape {shape} needs {_elements(shape)} values, got {array.size}")
-    return array.reshape(shape)
-
-
-def _binary_tensor(name: str, raw: bytes, shape: list[int], datatype: str) -> np.ndarray:
-    if datatype == "BYTES":
-        items = _unpack_bytes(name, raw)
-        array = np.empty(len(items), dtype=object)
-        array[:] = items
-    else:
-        want = DATATYPES[datatype]
-        if len(raw) != _elements(shape) * want.itemsize:
-            raise InvalidInput(f"input {name!r}: {len(raw)} bytes do not hold shape {shape} of {datatype}")
-        array = np.frombuffer(raw, dtype=want.newbyteorder("<")).astype(want)
-    if array.size != _elements(shape):
-        raise InvalidInput(f"input {name!r}: shape {shape} needs {_elements(shape)} values, got {array.size}")
-    return array.reshape(shape)
-
-
-def _unpack_bytes(name: str, raw: bytes) -> list[bytes]:
-    items, offset = [], 0
-    while offset < len(raw):
-        if offset + 4 > len(raw):
-            raise InvalidInput(f"input {name!r}: truncated BYTES element")
-        (length,) = struct.unpack_from("<I", raw, offset)
-        offset += 4
-        if offset + length > len(raw):
-            raise InvalidInput(f"input {name!r}: truncated BYTES element")
-        items.append(raw[offset : offset + length])
-        offset += length
-    return items
 
 
 def model_input(tensors: dict[str, np.ndarray], schema: Schema | None) -> Any:
@@ -376,14 +269,14 @@ def encode_infer(
     entries, blobs = [], []
     for name, binary in selected:
         array = produced[name]
-        datatype, array = _wire_array(array)
+        datatype, array = wire_array(array)
         entry: dict[str, Any] = {"name": name, "datatype": datatype, "shape": list(array.shape)}
         if binary:
-            raw = _pack(array, datatype)
+            raw = pack_tensor(array, datatype)
             entry["parameters"] = {"binary_data_size": len(raw)}
             blobs.append(raw)
         else:
-            entry["data"] = _json_data(array, datatype)
+            entry["data"] = json_data(array, datatype)
         entries.append(entry)
     response: dict[str, Any] = {"model_name": model_name, "model_version": model_version}
     if request.id is not None:
@@ -396,62 +289,8 @@ def encode_infer(
     return header + b"".join(blobs), headers
 
 
-def _wire_array(array: np.ndarray) -> tuple[str, np.ndarray]:
-    """The V2 datatype of an output and the array in a form that datatype can carry."""
-    kind = array.dtype.kind
-    if array.dtype in _BY_DTYPE:
-        return _BY_DTYPE[array.dtype], array
-    if kind == "M":
-        return "BYTES", np.datetime_as_string(array).astype(object)
-    if kind in "US":
-        return "BYTES", array.astype(object)
-    if kind == "O":
-        inferred = pd.api.types.infer_dtype(array.ravel(), skipna=False)
-        converted = {"integer": np.int64, "floating": np.float64, "boolean": np.bool_}.get(inferred)
-        if inferred == "mixed-integer-float":
-            converted = np.float64
-        if converted is not None:
-            return _BY_DTYPE[np.dtype(converted)], array.astype(converted)
-        return "BYTES", array
-    raise InvalidInput(f"an output of dtype {array.dtype} cannot be sent over V2")
-
-
-def _json_data(array: np.ndarray, datatype: str) -> Any:
-    flat = np.ascontiguousarray(array).ravel()
-    if datatype == "BYTES":
-        return [_text(v) for v in flat.tolist()]
-    if datatype == "FP16":
-        return flat.astype(np.float32)
-    return flat
-
-
-def _text(value: Any) -> Any:
-    if isinstance(value, bytes):
-        try:
-            return value.decode("utf-8")
-        except UnicodeDecodeError:
-            raise InvalidInput("a BYTES output is not UTF-8 text; request it with binary_data") from None
-    if isinstance(value, str) or value is None:
-        return value
-    if isinstance(value, (pd.Timestamp, np.datetime64)):
-        return str(value)
-    return value
-
-
-def _pack(array: np.ndarray, datatype: str) -> bytes:
-    if datatype != "BYTES":
-        little = array.astype(array.dtype.newbyteorder("<"), copy=False)
-        return np.ascontiguousarray(little).tobytes()
-    parts = []
-    for value in array.ravel().tolist():
-        raw = value if isinstance(value, bytes) else str(value).encode("utf-8")
-        parts.append(struct.pack("<I", len(raw)) + raw)
-    return b"".join(parts)
-
-
 __all__ = [
     "COLUMN_DATATYPES",
-    "DATATYPES",
     "DEFAULT_OUTPUT",
     "EXTENSIONS",
     "HEADER_LENGTH",

@@ -141,9 +141,11 @@ def slow_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def rf_server(tmp_path_factory: pytest.TempPathFactory, rf_model: Path) -> Iterator[ServerProcess]:
     """One server with only the RandomForest (so plain /invocations works)."""
     server = ServerProcess([str(rf_model)], tmp_path_factory.mktemp("logs") / "rf.log")
-    server.wait_ready()
-    yield server
-    server.stop()
+    try:
+        server.wait_ready()
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture(scope="session")
@@ -165,6 +167,8 @@ def multi_server(  # noqa: PLR0917 (fixtures)
         str(params_model),
     ]
     server = ServerProcess(args, tmp_path_factory.mktemp("logs") / "multi.log")
-    server.wait_ready()
-    yield server
-    server.stop()
+    try:
+        server.wait_ready()
+        yield server
+    finally:
+        server.stop()

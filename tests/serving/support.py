@@ -31,7 +31,13 @@ class ServerProcess:
         self.process = subprocess.Popen(
             command, stdout=self._handle, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}
         )
-        self.url = self._wait_for_port().replace("//0.0.0.0:", "//127.0.0.1:")
+        try:
+            self.url = self._wait_for_port().replace("//0.0.0.0:", "//127.0.0.1:")
+        except BaseException:
+            self.process.kill()
+            self.process.wait()
+            self._handle.close()
+            raise
         self.client = httpx.Client(base_url=self.url, timeout=60)
 
     def _wait_for_port(self, timeout: float = 60) -> str:

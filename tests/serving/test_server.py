@@ -465,3 +465,36 @@ def test_two_workers_share_the_port(
     assert [r.json()["predictions"][0] for r in responses] == expected
     assert server.stop() == 0
     assert not any(Path(f"/proc/{pid}").exists() and _is_worker(pid) for pid in workers)
+
+
+def test_accepted_sockets_get_tcp_nodelay() -> None:
+    """A listening socket made without IPPROTO_TCP (as a shared multi-worker socket is) leaves
+    TCP_NODELAY off on accepted connections; ``set_nodelay`` turns it on."""
+    import socket
+
+    from pack.serving.server import set_nodelay
+
+    seen: dict[str, int] = {}
+
+    class Probe(asyncio.Protocol):
+        def connection_made(self, transport: Any) -> None:
+            sock = transport.get_extra_info("socket")
+            seen["before"] = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+            set_nodelay(transport)
+            seen["after"] = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+            transport.close()
+
+    async def run() -> None:
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)  # proto 0, as uvicorn binds it
+        listener.bind(("127.0.0.1", 0))
+        server = await asyncio.get_running_loop().create_server(Probe, sock=listener)
+        port = listener.getsockname()[1]
+        _, writer = await asyncio.open_connection("127.0.0.1", port)
+        while "after" not in seen:
+            await asyncio.sleep(0.01)
+        writer.close()
+        server.close()
+        await server.wait_closed()
+
+    asyncio.run(run())
+    assert seen == {"before": 0, "after": 1}

@@ -52,7 +52,7 @@ def read_data_file(path: Path, content_type: str | None, schema: Any = None) -> 
     help="Example input (JSON or CSV): saved with the model and used to infer its signature.",
 )
 def log_model(flavor: str, path: Path, output: Path | None, input_example: Path | None) -> None:
-    """Package a serialized native model (FLAVOR: sklearn, python_function, ...) from PATH."""
+    """Package a serialized native model from PATH (FLAVOR: sklearn, pytorch, keras, tensorflow, onnx)."""
     from pack.flavors.lookup import get_flavor
     from pack.flavors.mlmodel import MLMODEL_FILE
 
@@ -66,7 +66,8 @@ def log_model(flavor: str, path: Path, output: Path | None, input_example: Path 
     if path.is_dir() and (path / MLMODEL_FILE).is_file():
         mlmodel = _copy_saved_model(path, output, chosen.name)
     else:
-        native = chosen.read_native(_native_file(path))
+        directory = path.is_dir() and getattr(chosen, "reads_directories", False)
+        native = chosen.read_native(path if directory else _native_file(path))
         from pack.flavors.packaging import save_model
 
         mlmodel = save_model(native, output, flavor=chosen.name, input_example=example)

@@ -34,6 +34,7 @@ from pack.builders.engines import build_image, docker_client
 HOST_CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
 MLFLOW_BASE = """FROM {base}
 COPY ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
+ENV PIP_CERT=/etc/ssl/certs/ca-certificates.crt REQUESTS_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt
 RUN apt-get update && apt-get install -y --no-install-recommends python3-pip python-is-python3 \\
  && rm -f /usr/lib/python3*/EXTERNALLY-MANAGED && rm -rf /var/lib/apt/lists/*
 """

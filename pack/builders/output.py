@@ -11,7 +11,7 @@ import io
 import os
 import shutil
 import tarfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -28,11 +28,6 @@ def dump_yaml(document: Any) -> str:
     """One YAML document, keys sorted, block style."""
     text: str = yaml.dump(document, Dumper=_Dumper, default_flow_style=False, sort_keys=True)
     return text
-
-
-def dump_yaml_documents(documents: Iterable[Any]) -> str:
-    """Several YAML documents separated by ``---``."""
-    return "---\n".join(dump_yaml(document) for document in documents)
 
 
 def dump_json(document: Any) -> bytes:
@@ -131,7 +126,6 @@ __all__ = [
     "copy_tree",
     "dump_json",
     "dump_yaml",
-    "dump_yaml_documents",
     "normalise_tree",
     "write_file",
     "write_tar_gz",

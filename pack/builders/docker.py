@@ -1,0 +1,208 @@
+"""The Docker image builder: a self-contained build context, then an image built from it.
+
+The context holds a two-stage Dockerfile, the wheelhouse, the pinned requirements and the model:
+
+    Dockerfile          stage ``deps`` installs the wheelhouse into /opt/pack/venv; the final stage
+                        copies the venv, adds a non-root user, HEALTHCHECK, ENTRYPOINT, then the model
+    requirements.txt    the model's pinned requirements + pack's own dependencies
+    constraints.txt     the versions of pack's dependencies installed here
+    dist/               pack's wheel (the same version as this pack), installed in a layer of its own
+    wheels/             every wheel the image needs (Linux, the model's Python): no network at build
+    model/              the model directory, copied last into /opt/ml/model
+
+Everything in it is deterministic for the same model, base image and wheel cache.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from string import Template
+
+from pack._fs import atomic_dir
+from pack._version import __version__
+from pack.builders.base import (
+    MODEL_MOUNT,
+    READY_PATH,
+    SERVING_PORT,
+    ModelSource,
+    ProgressCallback,
+    report_to,
+)
+from pack.builders.output import copy_tree, normalise_tree, write_file
+from pack.builders.settings import BuildSettings
+from pack.builders.wheelhouse import (
+    TargetPlatform,
+    fill_wheelhouse,
+    host_constraints,
+    pack_requirements,
+    pack_wheel,
+    requirement_name,
+)
+
+IMAGE_UID = 10001
+VENV = "/opt/pack/venv"
+
+
+def default_base_image(python_version: str) -> str:
+    """``python:<major.minor>-slim``, the default base for a model saved with that Python."""
+    return f"python:{python_version}-slim"
+
+
+def template(name: str) -> str:
+    """The text of one file in ``pack/builders/templates``."""
+    return resources.files("pack.builders").joinpath("templates").joinpath(name).read_text(encoding="utf-8")
+
+
+def healthcheck_command(path: str, port_variable: str) -> list[str]:
+    """An exec-form HEALTHCHECK probing ``path`` with the image's Python (no curl needed)."""
+    code = (
+        "import os, urllib.request; "
+        f"urllib.request.urlopen('http://127.0.0.1:%s{path}' % os.environ['{port_variable}'], timeout=2)"
+    )
+    return ["python3", "-c", code]
+
+
+def dockerfile_labels(labels: Mapping[str, str]) -> str:
+    """``key="value"`` pairs for one LABEL instruction, one per line, sorted."""
+    return " \\\n      ".join(f"{json.dumps(key)}={json.dumps(value)}" for key, value in sorted(labels.items()))
+
+
+@dataclass(frozen=True)
+class ImageContext:
+    """A written build context."""
+
+    path: Path
+    base_image: str
+    wheels: tuple[str, ...]
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+
+class DockerContextBuilder:
+    """Writes the build context of a model-serving image (``pack build-docker``)."""
+
+    def __init__(
+        self,
+        base_image: str | None = None,
+        cache_dir: Path | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> None:
+        self.base_image = base_image
+        self.cache_dir = cache_dir or BuildSettings().cache_dir
+        self.progress = progress
+
+    def build(self, source: ModelSource, output: Path) -> Path:
+        """Write the context for ``source`` into ``output`` (new or empty); return ``output``."""
+        self.write(source, output)
+        return output
+
+    def write(self, source: ModelSource, output: Path) -> ImageContext:
+        """Write the context and describe it."""
+        base = self.base_image or default_base_image(source.python_version)
+        labels = image_labels(source, base)
+        with atomic_dir(output) as tmp:
+            wheels = write_dependencies(tmp, source, self.cache_dir, self.progress)
+            copy_tree(source.path, tmp / "model")
+            write_file(tmp / "Dockerfile", render_model_dockerfile(base, labels))
+            normalise_tree(tmp)
+        return ImageContext(output, base, tuple(wheels), labels)
+
+
+def image_labels(source: ModelSource, base_image: str) -> dict[str, str]:
+    """OCI annotations plus ``pack.model.*`` for an image serving ``source``."""
+    return {
+        **source.labels(),
+        "pack.version": __version__,
+        "org.opencontainers.image.title": source.name,
+        "org.opencontainers.image.version": source.version,
+        "org.opencontainers.image.description": f"pack model server for {source.name} {source.version}",
+        "org.opencontainers.image.base.name": base_image,
+    }
+
+
+def serve_argument(name: str, version: str) -> str:
+    """``pack serve``'s ``NAME:VERSION=/opt/ml/model``: the server names the model as the registry does."""
+    clean_name = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).lstrip("-_.") or "model"
+    clean_version = re.sub(r"[^A-Za-z0-9_.-]+", "-", version).strip("-") or "1"
+    return f"{clean_name}:{clean_version}={MODEL_MOUNT}"
+
+
+def render_model_dockerfile(base_image: str, labels: Mapping[str, str]) -> str:
+    """The Dockerfile of a model-serving image (the model baked into /opt/ml/model)."""
+    values = {
+        "pack_version": __version__,
+        "base_image": base_image,
+        "venv": VENV,
+        "uid": str(IMAGE_UID),
+        "port": str(SERVING_PORT),
+        "model_dir": MODEL_MOUNT,
+        "healthcheck": json.dumps(healthcheck_command(READY_PATH, "PACK_SERVE_PORT")),
+        "entrypoint": json.dumps(
+            ["pack", "serve", serve_argument(labels["pack.model.name"], labels["pack.model.version"])]
+        ),
+        "labels": dockerfile_labels(labels),
+    }
+    return render_dockerfile(["deps.Dockerfile", "model.Dockerfile"], values)
+
+
+def render_dockerfile(parts: Sequence[str], values: Mapping[str, str]) -> str:
+    """Concatenate Dockerfile templates and fill their ``${name}`` placeholders."""
+    return "".join(Template(template(part)).substitute(values) for part in parts)
+
+
+def write_dependencies(
+    context: Path, source: ModelSource, cache_dir: Path, progress: ProgressCallback | None
+) -> list[str]:
+    """Write ``requirements.txt``, ``constraints.txt``, ``wheels/`` and ``dist/`` into ``context``.
+
+    ``requirements.txt`` lists the model's requirements and pack's own dependencies; pack's wheel sits
+    alone in ``dist/`` and is installed in a layer of its own, so a new pack leaves the dependency
+    layer cached.
+    """
+    report = report_to(progress)
+    model_requirements = list(source.requirements)
+    pinned_by_model = {name for line in model_requirements if (name := requirement_name(line))}
+    requirements = [
+        *model_requirements,
+        *(line for line in pack_requirements() if requirement_name(line) not in pinned_by_model),
+    ]
+    constraints = host_constraints(exclude=pinned_by_model)
+    report("building pack's wheel")
+    own_wheel = pack_wheel(cache_dir)
+    wheelhouse = context / "wheels"
+    wheels = fill_wheelhouse(
+        wheelhouse,
+        requirements=requirements if own_wheel else [*requirements, f"pack=={__version__}"],
+        constraints=constraints,
+        target=TargetPlatform(source.python_version),
+        cache=cache_dir,
+        local_wheels=[own_wheel] if own_wheel else [],
+        progress=progress,
+    )
+    (context / "dist").mkdir()
+    for wheel in wheelhouse.glob("pack-*.whl"):
+        wheel.rename(context / "dist" / wheel.name)
+    write_file(context / "requirements.txt", "".join(f"{line}\n" for line in requirements))
+    write_file(context / "constraints.txt", "".join(f"{line}\n" for line in constraints))
+    return wheels
+
+
+__all__ = [
+    "IMAGE_UID",
+    "VENV",
+    "DockerContextBuilder",
+    "ImageContext",
+    "default_base_image",
+    "dockerfile_labels",
+    "healthcheck_command",
+    "image_labels",
+    "render_dockerfile",
+    "render_model_dockerfile",
+    "serve_argument",
+    "template",
+    "write_dependencies",
+]

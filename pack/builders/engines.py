@@ -1,0 +1,166 @@
+"""Building a written context into an image: the Docker engine (through the Docker SDK) or buildah.
+
+The Docker engine is the one ``DOCKER_HOST`` names, or the default socket. Builds run with
+``network_mode="none"`` by default: the contexts pack writes carry every wheel they install.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pack.builders.base import Progress, ProgressCallback
+from pack.errors import BuildError
+
+BUILDERS = ("docker", "buildah")
+_STEP = re.compile(r"^(?:Step|STEP) (\d+)/(\d+)\s*:")
+_CONTEXT_HINT = "write the build context with --context-only DIR and build it elsewhere"
+
+
+@dataclass(frozen=True)
+class BuiltImage:
+    """An image an engine built."""
+
+    id: str
+    tag: str
+    size_bytes: int | None
+    seconds: float
+
+
+def build_image(
+    context: Path,
+    tag: str,
+    *,
+    builder: str = "docker",
+    network_mode: str = "none",
+    nocache: bool = False,
+    progress: ProgressCallback | None = None,
+) -> BuiltImage:
+    """Build the image of ``context`` (its ``Dockerfile``) and tag it ``tag``.
+
+    Raises:
+        BuildError: no engine is reachable, the builder is not installed, or the build failed.
+    """
+    if builder == "docker":
+        return _build_with_docker(context, tag, network_mode, nocache, progress)
+    if builder == "buildah":
+        return _build_with_buildah(context, tag, network_mode, nocache, progress)
+    raise BuildError(f"unknown builder {builder!r} (use {' or '.join(BUILDERS)})")
+
+
+def check_builder(builder: str) -> None:
+    """Check that ``builder`` can build here (an engine answers, or the binary is installed).
+
+    Raises:
+        BuildError: it cannot, with what to do instead.
+    """
+    if builder == "docker":
+        docker_client().close()
+    elif builder == "buildah":
+        _buildah()
+    else:
+        raise BuildError(f"unknown builder {builder!r} (use {' or '.join(BUILDERS)})")
+
+
+def _buildah() -> str:
+    exe = shutil.which("buildah")
+    if exe is None:
+        raise BuildError(f"buildah is not installed (apt-get install buildah); use --builder docker or {_CONTEXT_HINT}")
+    return exe
+
+
+def docker_client() -> Any:
+    """A Docker SDK client for the engine of ``DOCKER_HOST`` (or the default socket), checked alive.
+
+    Raises:
+        BuildError: the SDK is missing or no engine answers.
+    """
+    try:
+        import docker  # lazy: optional dependency
+    except ImportError:
+        raise BuildError("the Docker SDK is not installed: pip install 'pack[docker]'") from None
+    where = os.environ.get("DOCKER_HOST") or "the default socket (/var/run/docker.sock)"
+    try:
+        client = docker.from_env(timeout=600)
+        client.ping()
+    except docker.errors.DockerException as exc:
+        reason = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+        raise BuildError(f"no Docker engine reachable at {where} ({reason}); {_CONTEXT_HINT}") from None
+    return client
+
+
+def _build_with_docker(
+    context: Path, tag: str, network_mode: str, nocache: bool, progress: ProgressCallback | None
+) -> BuiltImage:
+    import docker  # lazy: optional dependency
+
+    client = docker_client()
+    started = time.monotonic()
+    try:
+        stream = client.api.build(
+            path=str(context),
+            tag=tag,
+            rm=True,
+            forcerm=True,
+            pull=False,
+            nocache=nocache,
+            network_mode=network_mode,
+            decode=True,
+        )
+        _follow_docker_log(stream, progress)
+        image = client.images.get(tag)
+    except docker.errors.DockerException as exc:
+        raise BuildError(f"docker build failed: {str(exc).splitlines()[0][:300]}") from None
+    finally:
+        client.close()
+    return BuiltImage(image.id, tag, int(image.attrs.get("Size") or 0), time.monotonic() - started)
+
+
+def _follow_docker_log(stream: Iterator[dict[str, Any]], progress: ProgressCallback | None) -> None:
+    for chunk in stream:
+        if "error" in chunk:
+            detail = chunk.get("errorDetail", {}).get("message") or chunk["error"]
+            raise BuildError(f"docker build failed: {str(detail).strip()[:500]}")
+        text = chunk.get("stream") or chunk.get("status")
+        if text and progress is not None:
+            for line in str(text).splitlines():
+                if line.strip():
+                    progress(_progress_line(line))
+
+
+def _progress_line(line: str) -> Progress:
+    match = _STEP.match(line)
+    if match is None:
+        return Progress(line.rstrip())
+    return Progress(line.rstrip(), int(match.group(1)), int(match.group(2)))
+
+
+def _build_with_buildah(
+    context: Path, tag: str, network_mode: str, nocache: bool, progress: ProgressCallback | None
+) -> BuiltImage:
+    exe = _buildah()
+    command = [exe, "build", "--layers", "--network", network_mode, "-t", tag, "-f", "Dockerfile"]
+    command += [*(["--no-cache"] if nocache else []), str(context)]
+    started = time.monotonic()
+    with subprocess.Popen(command, cwd=context, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as proc:
+        assert proc.stdout is not None  # stdout=PIPE
+        last = ""
+        for line in proc.stdout:
+            if line.strip():
+                last = line.strip()
+                if progress is not None:
+                    progress(_progress_line(line))
+        code = proc.wait()
+    if code != 0:
+        raise BuildError(f"buildah build failed (exit {code}): {last[:300]}")
+    return BuiltImage(last, tag, None, time.monotonic() - started)
+
+
+__all__ = ["BUILDERS", "BuiltImage", "build_image", "check_builder", "docker_client"]

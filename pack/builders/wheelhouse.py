@@ -1,0 +1,211 @@
+"""The wheelhouse: every wheel an image needs, downloaded on the host so the image build needs no network.
+
+``pip download`` runs for the image's platform (Linux glibc, the model's Python) into a cache, first
+offline from the cache alone and only when that cannot resolve against the index; the wheels the
+resolution picked are then copied into the build context. pack itself goes in as a wheel built from the
+running pack's source tree (cached by the source's content), or, when pack was installed from a wheel,
+as ``pack==<version>`` from the index like any other requirement.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+from pack._version import __version__
+from pack.builders.base import ProgressCallback, report_to
+from pack.errors import BuildError
+
+# Images are Debian bookworm (glibc 2.36) or newer: manylinux wheels up to that glibc fit.
+TARGET_GLIBC_MINOR = 36
+_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
+
+
+@dataclass(frozen=True)
+class TargetPlatform:
+    """The interpreter and machine the wheels are for."""
+
+    python: str
+    machine: str = platform.machine()
+
+    def pip_args(self) -> list[str]:
+        """``pip download`` options selecting wheels for this target only."""
+        abi = "cp" + self.python.replace(".", "")
+        tags = [f"manylinux_2_{minor}_{self.machine}" for minor in range(TARGET_GLIBC_MINOR, 16, -1)]
+        tags += [f"manylinux2014_{self.machine}", "linux_" + self.machine]
+        args = ["--only-binary=:all:", "--implementation", "cp", "--python-version", self.python]
+        args += ["--abi", abi, "--abi", "abi3", "--abi", "none"]
+        for tag in tags:
+            args += ["--platform", tag]
+        return args
+
+
+def requirement_name(line: str) -> str | None:
+    """The normalised project name a requirement line is about (None for options and paths)."""
+    match = _NAME.match(line)
+    if match is None or line.lstrip().startswith("-"):
+        return None
+    return re.sub(r"[-_.]+", "-", match.group(1)).lower()
+
+
+def host_constraints(exclude: set[str]) -> list[str]:
+    """``name==version`` for pack's installed runtime dependencies (recursively), minus ``exclude``.
+
+    The image then runs the versions pack was tested with here; requirements the model pins itself
+    (``exclude``) keep the model's versions.
+    """
+    pins: dict[str, str] = {}
+    pending = ["pack"]
+    while pending:
+        name = pending.pop()
+        try:
+            dist = metadata.distribution(name)
+        except metadata.PackageNotFoundError:
+            continue
+        requires = pack_requirements() if name == "pack" else dist.requires or []
+        for requirement in requires:
+            if "extra ==" in requirement.replace('extra=="', 'extra == "'):
+                continue
+            dep = requirement_name(requirement)
+            if dep is None or dep in pins or dep in exclude or dep == "pack":
+                continue
+            try:
+                pins[dep] = metadata.version(dep)
+            except metadata.PackageNotFoundError:
+                continue
+            pending.append(dep)
+    return [f"{name}=={version}" for name, version in sorted(pins.items())]
+
+
+def pack_requirements() -> list[str]:
+    """pack's own runtime requirements (no extras), as its installed metadata declares them."""
+    requires = metadata.distribution("pack").requires or []
+    return [line for line in requires if "extra ==" not in line.replace('extra=="', 'extra == "')]
+
+
+def source_root() -> Path | None:
+    """The source tree the running pack comes from (an editable or in-tree run), if any."""
+    root = Path(__file__).resolve().parents[2]
+    pyproject = root / "pyproject.toml"
+    if pyproject.is_file() and re.search(r'(?m)^name\s*=\s*"pack"\s*$', pyproject.read_text("utf-8")):
+        return root
+    return None
+
+
+def pack_wheel(cache: Path) -> Path | None:
+    """A wheel of the running pack built from its source tree (cached by content), or None.
+
+    None means pack was installed from a wheel: it is then fetched as ``pack==<version>``.
+
+    Raises:
+        BuildError: the wheel could not be built.
+    """
+    root = source_root()
+    if root is None:
+        return None
+    key = _source_digest(root)
+    home = cache / "pack-wheels" / key
+    found = sorted(home.glob(f"pack-{__version__}-*.whl"))
+    if found:
+        return found[0]
+    with tempfile.TemporaryDirectory(prefix="pack-wheel-") as tmp:
+        _pip(["wheel", "--no-deps", "--quiet", "-w", tmp, str(root)], "build pack's wheel")
+        wheels = sorted(Path(tmp).glob("pack-*.whl"))
+        if not wheels:
+            raise BuildError("pip wheel produced no pack wheel")
+        home.mkdir(parents=True, exist_ok=True)
+        target = home / wheels[0].name
+        shutil.move(str(wheels[0]), target)
+    return target
+
+
+def fill_wheelhouse(
+    dest: Path,
+    *,
+    requirements: list[str],
+    constraints: list[str],
+    target: TargetPlatform,
+    cache: Path,
+    local_wheels: list[Path],
+    progress: ProgressCallback | None = None,
+) -> list[str]:
+    """Put into ``dest`` the wheels that install ``requirements`` on ``target``; return their names.
+
+    ``local_wheels`` are wheel files given to pip directly (pack's own wheel). Downloads are cached
+    in ``cache/wheels``; a warm cache resolves without touching the network.
+
+    Raises:
+        BuildError: a requirement has no wheel for the target (or the index is unreachable).
+    """
+    report = report_to(progress)
+    store = cache / "wheels"
+    store.mkdir(parents=True, exist_ok=True)
+    dest.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="pack-reqs-") as tmp:
+        req_file = Path(tmp, "requirements.txt")
+        req_file.write_text("".join(f"{line}\n" for line in requirements), encoding="utf-8")
+        con_file = Path(tmp, "constraints.txt")
+        con_file.write_text("".join(f"{line}\n" for line in constraints), encoding="utf-8")
+        common = [*target.pip_args(), "-r", str(req_file), "-c", str(con_file)]
+        common += [str(wheel) for wheel in local_wheels]
+        offline = ["download", "--no-index", "--find-links", str(store), "-d", str(dest), *common]
+        report(f"resolving {len(requirements)} requirements for Python {target.python} ({target.machine})")
+        if _run_pip(offline).returncode != 0:
+            report("wheel cache incomplete: downloading from the package index")
+            _pip(["download", "--quiet", "-d", str(store), *common], "download the image's wheels")
+            shutil.rmtree(dest)
+            dest.mkdir()
+            _pip(offline, "collect the image's wheels")
+    names = sorted(p.name for p in dest.iterdir() if p.suffix == ".whl")
+    report(f"wheelhouse: {len(names)} wheels")
+    return names
+
+
+def _source_digest(root: Path) -> str:
+    digest = hashlib.sha256()
+    paths = [root / "pyproject.toml", root / "README.md"]
+    for top in ("pack", "charts"):
+        for dirpath, dirnames, filenames in os.walk(root / top):
+            dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
+            paths.extend(Path(dirpath, name) for name in sorted(filenames) if not name.endswith(".pyc"))
+    for path in paths:
+        if path.is_file():
+            digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def _run_pip(args: list[str]) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "pip", "--disable-pip-version-check", *args]
+    try:
+        return subprocess.run(command, capture_output=True, text=True, check=False)
+    except OSError as exc:
+        raise BuildError(f"cannot run pip: {exc}") from None
+
+
+def _pip(args: list[str], what: str) -> None:
+    done = _run_pip(args)
+    if done.returncode != 0:
+        lines = [line for line in (done.stderr or done.stdout).splitlines() if line.strip()]
+        errors = [line for line in lines if line.startswith("ERROR")] or lines[-1:]
+        raise BuildError(f"pip could not {what}: {' '.join(errors)[:500] or 'no output'}")
+
+
+__all__ = [
+    "TARGET_GLIBC_MINOR",
+    "TargetPlatform",
+    "fill_wheelhouse",
+    "host_constraints",
+    "pack_requirements",
+    "pack_wheel",
+    "requirement_name",
+    "source_root",
+]

@@ -1,0 +1,263 @@
+"""``pack build-docker``, ``pack build-k8s``, ``pack build-chart`` and ``pack build-sagemaker``."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from pack.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from pack.builders.base import ModelSource, Progress
+
+_MODEL_VERSION = re.compile(r"^models:/(?P<name>[^/@]+)/(?P<version>\d+)/?$")
+_MODEL_REF = re.compile(r"^models:/(?P<name>[^/@]+)(?:/[^/]+|@[^/]+)/?$")
+
+model_option = click.option(
+    "--model-uri",
+    "-m",
+    required=True,
+    help="Model path or URI (models:/name/version|Stage|latest|@alias, runs:/...).",
+)
+output_option = click.option(
+    "--output",
+    "-o",
+    "output",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Write here (a new or empty directory).",
+)
+
+
+def registry_identity(model_uri: str) -> tuple[str | None, str | None]:
+    """The registered name and version a ``models:/`` URI points at, as far as the URI says.
+
+    This is the hook for the registry: stages, ``latest`` and aliases need a registry lookup to name
+    their version; until then those fall back to the version the model directory carries.
+    """
+    exact = _MODEL_VERSION.match(model_uri)
+    if exact is not None:
+        return exact.group("name"), exact.group("version")
+    named = _MODEL_REF.match(model_uri)
+    return (named.group("name"), None) if named is not None else (None, None)
+
+
+def resolve_source(model_uri: str) -> ModelSource:
+    """Resolve ``model_uri`` to a local model directory and say which model it is."""
+    from pack.builders.base import ModelSource
+    from pack.uris import resolve_model_uri, scheme_of
+
+    path = resolve_model_uri(model_uri)
+    if scheme_of(model_uri) in ("", "file"):
+        return ModelSource.from_directory(path)
+    name, version = registry_identity(model_uri)
+    return ModelSource.from_directory(path, name=name, version=version, source_uri=model_uri)
+
+
+class _BuildDisplay:
+    """A rich progress bar over the build steps, with the build log printed above it."""
+
+    def __init__(self, quiet: bool) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
+
+        self.quiet = quiet
+        self.progress = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            console=Console(stderr=True, highlight=False),
+            transient=True,
+        )
+        self.task = self.progress.add_task("preparing", total=None)
+        self.live = False
+
+    def __enter__(self) -> _BuildDisplay:
+        self.live = self.progress.console.is_terminal  # no live display (nor its blank line) in pipes
+        if self.live:
+            self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        """End the live display (idempotent)."""
+        if self.live:
+            self.progress.stop()
+            self.live = False
+
+    def __call__(self, event: Progress) -> None:
+        if event.step is not None:
+            description = event.message.split(":", 1)[-1].strip()[:50]
+            self.progress.update(self.task, completed=event.step - 1, total=event.total, description=description)
+        if not self.quiet:
+            self.progress.console.print(event.message, markup=False, style="dim")
+
+
+def _cache_dir() -> Path:
+    from pack.builders.settings import BuildSettings
+
+    return BuildSettings().cache_dir
+
+
+@click.command("build-docker")
+@model_option
+@click.option("--name", "-n", "image_name", help="Image name[:tag] (required unless --context-only).")
+@click.option("--base-image", help="Base image (default: python:<the model's major.minor>-slim).")
+@click.option(
+    "--context-only",
+    type=click.Path(path_type=Path),
+    help="Only write the build context (Dockerfile, wheelhouse, model) to this new directory.",
+)
+@click.option("--builder", type=click.Choice(["docker", "buildah"]), default="docker", show_default=True)
+@click.option("--network", default="none", show_default=True, help="Network of the build's RUN steps.")
+@click.option("--no-cache", is_flag=True, help="Build every layer anew.")
+@click.option("--quiet", "-q", is_flag=True, help="Show the progress bar only, not the build log.")
+def build_docker(
+    *,
+    model_uri: str,
+    image_name: str | None,
+    base_image: str | None,
+    context_only: Path | None,
+    builder: str,
+    network: str,
+    no_cache: bool,
+    quiet: bool,
+) -> None:
+    """Build a Docker image that serves the model on port 8080 (pack serve, model baked in)."""
+    import tempfile
+
+    from pack.builders.docker import DockerContextBuilder
+    from pack.builders.engines import build_image, check_builder
+
+    if context_only is None and not image_name:
+        raise InvalidInput("--name NAME[:TAG] is required (or write the context only with --context-only DIR)")
+    source = resolve_source(model_uri)
+    if context_only is None:
+        check_builder(builder)  # fail fast, before the wheelhouse is filled
+    with _BuildDisplay(quiet) as display:
+        contexts = DockerContextBuilder(base_image, _cache_dir(), display)
+        if context_only is not None:
+            written = contexts.write(source, context_only)
+            display.stop()
+            click.echo(
+                f"wrote the build context of {source.name} {source.version} to {context_only} "
+                f"({len(written.wheels)} wheels, base {written.base_image})"
+            )
+            click.echo(f"build it with: docker build --network none -t IMAGE {context_only}")
+            return
+        with tempfile.TemporaryDirectory(prefix="pack-context-") as tmp:
+            context = contexts.build(source, Path(tmp) / "context")
+            built = build_image(
+                context,
+                str(image_name),
+                builder=builder,
+                network_mode=network,
+                nocache=no_cache,
+                progress=display,
+            )
+    size = f", {built.size_bytes / 1e6:.0f} MB" if built.size_bytes else ""
+    click.echo(f"built {built.tag} ({built.id[:19]}{size}) in {built.seconds:.1f} s")
+
+
+@click.command("build-k8s")
+@model_option
+@click.option("--image", required=True, help="The model's image (from pack build-docker).")
+@output_option
+@click.option("--namespace", help="Namespace for the objects (default: none, kubectl's).")
+@click.option("--replicas", type=int, default=2, show_default=True)
+@click.option("--min-replicas", type=int, help="Autoscaling floor (default: --replicas).")
+@click.option("--max-replicas", type=int, default=5, show_default=True)
+@click.option(
+    "--target-cpu",
+    "target_cpu_percent",
+    type=int,
+    default=70,
+    show_default=True,
+    help="Autoscaling CPU target, percent.",
+)
+@click.option("--cpu", "cpu_request", default="500m", show_default=True, help="CPU request.")
+@click.option("--memory", "memory_request", default="512Mi", show_default=True, help="Memory request.")
+@click.option("--cpu-limit", default="2", show_default=True)
+@click.option("--memory-limit", default="2Gi", show_default=True)
+@click.option("--service-port", type=int, default=80, show_default=True)
+@click.option("--startup-seconds", type=int, default=600, show_default=True, help="Time allowed for model load.")
+def build_k8s(model_uri: str, image: str, output: Path, **flags: Any) -> None:
+    """Write Deployment, Service, HorizontalPodAutoscaler and PodDisruptionBudget YAML.
+
+    An empty --cpu-limit or --memory-limit leaves that limit out.
+    """
+    from pack.builders.kubernetes import FILES, KubernetesBuilder, KubernetesOptions
+
+    source = resolve_source(model_uri)
+    for limit in ("cpu_limit", "memory_limit"):
+        flags[limit] = flags[limit] or None
+    options = KubernetesOptions(image=image, **flags)
+    KubernetesBuilder(options).build(source, output)
+    click.echo(f"wrote {', '.join(FILES)} for {source.name} {source.version} to {output}")
+
+
+@click.command("build-chart")
+@model_option
+@click.option("--image", required=True, help="The model's image (from pack build-docker).")
+@output_option
+@click.option("--chart-version", help="The chart's version (default: the base chart's).")
+def build_chart(model_uri: str, image: str, output: Path, chart_version: str | None) -> None:
+    """Write a Helm chart for the model (helm install NAME DIR)."""
+    from pack.builders.helm import ChartOptions, HelmChartBuilder
+
+    source = resolve_source(model_uri)
+    HelmChartBuilder(ChartOptions(image=image, chart_version=chart_version)).build(source, output)
+    click.echo(f"wrote the chart of {source.name} {source.version} to {output}")
+
+
+@click.command("build-sagemaker")
+@model_option
+@output_option
+@click.option("--base-image", help="Base image (default: python:<the model's major.minor>-slim).")
+@click.option("--image-uri", help="The ECR image URI for CreateModel (default: a placeholder).")
+@click.option("--model-data-url", help="The S3 URL of model.tar.gz (default: a placeholder).")
+@click.option("--execution-role-arn", help="The SageMaker execution role (default: a placeholder).")
+@click.option("--instance-type", default="ml.m5.large", show_default=True)
+@click.option("--instance-count", type=int, default=1, show_default=True)
+def build_sagemaker(
+    *,
+    model_uri: str,
+    output: Path,
+    base_image: str | None,
+    image_uri: str | None,
+    model_data_url: str | None,
+    execution_role_arn: str | None,
+    instance_type: str,
+    instance_count: int,
+) -> None:
+    """Write model.tar.gz, the serving image's build context and the SageMaker API requests."""
+    from pack.builders.sagemaker import (
+        IMAGE_PLACEHOLDER,
+        MODEL_DATA_PLACEHOLDER,
+        ROLE_PLACEHOLDER,
+        SageMakerBuilder,
+        SageMakerOptions,
+    )
+
+    options = SageMakerOptions(
+        base_image=base_image,
+        image_uri=image_uri or IMAGE_PLACEHOLDER,
+        model_data_url=model_data_url or MODEL_DATA_PLACEHOLDER,
+        execution_role_arn=execution_role_arn or ROLE_PLACEHOLDER,
+        instance_type=instance_type,
+        instance_count=instance_count,
+    )
+    source = resolve_source(model_uri)
+    with _BuildDisplay(quiet=True) as display:
+        SageMakerBuilder(options, _cache_dir(), display).build(source, output)
+    click.echo(f"wrote model.tar.gz, image/ and sagemaker.json for {source.name} {source.version} to {output}")
+    click.echo(f"build the image with: docker build --network none -t IMAGE {output / 'image'}")
+
+
+COMMANDS = [build_docker, build_k8s, build_chart, build_sagemaker]

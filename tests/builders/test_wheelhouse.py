@@ -1,0 +1,44 @@
+"""The wheelhouse: pack's own wheel (with the base chart) and the image's wheels for its platform."""
+
+from __future__ import annotations
+
+import zipfile
+
+import pytest
+
+from pack import __version__
+from pack.builders.wheelhouse import TargetPlatform, host_constraints, pack_wheel, requirement_name, source_root
+
+
+def test_pack_wheel_ships_the_base_chart_and_templates(cache_dir):
+    if source_root() is None:
+        pytest.skip("pack runs from an installed wheel here, not from its source tree")
+    wheel = pack_wheel(cache_dir)
+    assert wheel is not None and wheel.name.startswith(f"pack-{__version__}-")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert "pack/_charts/pack-model/Chart.yaml" in names
+    assert "pack/_charts/pack-model/templates/deployment.yaml" in names
+    assert "pack/builders/templates/model.Dockerfile" in names
+    assert "pack/builders/templates/sagemaker_serve.py" in names
+    assert pack_wheel(cache_dir) == wheel  # cached by the source's content
+
+
+def test_host_constraints_pin_packs_dependencies_except_the_models():
+    pins = dict(line.split("==") for line in host_constraints(exclude={"numpy"}))
+    assert "numpy" not in pins
+    assert {"click", "pyyaml", "pandas", "uvicorn"} <= set(pins)
+    assert "pack" not in pins
+
+
+def test_requirement_names():
+    assert requirement_name("scikit_learn==1.5.0") == "scikit-learn"
+    assert requirement_name("Foo.Bar>=1; python_version<'3.12'") == "foo-bar"
+    assert requirement_name("-r other.txt") is None
+
+
+def test_target_platform_selects_linux_wheels_for_the_models_python():
+    args = TargetPlatform("3.12", "aarch64").pip_args()
+    assert args[args.index("--python-version") + 1] == "3.12"
+    assert "cp312" in args and "--only-binary=:all:" in args
+    assert "manylinux_2_17_aarch64" in args and "manylinux2014_aarch64" in args
+    assert not any("x86_64" in arg for arg in args)

@@ -82,6 +82,7 @@ class ServedModel:
         self.model: PyFuncModel | None = None
         self.batcher: BatchingPredictor | None = None
         self.load_seconds: float | None = None
+        self.settled = asyncio.Event()  # set once loading has ended, either way
 
     @property
     def name(self) -> str:
@@ -210,7 +211,11 @@ class DataPlane:
                 served.batcher.close()
 
     async def _load_all(self) -> None:
-        await self._load_each()
+        try:
+            await self._load_each()
+        finally:
+            for served in self._models.values():
+                served.settled.set()
         if self.ready:
             # Everything loaded so far lives as long as the process: keep it out of the
             # collector's way, so full collections stay short while serving (tail latency).
@@ -230,6 +235,7 @@ class DataPlane:
             served.model, served.batcher = model, batcher
             served.load_seconds = time.perf_counter() - started
             served.state = ModelState.READY
+            served.settled.set()
             self.metrics.load_seconds.labels(*labels).set(served.load_seconds)
             self.metrics.ready.labels(*labels).set(1)
             logger.info(
@@ -273,6 +279,11 @@ class DataPlane:
     async def predict(self, served: ServedModel, decode: Decoder, size: int) -> Any:
         """Decode a request body, check it against the signature, and predict through the batcher.
 
+        A request that arrives while the model is still loading waits for it (within the timeout)
+        instead of failing: readiness probes report the truth, and a worker that is still warming
+        up behind a shared port (``-w N``) or a scaled-from-zero replica does not fail its first
+        requests.
+
         Args:
             served: the model to ask.
             decode: turns the request body into ``(data, params)``.
@@ -285,13 +296,20 @@ class DataPlane:
             ModelError: the model raised (logged with its traceback).
             DeadlineExceeded: the request took longer than the timeout.
         """
-        model, batcher = served.require_ready()
         timeout = self.settings.timeout
         loop = asyncio.get_running_loop()
         started = loop.time()
+        if not served.settled.is_set():
+            try:
+                await asyncio.wait_for(served.settled.wait(), timeout)
+            except asyncio.TimeoutError:
+                raise DeadlineExceeded(f"model {served.name!r} did not finish loading within {timeout:g} s") from None
+        model, batcher = served.require_ready()
         try:
             if size > INLINE_DECODE_BYTES:
-                prepared = await asyncio.wait_for(asyncio.to_thread(_prepare, model, decode), timeout)
+                prepared = await asyncio.wait_for(
+                    asyncio.to_thread(_prepare, model, decode), max(timeout - (loop.time() - started), 0.0)
+                )
             else:
                 prepared = _prepare(model, decode)
             remaining = timeout - (loop.time() - started)

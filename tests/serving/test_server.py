@@ -361,33 +361,32 @@ def slow_loading_model(tmp_path: Path) -> Path:
 def test_ready_only_after_load_and_warm_up(start_server: Any, slow_loading_model: Path) -> None:
     server = start_server(str(slow_loading_model), ready=False)
     client = server.client
-    seen_loading = False
     deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
+    while True:  # liveness answers as soon as the process does, long before the model is loaded
+        assert time.monotonic() < deadline
         try:
             live = client.get("/v2/health/live")
+            break
         except httpx.TransportError:
-            continue
-        assert live.status_code == 200
-        answers = {
-            "ready": client.get("/v2/health/ready"),
-            "ping": client.get("/ping"),
-            "health": client.get("/health"),
-            "model": client.get("/v2/models/slowload/ready"),
-            "invocations": client.post("/invocations", json={"dataframe_records": [{"x": 1.0}]}),
-        }
-        if any(answer.status_code != 503 for answer in answers.values()):
-            break  # loaded meanwhile; from now on it must stay ready (checked below)
-        seen_loading = True
-        assert answers["ready"].json() == {"ready": False}
-        assert answers["model"].json() == {"name": "slowload", "ready": False}
-        for key in ("ping", "health", "invocations"):
-            assert answers[key].json()["error_code"] == "TEMPORARILY_UNAVAILABLE"
-    server.wait_ready()
-    assert seen_loading
+            time.sleep(0.05)
+    assert live.status_code == 200
+    answers = {
+        "ready": client.get("/v2/health/ready"),
+        "ping": client.get("/ping"),
+        "health": client.get("/health"),
+        "model": client.get("/v2/models/slowload/ready"),
+    }
+    assert {key: answer.status_code for key, answer in answers.items()} == dict.fromkeys(answers, 503)
+    assert answers["ready"].json() == {"ready": False}
+    assert answers["model"].json() == {"name": "slowload", "ready": False}
+    for key in ("ping", "health"):
+        assert answers[key].json()["error_code"] == "TEMPORARILY_UNAVAILABLE"
+    # A scoring request sent during the load waits for the model instead of failing.
+    scored = client.post("/invocations", json={"dataframe_records": [{"x": 2.0}]}, timeout=120)
+    assert scored.status_code == 200
+    assert scored.json() == {"predictions": [2.0]}
     assert (slow_loading_model.parent / "warm").read_text() == "warmed up"
     assert client.get("/ping").status_code == 200
-    assert client.post("/invocations", json={"dataframe_records": [{"x": 2.0}]}).json() == {"predictions": [2.0]}
 
 
 def test_a_model_that_fails_to_load_stops_the_server(start_server: Any, tmp_path: Path, rf_model: Path) -> None:

@@ -99,9 +99,7 @@ def post(url: str, body: bytes, timeout: float = 5.0) -> int:
 class Server:
     """A server subprocess; ``cold_start`` is the time from launch to the first 200 from /invocations."""
 
-    def __init__(
-        self, name: str, command: list[str], port: int, env: dict[str, str], body: bytes, log: Path
-    ) -> None:
+    def __init__(self, name: str, command: list[str], port: int, env: dict[str, str], body: bytes, log: Path) -> None:
         self.name = name
         self.url = f"http://127.0.0.1:{port}/invocations"
         self._log = open(log, "w")  # noqa: SIM115
@@ -238,9 +236,7 @@ def predict_totals(server: Server) -> tuple[float, float] | None:
     return totals["pack_predict_duration_seconds_sum"], totals["pack_predict_duration_seconds_count"]
 
 
-def paired_c1(
-    server: Server, body: Path, script: Path, floor: Floor, rounds: int, seconds: float
-) -> dict[str, Any]:
+def paired_c1(server: Server, body: Path, script: Path, floor: Floor, rounds: int, seconds: float) -> dict[str, Any]:
     """c=1 load and the in-process floor in alternating slices, so both see the same machine.
 
     The gap is the median over rounds of (server p50 - floor p50) measured back to back.

@@ -28,6 +28,46 @@ def random_forest(classification_data):
     return RandomForestClassifier(n_estimators=20, max_depth=6, random_state=0).fit(frame, labels)
 
 
+# Deep-learning models (tests/models_*.py), trained once per session; skipped without their framework.
+
+
+@pytest.fixture(scope="session")
+def torch_mlp():
+    """A trained MLP: float32 [N, 4] -> [N, 2]."""
+    pytest.importorskip("torch")
+    from tests.models_torch import make_mlp
+
+    return make_mlp()
+
+
+@pytest.fixture(scope="session")
+def torch_cnn():
+    """A trained tiny CNN: images float32 [N, 1, 8, 8] -> [N, 3]."""
+    pytest.importorskip("torch")
+    from tests.models_torch import make_cnn
+
+    return make_cnn()
+
+
+@pytest.fixture(scope="session")
+def torch_towers():
+    """Two named inputs and two named outputs (``TwoTowers``)."""
+    pytest.importorskip("torch")
+    from tests.models_torch import make_towers
+
+    return make_towers()
+
+
+@pytest.fixture(scope="session")
+def keras_mlp():
+    """A trained Keras 3 model: input ``features`` float32 [N, 4] -> [N, 2]."""
+    pytest.importorskip("tensorflow")
+    pytest.importorskip("keras")
+    from tests.models_keras import make_mlp
+
+    return make_mlp()
+
+
 @pytest.fixture(scope="session")
 def mlflow_python() -> Path:
     """The python of MLflow's own virtualenv (created and cached on first use)."""

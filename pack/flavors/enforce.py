@@ -404,7 +404,20 @@ def _check_tensor(spec: TensorSpec, array: np.ndarray, name: str) -> np.ndarray:
         info = np.iinfo(want)
         if _fits(array, info.min, info.max):
             return array.astype(want)
-    raise SchemaError(f"Input {name!r}: expected dtype {want.name}, got {array.dtype.name}.")
+    raise SchemaError(f"Input {name!r}: expected dtype {want.name}, got {_dtype_label(array)}.")
+
+
+def _dtype_label(array: np.ndarray) -> str:
+    """The dtype as a client would name it: ``str`` rather than numpy's ``str352`` or ``object``."""
+    kind = array.dtype.kind
+    if kind == "U":
+        return "str"
+    if kind == "S":
+        return "bytes"
+    if kind == "O":
+        inferred = pd.api.types.infer_dtype(array.ravel(), skipna=True)
+        return {"string": "str", "bytes": "bytes"}.get(inferred, "object")
+    return str(array.dtype.name)
 
 
 # ---------------------------------------------------------------------------------------------

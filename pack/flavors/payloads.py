@@ -24,7 +24,7 @@ import numpy as np
 import orjson
 import pandas as pd
 
-from pack.errors import InvalidInput
+from pack.errors import InvalidInput, SchemaError
 from pack.flavors.enforce import column_dtypes, to_dataframe
 from pack.flavors.schema import ColSpec, DataType, Schema, TensorSpec
 
@@ -91,7 +91,10 @@ def _frame_from_rows(
     """The frame, and whether it already holds the dtypes ``schema`` wants (no ``cast_frame`` needed)."""
     if not data:
         return pd.DataFrame(columns=columns if columns is not None else range(width)), False
-    array = np.array(data)
+    try:
+        array = np.array(data)
+    except ValueError:  # cells of different shapes (e.g. one tensor per column, each its own width)
+        return pd.DataFrame(data, columns=columns), False
     if array.dtype.kind in "biuf" and array.ndim == 2:  # one homogeneous block: the fast path
         want = _common_numeric_dtype(schema, columns)
         if want is not None:
@@ -159,15 +162,19 @@ def parse_inputs(obj: Any, schema: Schema | None) -> Any:
         return cast_frame(frame, schema)
     specs = {spec.name: spec for spec in schema or () if isinstance(spec, TensorSpec)}
     if isinstance(obj, Mapping):
-        return {name: _array(value, specs.get(name), name) for name, value in obj.items()}
+        return {name: _array(value, specs.get(name)) for name, value in obj.items()}
     single = next(iter(specs.values())) if len(specs) == 1 else None
-    return _array(obj, single, "inputs")
+    return _array(obj, single)
 
 
-def _array(value: Any, spec: TensorSpec | None, name: str) -> np.ndarray:
+def _array(value: Any, spec: TensorSpec | None) -> np.ndarray:
     try:
         array = np.asarray(value)
-    except ValueError:
+    except ValueError:  # ragged nested lists
+        if spec is not None and spec.dtype not in ("object", "str", "bytes"):
+            raise SchemaError(
+                f"Input {spec.name or 'input'!r}: expected shape {_shape(spec)}, got nested lists of different lengths."
+            ) from None
         array = np.asarray(value, dtype=object)
     if spec is None or spec.dtype in ("object", "str", "bytes") or array.dtype.kind not in "biuf":
         return array
@@ -238,11 +245,33 @@ def _cast_tensor_frame(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:
             cast = cast_array(column.to_numpy(), np.dtype(spec.dtype))
             if cast.dtype != column.dtype:
                 changes[spec.name] = cast
+        elif len(column) and isinstance(column.iloc[0], (list, np.ndarray)):
+            changes[spec.name] = _cast_cells(column.to_numpy(), spec)
     if changes:
         frame = frame.copy(deep=False)
         for name, values in changes.items():
             frame[name] = values
     return frame
+
+
+def _cast_cells(cells: np.ndarray, spec: TensorSpec) -> np.ndarray:
+    """A column whose cells are rows of one tensor (lists), each cast to the tensor's dtype."""
+    try:
+        rows = np.asarray(cells.tolist())
+    except ValueError:
+        raise SchemaError(
+            f"Input {spec.name!r}: expected shape {_shape(spec)}, got nested lists of different lengths."
+        ) from None
+    if rows.dtype.kind in "biuf":
+        rows = cast_array(rows, np.dtype(spec.dtype))
+    out = np.empty(len(rows), dtype=object)
+    for index, row in enumerate(rows):
+        out[index] = row
+    return out
+
+
+def _shape(spec: TensorSpec) -> str:
+    return "(" + ", ".join(str(d) for d in spec.shape) + ")"
 
 
 PARSERS = {

@@ -75,14 +75,20 @@ def row_schema(inputs: Schema | None) -> dict[str, Any]:
 
 
 def instance_schema(inputs: Schema | None) -> dict[str, Any]:
-    """One ``instances`` item: a row, or one tensor without its batch dimension."""
-    if inputs is not None and inputs.is_tensor and len(inputs) == 1:
-        spec = inputs.specs[0]
-        if isinstance(spec, TensorSpec):
-            return tensor_schema(spec, spec.shape[1:])
+    """One ``instances`` item: a row, one tensor without its batch dimension, or an object of such tensors."""
+    if inputs is not None and inputs.is_tensor:
+        tensors = [spec for spec in inputs if isinstance(spec, TensorSpec)]
+        if len(tensors) == 1:
+            return tensor_schema(tensors[0], tensors[0].shape[1:])
+        if inputs.has_names:
+            return _named_tensors({t.name: tensor_schema(t, t.shape[1:]) for t in tensors if t.name is not None})
     if inputs is not None and not inputs.is_tensor and inputs.has_names:
         return row_schema(inputs)
     return {}
+
+
+def _named_tensors(properties: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "object", "properties": properties, "required": list(properties)}
 
 
 def inputs_schema(inputs: Schema | None) -> dict[str, Any]:
@@ -93,10 +99,7 @@ def inputs_schema(inputs: Schema | None) -> dict[str, Any]:
         tensors = [spec for spec in inputs if isinstance(spec, TensorSpec)]
         if len(tensors) == 1 and tensors[0].name is None:
             return tensor_schema(tensors[0], tensors[0].shape)
-        return {
-            "type": "object",
-            "properties": {t.name: tensor_schema(t, t.shape) for t in tensors if t.name is not None},
-        }
+        return _named_tensors({t.name: tensor_schema(t, t.shape) for t in tensors if t.name is not None})
     if not inputs.has_names:
         return {"type": "array", "items": {}}
     columns = [spec for spec in inputs if isinstance(spec, ColSpec) and spec.name is not None]

@@ -45,6 +45,7 @@ class ServingSettings:
         access_log: log one line per request.
         log_level: ``debug``, ``info``, ``warning`` or ``error``.
         model_config: flavor load options passed to every model (e.g. ``trusted_types``).
+            Models are loaded with ``load_config``: these plus ``workers``.
     """
 
     host: str = "127.0.0.1"
@@ -81,6 +82,15 @@ class ServingSettings:
     def max_body_bytes(self) -> int:
         """The body limit in bytes."""
         return int(self.max_body_size_mb * 1024 * 1024)
+
+    @property
+    def load_config(self) -> dict[str, Any]:
+        """What every model is loaded with: ``model_config`` plus the worker count.
+
+        Flavors size their compute threads by ``workers`` (``pack.flavors.threads``: ONNX sessions,
+        torch), so N workers on one machine share its CPUs instead of each taking all of them.
+        """
+        return {"workers": self.workers, **self.model_config}
 
     @property
     def max_batch_delay(self) -> float:

@@ -51,6 +51,8 @@ RESERVED_PARAMETERS = frozenset(
     | {"sequence_end", "priority", "timeout", "headers", "content_type"}
 )
 DEFAULT_OUTPUT = "predictions"
+# The name of an unnamed input: the same word signature enforcement uses in its errors ("Input 'input': ...").
+DEFAULT_INPUT = "input"
 HEADER_LENGTH = "inference-header-content-length"
 EXTENSIONS = ("binary_tensor_data",)
 
@@ -90,7 +92,7 @@ def tensor_metadata(schema: Schema | None, *, output: bool) -> list[dict[str, An
         for index, spec in enumerate(schema):
             if not isinstance(spec, TensorSpec):
                 continue
-            default = DEFAULT_OUTPUT if output else "inputs"
+            default = DEFAULT_OUTPUT if output else DEFAULT_INPUT
             name = spec.name or (default if len(schema) == 1 else f"{default}-{index}")
             entries.append({"name": name, "datatype": _tensor_datatype(spec.dtype), "shape": list(spec.shape)})
         return entries
@@ -99,7 +101,7 @@ def tensor_metadata(schema: Schema | None, *, output: bool) -> list[dict[str, An
         return [{"name": spec.name, "datatype": _column_datatype(spec), "shape": [-1]} for spec in specs]
     kinds = {_column_datatype(spec) for spec in specs}
     datatype = kinds.pop() if len(kinds) == 1 else "BYTES"
-    name = DEFAULT_OUTPUT if output else "inputs"
+    name = DEFAULT_OUTPUT if output else DEFAULT_INPUT
     shape = [-1] if len(specs) == 1 else [-1, len(specs)]
     return [{"name": name, "datatype": datatype, "shape": shape}]
 
@@ -289,6 +291,7 @@ def encode_infer(
 
 __all__ = [
     "COLUMN_DATATYPES",
+    "DEFAULT_INPUT",
     "DEFAULT_OUTPUT",
     "EXTENSIONS",
     "HEADER_LENGTH",

@@ -18,37 +18,18 @@ import pack  # noqa: E402
 import pack.pyfunc  # noqa: E402
 from pack.flavors.onnx import FLAVOR  # noqa: E402
 from pack.flavors.threads import WORKERS_ENV, threads_per_worker  # noqa: E402
-
-
-def _two_in_two_out():
-    """sum = a + b, scaled = a * 2 (a: float [N, 3], b: float [N, 3])."""
-    a = helper.make_tensor_value_info("a", TensorProto.FLOAT, [None, 3])
-    b = helper.make_tensor_value_info("b", TensorProto.FLOAT, [None, 3])
-    total = helper.make_tensor_value_info("sum", TensorProto.FLOAT, [None, 3])
-    scaled = helper.make_tensor_value_info("scaled", TensorProto.FLOAT, [None, 3])
-    two = helper.make_tensor("two", TensorProto.FLOAT, [1], [2.0])
-    graph = helper.make_graph(
-        [helper.make_node("Add", ["a", "b"], ["sum"]), helper.make_node("Mul", ["a", "two"], ["scaled"])],
-        "two_in_two_out",
-        [a, b],
-        [total, scaled],
-        initializer=[two],
-    )
-    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+from tests.models_onnx import logistic_regression, pair  # noqa: E402
+from tests.models_onnx import run as _run  # noqa: E402
+from tests.models_onnx import two_in_two_out as _two_in_two_out  # noqa: E402
 
 
 def _rows(n, width=3, seed=0):
     return np.random.default_rng(seed).normal(size=(n, width)).astype(np.float32)
 
 
-def _run(model, feeds):
-    session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
-    return dict(zip([o.name for o in session.get_outputs()], session.run(None, feeds), strict=True))
-
-
 def test_helper_graph_maps_dicts_to_named_outputs_in_a_fresh_process(tmp_path, fresh_predict):
     model = _two_in_two_out()
-    saved = pack.save_model(model, tmp_path / "m", input_example={"a": _rows(2), "b": _rows(2, seed=1)})
+    saved = pack.save_model(model, tmp_path / "m", input_example=pair(2))
 
     assert saved.flavors["onnx"]["data"] == "model.onnx"
     assert saved.flavors["onnx"]["providers"] == ["CPUExecutionProvider"]
@@ -56,7 +37,7 @@ def test_helper_graph_maps_dicts_to_named_outputs_in_a_fresh_process(tmp_path, f
     assert saved.signature.inputs.names == ["a", "b"]
     assert saved.signature.outputs.names == ["sum", "scaled"]
     assert {r.split("==")[0] for r in read_requirements(tmp_path / "m")} >= {"onnx", "onnxruntime", "numpy"}
-    data = {"a": _rows(5, seed=2), "b": _rows(5, seed=3)}
+    data = pair(5, seed=2)
     (got,) = fresh_predict([(tmp_path / "m", data)])
     want = _run(model, data)
     for name in ("sum", "scaled"):
@@ -64,13 +45,7 @@ def test_helper_graph_maps_dicts_to_named_outputs_in_a_fresh_process(tmp_path, f
 
 
 def test_sklearn_graph_with_a_dataframe_and_selected_output(tmp_path, fresh_predict):
-    from skl2onnx import to_onnx
-    from sklearn.linear_model import LogisticRegression
-
-    features = _rows(80, 4, seed=4).astype(np.float64)
-    labels = (features[:, 0] + features[:, 1] > 0).astype(int)
-    estimator = LogisticRegression().fit(features, labels)
-    graph = to_onnx(estimator, features[:1].astype(np.float32), options={"zipmap": False})
+    estimator, graph, features = logistic_regression()
     pack.save_model(graph, tmp_path / "all", input_example=features[:3].astype(np.float32))
     pack.save_model(graph, tmp_path / "proba", output_names=["probabilities"])
 
@@ -105,15 +80,18 @@ def test_a_table_feeds_a_multi_input_graph_by_column_name(tmp_path):
 
 
 def test_wrong_shapes_dtypes_and_inputs_are_schema_errors(tmp_path):
-    pack.save_model(_two_in_two_out(), tmp_path / "m", input_example={"a": _rows(2), "b": _rows(2)})
+    pack.save_model(_two_in_two_out(), tmp_path / "m", input_example=pair(2))
     model = pack.pyfunc.load_model(tmp_path / "m")
+    good = pair(2, seed=1)
 
     with pytest.raises(SchemaError, match=r"Input 'b': expected shape \(-1, 3\), got \(2, 4\)"):
-        model.predict({"a": _rows(2), "b": _rows(2, 4)})
+        model.predict({"a": good["a"], "b": np.zeros((2, 4), dtype=np.int64)})
     with pytest.raises(SchemaError, match="Input 'a': expected dtype float32, got float64"):
-        model.predict({"a": _rows(2).astype(np.float64) + 0.1, "b": _rows(2)})
+        model.predict({"a": good["a"].astype(np.float64) + 0.1, "b": good["b"]})
+    with pytest.raises(SchemaError, match="Input 'b': expected dtype int64, got float32"):
+        model.predict({"a": good["a"], "b": good["a"]})
     with pytest.raises(SchemaError, match=r"missing inputs \['b'\]"):
-        model.predict({"a": _rows(2)})
+        model.predict({"a": good["a"]})
     with pytest.raises(SchemaError, match=r"expects named tensors \['a', 'b'\]"):
         model.predict(_rows(2))
 

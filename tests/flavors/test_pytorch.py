@@ -19,78 +19,33 @@ import pack  # noqa: E402
 import pack.pyfunc  # noqa: E402
 from pack.flavors.pytorch import FLAVOR  # noqa: E402
 from pack.flavors.torch_archive import pickled_records  # noqa: E402
+from tests.models_torch import native_predict as _native  # noqa: E402
+from tests.models_torch import rows as _rows  # noqa: E402
 
 TORCHSCRIPT_DEPRECATED = "ignore:`torch.jit.*` is deprecated:DeprecationWarning"
 
 
-def _train(module, inputs, targets, steps=20):
-    optimizer = torch.optim.SGD(module.parameters(), lr=0.05)
-    for _ in range(steps):
-        optimizer.zero_grad()
-        loss = torch.nn.functional.mse_loss(module(inputs), targets)
-        loss.backward()
-        optimizer.step()
-    return module.eval()
+@pytest.fixture(scope="module")
+def mlp(torch_mlp):
+    return torch_mlp
 
 
 @pytest.fixture(scope="module")
-def mlp():
-    torch.manual_seed(0)
-    module = torch.nn.Sequential(torch.nn.Linear(4, 16), torch.nn.ReLU(), torch.nn.Linear(16, 2))
-    inputs = torch.randn(64, 4)
-    return _train(module, inputs, inputs[:, :2] * 2 - inputs[:, 2:])
-
-
-class TinyCNN(torch.nn.Module):
-    def __init__(self) -> None:
-        super().__init__()
-        self.conv = torch.nn.Conv2d(1, 4, kernel_size=3, padding=1)
-        self.pool = torch.nn.AdaptiveAvgPool2d(2)
-        self.head = torch.nn.Linear(16, 3)
-
-    def forward(self, x):
-        return self.head(torch.flatten(self.pool(torch.relu(self.conv(x))), 1))
-
-
-class TwoTowers(torch.nn.Module):
-    def __init__(self) -> None:
-        super().__init__()
-        self.left = torch.nn.Linear(3, 2)
-        self.right = torch.nn.Linear(5, 2)
-
-    def forward(self, left, right):
-        return {"sum": self.left(left) + self.right(right), "diff": self.left(left) - self.right(right)}
+def cnn(torch_cnn):
+    return torch_cnn
 
 
 @pytest.fixture(scope="module")
-def cnn():
-    torch.manual_seed(1)
-    images = torch.randn(32, 1, 8, 8)
-    return _train(TinyCNN(), images, torch.randn(32, 3))
-
-
-def _rows(n, width=4, seed=0):
-    return np.random.default_rng(seed).normal(size=(n, width)).astype(np.float32)
-
-
-def _native(module, data):
-    with torch.no_grad():
-        return module(torch.tensor(data)).numpy()
-
-
-@pytest.fixture(scope="module")
-def saved(mlp, cnn, tmp_path_factory, fresh_predict):
+def saved(mlp, cnn, torch_towers, tmp_path_factory, fresh_predict):
     """The models of the fresh-process tests, saved, then all predicted in one new interpreter."""
     root = tmp_path_factory.mktemp("torch")
     images = np.random.default_rng(2).normal(size=(6, 1, 8, 8)).astype(np.float32)
-    torch.manual_seed(2)
-    towers = TwoTowers().eval()
     pairs = {"left": _rows(3, 3, seed=5), "right": _rows(3, 5, seed=6)}
     jobs = {
         "mlp": (pack.save_model(mlp, root / "mlp", input_example=_rows(5)), _rows(9, seed=3)),
         "cnn-pt2": (pack.save_model(cnn, root / "cnn-pt2", input_example=images[:2]), images),
         "towers": (
-            pack.save_model(towers, root / "towers", input_example={"left": _rows(4, 3), "right": _rows(4, 5)}),
+            pack.save_model(torch_towers, root / "towers", input_example={"left": _rows(4, 3), "right": _rows(4, 5)}),
             pairs,
         ),
     }
@@ -102,7 +57,7 @@ def saved(mlp, cnn, tmp_path_factory, fresh_predict):
     return {
         name: (root / name, mlmodel, data, got)
         for (name, (mlmodel, data)), got in zip(jobs.items(), predictions, strict=True)
-    } | {"towers-module": towers}
+    } | {"towers-module": torch_towers}
 
 
 def test_pt2_is_the_default_and_predicts_the_same_in_a_fresh_process(mlp, saved):

@@ -7,6 +7,7 @@ import orjson
 import pytest
 
 from pack.errors import SchemaError
+from pack.flavors.enforce import enforce_input
 from pack.flavors.payloads import dumps_predictions, parse_json_request
 from pack.flavors.schema import Schema, TensorSpec
 
@@ -76,3 +77,32 @@ def test_wire_shapes_still_violate_the_signature(affine):
     data, _ = parse_json_request(b'{"inputs": [["a", "b", "c"]]}', affine.signature.inputs)
     with pytest.raises(SchemaError, match="expected dtype float32, got str"):
         affine.predict(data)
+
+
+def test_table_cells_holding_tensor_rows_are_cast_per_tensor():
+    schema = Schema((TensorSpec("float32", (-1, 3), "left"), TensorSpec("float32", (-1, 5), "right")))
+    body = b'{"dataframe_split": {"columns": ["left", "right"], "data": [[[0.1, 0.2, 0.3], [1, 2, 3, 4, 5.5]]]}}'
+    data, _ = parse_json_request(body, schema)
+    prepared = enforce_input(schema, data)
+
+    assert {name: (value.dtype, value.shape) for name, value in prepared.items()} == {
+        "left": (np.float32, (1, 3)),
+        "right": (np.float32, (1, 5)),
+    }
+    np.testing.assert_allclose(prepared["right"], [[1, 2, 3, 4, 5.5]])
+
+
+def test_ragged_lists_and_strings_are_named_as_a_client_would_say_it(affine):
+    schema = affine.signature.inputs
+    with pytest.raises(SchemaError, match=r"^Input 'input': expected shape \(-1, 3\), got nested lists of different"):
+        parse_json_request(b'{"inputs": [[1, 2, 3], [1, 2]]}', schema)
+    with pytest.raises(SchemaError, match=r"^Input 'left': expected shape \(-1, 3\), got nested lists of different"):
+        parse_json_request(
+            b'{"dataframe_records": [{"left": [1, 2, 3]}, {"left": [1]}]}',
+            Schema((TensorSpec("float32", (-1, 3), "left"), TensorSpec("float32", (-1, 5), "right"))),
+        )
+    strings = np.array([["a", "b", "c"]], dtype=object)
+    with pytest.raises(SchemaError, match=r"^Input 'input': expected dtype float32, got str\.$"):
+        affine.predict(strings)
+    with pytest.raises(SchemaError, match=r"^Input 'input': expected dtype float32, got bytes\.$"):
+        affine.predict(np.array([[b"a", b"b", b"c"]]))

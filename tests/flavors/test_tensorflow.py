@@ -21,9 +21,9 @@ keras = pytest.importorskip("keras")
 import pack  # noqa: E402
 import pack.pyfunc  # noqa: E402
 from pack.flavors.keras import FLAVOR as KERAS  # noqa: E402
+from tests.models_keras import ARRAY_COPY_WARNING, TwoOutputs  # noqa: E402
 
-# Keras 3.15 with numpy 2.4 converts tensors through a deprecated __array__ path (not pack's code).
-pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy:DeprecationWarning")
+pytestmark = pytest.mark.filterwarnings(ARRAY_COPY_WARNING)
 
 
 def _rows(n, width=4, seed=0):
@@ -31,24 +31,8 @@ def _rows(n, width=4, seed=0):
 
 
 @pytest.fixture(scope="module")
-def mlp():
-    keras.utils.set_random_seed(0)
-    inputs = keras.Input((4,), name="features")
-    outputs = keras.layers.Dense(2)(keras.layers.Dense(8, activation="relu")(inputs))
-    model = keras.Model(inputs, outputs)
-    model.compile(optimizer="sgd", loss="mse")
-    data = _rows(32)
-    model.fit(data, data[:, :2] - data[:, 2:], epochs=2, verbose=0)
-    return model
-
-
-class TwoOutputs(tf.Module):
-    def __init__(self) -> None:
-        self.weights = tf.Variable(np.arange(8, dtype=np.float32).reshape(4, 2) / 10)
-
-    @tf.function(input_signature=[tf.TensorSpec([None, 4], tf.float32, name="x")])
-    def __call__(self, x):
-        return {"scores": tf.matmul(x, self.weights), "total": tf.reduce_sum(x, axis=1)}
+def mlp(keras_mlp):
+    return keras_mlp
 
 
 def test_keras_and_tensorflow_models_predict_the_same_in_a_fresh_process(mlp, tmp_path, fresh_predict):

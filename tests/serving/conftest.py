@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import time
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ import pytest
 
 import pack
 import pack.pyfunc
-from tests.serving.support import FEATURES, ServerProcess
+from tests.serving.support import FEATURES, ServerProcess, TensorCase
 
 
 @pytest.fixture
@@ -172,3 +173,147 @@ def multi_server(
         yield server
     finally:
         server.stop()
+
+
+# ---------------------------------------------------------------------------------------------
+# deep-learning and ONNX models (support.DL_CASES), one server each
+
+
+def _fp32(name: str, shape: list[int]) -> dict[str, Any]:
+    return {"name": name, "datatype": "FP32", "shape": shape}
+
+
+def _torch_cases(root: Path, request: pytest.FixtureRequest) -> list[TensorCase]:
+    mlp = request.getfixturevalue("torch_mlp")
+    cnn = request.getfixturevalue("torch_cnn")
+    towers = request.getfixturevalue("torch_towers")
+    from tests.models_torch import native_predict, rows
+
+    images = np.random.default_rng(20).normal(size=(5, 1, 8, 8)).astype(np.float32)
+    pairs = {"left": rows(4, 3, seed=21), "right": rows(4, 5, seed=22)}
+    pack.save_model(mlp, root / "torch-mlp", input_example=rows(3))
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "`torch.jit", DeprecationWarning)
+        pack.save_model(mlp, root / "torch-script", input_example=rows(3), serialization_format="torchscript")
+    pack.save_model(cnn, root / "torch-cnn", input_example=images[:2])
+    pack.save_model(towers, root / "torch-towers", input_example={"left": rows(2, 3), "right": rows(2, 5)})
+    single = ([_fp32("input", [-1, 4])], [_fp32("predictions", [-1, 2])])
+    data = rows(6, seed=23)
+    return [
+        TensorCase("torch-mlp", "pytorch", root / "torch-mlp", data, native_predict(mlp, data), *single),
+        TensorCase("torch-script", "pytorch", root / "torch-script", data, native_predict(mlp, data), *single),
+        TensorCase(
+            "torch-cnn",
+            "pytorch",
+            root / "torch-cnn",
+            images,
+            native_predict(cnn, images),
+            [_fp32("input", [-1, 1, 8, 8])],
+            [_fp32("predictions", [-1, 3])],
+        ),
+        TensorCase(
+            "torch-towers",
+            "pytorch",
+            root / "torch-towers",
+            pairs,
+            native_predict(towers, pairs),
+            [_fp32("left", [-1, 3]), _fp32("right", [-1, 5])],
+            [_fp32("sum", [-1, 2]), _fp32("diff", [-1, 2])],
+        ),
+    ]
+
+
+def _tensorflow_cases(root: Path, request: pytest.FixtureRequest) -> list[TensorCase]:
+    model = request.getfixturevalue("keras_mlp")
+    import tensorflow as tf
+
+    from tests.models_keras import ARRAY_COPY_MESSAGE, TwoOutputs
+    from tests.models_torch import rows
+
+    module = TwoOutputs()
+    data = rows(6, seed=24)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", ARRAY_COPY_MESSAGE, DeprecationWarning)
+        pack.save_model(model, root / "keras-mlp", input_example=rows(3))
+        pack.save_model(module, root / "tf-module", input_example=rows(3))
+        keras_output = model.predict_on_batch(data)
+    module_output = {name: value.numpy() for name, value in module(tf.constant(data)).items()}
+    return [
+        TensorCase(
+            "keras-mlp",
+            "keras",
+            root / "keras-mlp",
+            data,
+            keras_output,
+            [_fp32("input", [-1, 4])],
+            [_fp32("predictions", [-1, 2])],
+        ),
+        TensorCase(
+            "tf-module",
+            "tensorflow",
+            root / "tf-module",
+            data,
+            module_output,
+            [_fp32("input", [-1, 4])],
+            [_fp32("scores", [-1, 2]), _fp32("total", [-1])],
+        ),
+    ]
+
+
+def _onnx_cases(root: Path, request: pytest.FixtureRequest) -> list[TensorCase]:
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("skl2onnx")
+    from tests.models_onnx import logistic_regression, pair, run, two_in_two_out
+
+    _, graph, features = logistic_regression()
+    helper_graph = two_in_two_out()
+    pack.save_model(graph, root / "onnx-sklearn", input_example=features[:3].astype(np.float32))
+    pack.save_model(helper_graph, root / "onnx-helper", input_example=pair(2))
+    data = features[10:17].astype(np.float32)
+    pairs = pair(5, seed=25)
+    return [
+        TensorCase(
+            "onnx-sklearn",
+            "onnx",
+            root / "onnx-sklearn",
+            data,
+            run(graph, {graph.graph.input[0].name: data}),
+            [_fp32("input", [-1, 4])],
+            [{"name": "label", "datatype": "INT64", "shape": [-1]}, _fp32("probabilities", [-1, 2])],
+        ),
+        TensorCase(
+            "onnx-helper",
+            "onnx",
+            root / "onnx-helper",
+            pairs,
+            run(helper_graph, pairs),
+            [_fp32("a", [-1, 3]), {"name": "b", "datatype": "INT64", "shape": [-1, 3]}],
+            [_fp32("sum", [-1, 3]), _fp32("scaled", [-1, 3])],
+        ),
+    ]
+
+
+@pytest.fixture(scope="session")
+def dl_served(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, tuple[TensorCase, ServerProcess]]]:
+    """Every case whose framework is installed, saved under its name, with its own ``pack serve``.
+
+    Each group's servers start as soon as its models are saved, so they load while the next group is
+    built; tests call ``wait_ready`` before the first request.
+    """
+    root, logs = tmp_path_factory.mktemp("dl-models"), tmp_path_factory.mktemp("dl-logs")
+    served: dict[str, tuple[TensorCase, ServerProcess]] = {}
+    try:
+        for build in (_torch_cases, _tensorflow_cases, _onnx_cases):
+            try:
+                cases = build(root, request)
+            except pytest.skip.Exception:  # that framework is not installed: its cases skip
+                continue
+            for case in cases:
+                env = {"TF_CPP_MIN_LOG_LEVEL": "3"}
+                served[case.name] = (case, ServerProcess([str(case.path)], logs / f"{case.name}.log", env))
+        yield served
+    finally:
+        for _, server in served.values():
+            server.stop()

@@ -9,10 +9,12 @@ import subprocess
 import sys
 import time
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
+import numpy as np
 
 import pack.pyfunc
 from pack.errors import UnsafeFormatWarning
@@ -91,3 +93,52 @@ def load_quietly(path: Path) -> Any:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UnsafeFormatWarning)
         return pack.pyfunc.load_model(path)
+
+
+# The deep-learning and ONNX models served by tests/serving/test_deep_learning.py (built in conftest).
+DL_CASES = (
+    "torch-mlp",  # pt2
+    "torch-script",  # the same MLP in TorchScript
+    "torch-cnn",  # images [N, 1, 8, 8]
+    "torch-towers",  # two named inputs, two named outputs
+    "keras-mlp",
+    "tf-module",  # a SavedModel with two named outputs
+    "onnx-sklearn",  # skl2onnx: int64 labels and float32 probabilities
+    "onnx-helper",  # onnx.helper: float32 and int64 named inputs, two named outputs
+)
+
+
+@dataclass(frozen=True)
+class TensorCase:
+    """A deep-learning or ONNX model saved for serving, a batch for it, and the framework's own output.
+
+    ``inputs``/``outputs`` are the V2 tensor metadata the server must report, written out by hand.
+    """
+
+    name: str
+    flavor: str
+    path: Path
+    data: Any  # an array, or a dict of arrays by input name
+    expected: Any  # the framework's own output on ``data``: an array, or a dict by output name
+    inputs: list[dict[str, Any]]
+    outputs: list[dict[str, Any]]
+
+    @property
+    def named(self) -> bool:
+        """True when the model takes a dict of named tensors."""
+        return isinstance(self.data, dict)
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The batch by V2 input name."""
+        return dict(self.data) if self.named else {self.inputs[0]["name"]: self.data}
+
+
+def mapped_files(pid: int) -> set[str]:
+    """The names of the files mapped into a process (its shared libraries among them), from /proc."""
+    maps = Path(f"/proc/{pid}/maps")
+    names = set()
+    for line in maps.read_text().splitlines():
+        parts = line.split(maxsplit=5)
+        if len(parts) == 6 and parts[5].startswith("/"):
+            names.add(Path(parts[5]).name)
+    return names

@@ -33,7 +33,7 @@ def test_tritonclient_health_and_metadata(multi_server: ServerProcess) -> None:
         assert not client.is_model_ready("nope")
         assert client.get_server_metadata()["name"] == "pack"
         metadata = client.get_model_metadata("halves", "1")
-        assert metadata["inputs"] == [{"name": "inputs", "datatype": "FP32", "shape": [-1, 4]}]
+        assert metadata["inputs"] == [{"name": "input", "datatype": "FP32", "shape": [-1, 4]}]
         assert metadata["outputs"] == [{"name": "predictions", "datatype": "FP32", "shape": [-1, 2]}]
         with pytest.raises(triton.InferenceServerException, match="not served"):
             client.get_model_metadata("nope")
@@ -66,7 +66,7 @@ def test_tritonclient_infers_like_in_process(
         assert by_column.as_numpy("predictions").tolist() == expected.tolist()
 
         tensor = np.arange(8, dtype=np.float32).reshape(2, 4)
-        halves_input = triton.InferInput("inputs", [2, 4], "FP32")
+        halves_input = triton.InferInput("input", [2, 4], "FP32")
         halves_input.set_data_from_numpy(tensor, binary_data=binary)
         halves = client.infer("halves", [halves_input])
         assert halves.as_numpy("predictions").tolist() == (tensor[:, :2] * 2).tolist()
@@ -202,7 +202,7 @@ def test_outputs_of_every_kind() -> None:
 
 def test_tensor_metadata() -> None:
     assert v2.tensor_metadata(Schema((ColSpec(DataType.long), ColSpec(DataType.long))), output=False) == [
-        {"name": "inputs", "datatype": "INT64", "shape": [-1, 2]}
+        {"name": "input", "datatype": "INT64", "shape": [-1, 2]}
     ]
     assert v2.tensor_metadata(Schema((TensorSpec("uint8", (-1, 28, 28)),)), output=True) == [
         {"name": "predictions", "datatype": "UINT8", "shape": [-1, 28, 28]}

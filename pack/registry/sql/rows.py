@@ -1,0 +1,233 @@
+"""Row-level helpers shared by the SQL stores: lookups, locks, comparisons, row -> entity conversion."""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, Row, and_, select, update
+from sqlalchemy.engine import Connection
+
+from pack.errors import InvalidInput, NotFound
+from pack.registry.entities import ModelVersion, PromotionEvent
+from pack.registry.sql.search import Clause
+from pack.registry.sql.tables import (
+    model_version_tags,
+    model_versions,
+    promotion_history,
+    registered_model_aliases,
+    registered_models,
+)
+
+mv = model_versions
+rm = registered_models
+VERSION_COLUMNS = (rm.c.name, *mv.c)
+
+
+def now_ms() -> int:
+    """Milliseconds since the epoch."""
+    return time.time_ns() // 1_000_000
+
+
+def model_id(conn: Connection, name: str) -> int:
+    """The id of registered model ``name``.
+
+    Raises:
+        NotFound: no such model.
+    """
+    found = conn.execute(select(rm.c.id).where(rm.c.name == name)).scalar()
+    if found is None:
+        raise NotFound(f"registered model {name!r} not found")
+    return int(found)
+
+
+def lock_model(conn: Connection, name: str, timestamp: int) -> int:
+    """Touch the model's row inside a write transaction (serialising changes to one model); its id.
+
+    Raises:
+        NotFound: no such model.
+    """
+    found = conn.execute(
+        update(rm).where(rm.c.name == name).values(last_updated_time=timestamp).returning(rm.c.id)
+    ).scalar()
+    if found is None:
+        raise NotFound(f"registered model {name!r} not found")
+    return int(found)
+
+
+def version_row(conn: Connection, model: int, name: str, version: int) -> Row[Any]:
+    """One version's row (with the model's name).
+
+    Raises:
+        NotFound: no such version.
+    """
+    row = conn.execute(
+        select(*VERSION_COLUMNS)
+        .join_from(mv, rm, mv.c.model_id == rm.c.id)
+        .where(mv.c.model_id == model, mv.c.version == version)
+    ).first()
+    if row is None:
+        raise NotFound(f"model {name!r} has no version {version}")
+    return row
+
+
+def to_versions(conn: Connection, rows: Sequence[Row[Any]]) -> list[ModelVersion]:
+    """Entities for version rows, with their tags and aliases (two queries for the whole page)."""
+    if not rows:
+        return []
+    ids = {row.model_id for row in rows}
+    low = min(row.version for row in rows)
+    high = max(row.version for row in rows)
+    tags: dict[tuple[int, int], dict[str, str]] = defaultdict(dict)
+    for tag in conn.execute(
+        select(model_version_tags).where(
+            model_version_tags.c.model_id.in_(ids), model_version_tags.c.version.between(low, high)
+        )
+    ):
+        tags[(tag.model_id, tag.version)][tag.key] = tag.value
+    aliases: dict[tuple[int, int], list[str]] = defaultdict(list)
+    ra = registered_model_aliases
+    for alias in conn.execute(
+        select(ra).where(ra.c.model_id.in_(ids), ra.c.version.between(low, high)).order_by(ra.c.alias)
+    ):
+        aliases[(alias.model_id, alias.version)].append(alias.alias)
+    return [
+        to_version(
+            row, tags.get((row.model_id, row.version), {}), aliases.get((row.model_id, row.version), [])
+        )
+        for row in rows
+    ]
+
+
+def to_version(row: Row[Any], tags: dict[str, str], aliases: Iterable[str]) -> ModelVersion:
+    """One version entity."""
+    return ModelVersion(
+        name=row.name,
+        version=int(row.version),
+        creation_timestamp=int(row.creation_time),
+        last_updated_timestamp=int(row.last_updated_time),
+        current_stage=row.current_stage,
+        description=row.description,
+        user_id=row.user_id,
+        source=row.source,
+        run_id=row.run_id,
+        run_link=row.run_link,
+        status=row.status,
+        status_message=row.status_message,
+        tags=tags,
+        aliases=tuple(aliases),
+        storage_location=row.storage_location,
+        size_bytes=row.size_bytes,
+        file_count=row.file_count,
+        flavors=tuple(row.flavors.split(",")) if row.flavors else (),
+        signature=row.signature,
+    )
+
+
+def record(
+    conn: Connection,
+    model: int,
+    version: int,
+    kind: str,
+    *,
+    user: str,
+    timestamp: int,
+    alias: str | None = None,
+    from_value: str | None = None,
+    to_value: str | None = None,
+    reason: str | None = None,
+) -> None:
+    """Append one promotion-history event (in the caller's transaction)."""
+    conn.execute(
+        promotion_history.insert().values(
+            model_id=model,
+            version=version,
+            kind=kind,
+            alias=alias,
+            from_value=from_value,
+            to_value=to_value,
+            user_id=user,
+            timestamp=timestamp,
+            reason=reason,
+        )
+    )
+
+
+def to_event(row: Row[Any]) -> PromotionEvent:
+    """One history entity."""
+    return PromotionEvent(
+        id=int(row.id),
+        name=row.name,
+        version=int(row.version),
+        kind=row.kind,
+        alias=row.alias,
+        from_value=row.from_value,
+        to_value=row.to_value,
+        user=row.user_id,
+        timestamp=int(row.timestamp),
+        reason=row.reason,
+    )
+
+
+def compare(column: Any, clause: Clause, value: Any = None) -> ColumnElement[bool]:
+    """``column <op> value`` for one filter clause (``value`` defaults to the clause's)."""
+    value = clause.value if value is None else value
+    op = clause.op
+    if op in ("IN", "NOT IN"):
+        return column.in_(value) if op == "IN" else column.not_in(value)  # type: ignore[no-any-return]
+    if isinstance(value, tuple):
+        raise InvalidInput(f"{op} takes one value, not a list")
+    result: ColumnElement[bool]
+    if op == "=":
+        result = column == value
+    elif op == "!=":
+        result = column != value
+    elif op == "<":
+        result = column < value
+    elif op == "<=":
+        result = column <= value
+    elif op == ">":
+        result = column > value
+    elif op == ">=":
+        result = column >= value
+    elif op == "LIKE":
+        result = column.like(value)
+    elif op == "ILIKE":
+        result = column.ilike(value)
+    else:  # pragma: no cover - the parser admits only the operators above
+        raise InvalidInput(f"unsupported operator {op!r}")
+    return result
+
+
+def check_ops(clause: Clause, allowed: Sequence[str]) -> None:
+    """Refuse an operator an identifier does not support.
+
+    Raises:
+        InvalidInput: the operator is not allowed for this identifier.
+    """
+    if clause.op not in allowed:
+        name = clause.key if clause.prefix == "attributes" else f"{clause.prefix}.{clause.key}"
+        raise InvalidInput(f"operator {clause.op} is not supported for {name} (use: {', '.join(allowed)})")
+
+
+def both(*conditions: ColumnElement[bool]) -> ColumnElement[bool]:
+    """All conditions."""
+    return and_(*conditions)
+
+
+__all__ = [
+    "VERSION_COLUMNS",
+    "both",
+    "check_ops",
+    "compare",
+    "lock_model",
+    "model_id",
+    "now_ms",
+    "record",
+    "to_event",
+    "to_version",
+    "to_versions",
+    "version_row",
+]

@@ -38,6 +38,7 @@ class SqlExperimentStore:
 
     db: Database
     artifact_root: str
+    _default_ready: bool = False
 
     def create_experiment(
         self, name: str, artifact_location: str | None = None, tags: Mapping[str, str] | None = None
@@ -76,8 +77,11 @@ class SqlExperimentStore:
 
     def default_experiment_id(self) -> str:
         """The id of the ``Default`` experiment, created on first use."""
+        if self._default_ready:
+            return DEFAULT_EXPERIMENT_ID
         with self.db.read() as conn:
             if conn.execute(select(exists().where(experiments.c.experiment_id == 0))).scalar():
+                self._default_ready = True
                 return DEFAULT_EXPERIMENT_ID
         timestamp = rows.now_ms()
         try:
@@ -94,6 +98,7 @@ class SqlExperimentStore:
                 )
         except IntegrityError:
             pass  # created meanwhile by another process, or the name "Default" is taken
+        self._default_ready = True
         return DEFAULT_EXPERIMENT_ID
 
     def get_experiment(self, experiment_id: str) -> Experiment:
@@ -112,6 +117,8 @@ class SqlExperimentStore:
 
     def get_experiment_by_name(self, name: str) -> Experiment | None:
         """The experiment named ``name``, or None."""
+        if name == DEFAULT_EXPERIMENT_NAME:
+            self.default_experiment_id()
         with self.db.read() as conn:
             row = conn.execute(select(experiments).where(experiments.c.name == name)).first()
             return None if row is None else self._to_experiments(conn, [row])[0]
@@ -131,6 +138,7 @@ class SqlExperimentStore:
         """
         limit = check_max_results(max_results, 50_000)
         offset = decode_page_token(page_token)
+        self.default_experiment_id()
         statement = select(experiments)
         stages = view_stages(view_type)
         statement = statement.where(experiments.c.lifecycle_stage.in_(stages))

@@ -25,8 +25,7 @@ from pack.registry.entities import (
     ViewType,
 )
 from pack.registry.sql import rows
-from pack.registry.sql.database import Database
-from pack.registry.sql.experiment_store import view_stages
+from pack.registry.sql.experiment_store import DEFAULT_EXPERIMENT_ID, SqlExperimentStore, view_stages
 from pack.registry.sql.run_search import run_search_statement
 from pack.registry.sql.search import check_max_results, decode_page_token, encode_page_token
 from pack.registry.sql.tables import experiments, run_tags, runs
@@ -83,10 +82,8 @@ _NOUNS = (
 )
 
 
-class SqlRunStore:
-    """Run operations of ``SqlTrackingStore``."""
-
-    db: Database
+class SqlRunStore(SqlExperimentStore):
+    """Run operations of ``SqlTrackingStore`` (on top of its experiments)."""
 
     def create_run(
         self,
@@ -102,6 +99,8 @@ class SqlRunStore:
         Raises:
             NotFound: no such experiment. InvalidInput: the experiment is deleted.
         """
+        if str(experiment_id) == DEFAULT_EXPERIMENT_ID:
+            self.default_experiment_id()
         run_id = uuid.uuid4().hex
         all_tags = dict(tags or {})
         name = run_name or all_tags.get(RUN_NAME_TAG) or random_run_name()
@@ -276,13 +275,12 @@ class SqlRunStore:
         return PagedList(result, encode_page_token(offset + limit) if len(found) > limit else None)
 
     def _insert_params(self, conn: Connection, run_id: str, new: dict[str, str]) -> None:
-        existing = dict(
-            conn.execute(
-                select(param_table.c.key, param_table.c.value).where(
-                    param_table.c.run_id == run_id, param_table.c.key.in_(list(new))
-                )
-            ).tuples()
+        found = conn.execute(
+            select(param_table.c.key, param_table.c.value).where(
+                param_table.c.run_id == run_id, param_table.c.key.in_(list(new))
+            )
         )
+        existing = {str(row.key): str(row.value) for row in found}
         for key, value in new.items():
             if key in existing and existing[key] != value:
                 raise InvalidInput(

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from pack.registry.sql.database import Database
-from pack.registry.sql.experiment_store import SqlExperimentStore
 from pack.registry.sql.run_store import SqlRunStore
 
 
-class SqlTrackingStore(SqlExperimentStore, SqlRunStore):
+class SqlTrackingStore(SqlRunStore):
     """Implements ``pack.registry.store.TrackingStore`` on SQLAlchemy.
 
     ``artifact_root`` is where new experiments put their files (``<root>/<experiment_id>``).

@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 from pack.errors import InvalidInput
 
@@ -267,29 +267,6 @@ class PagedList(list[T], Generic[T]):
         self.token = token
 
 
-def as_dict(entity: Any) -> dict[str, Any]:
-    """A JSON-ready dict of an entity (nested entities and enums included)."""
-    from dataclasses import fields, is_dataclass
-
-    if is_dataclass(entity) and not isinstance(entity, type):
-        return {f.name: _plain(getattr(entity, f.name)) for f in fields(entity)}
-    raise TypeError(f"not an entity: {type(entity).__name__}")
-
-
-def _plain(value: Any) -> Any:
-    from dataclasses import is_dataclass
-
-    if is_dataclass(value) and not isinstance(value, type):
-        return as_dict(value)
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return value
-
-
 __all__ = [
     "Experiment",
     "FileInfo",
@@ -309,5 +286,4 @@ __all__ = [
     "RunTag",
     "Stage",
     "ViewType",
-    "as_dict",
 ]

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from pack.errors import AlreadyExists, InvalidInput
+from pack.flavors.mlmodel import MLModel
 from pack.flavors.packaging import save_model
 from pack.flavors.schema import ModelSignature
 from pack.registry import context
@@ -74,9 +75,8 @@ def log_model(
         raise InvalidInput("the model needs a name inside the run")
     run = fluent.active_run() or fluent.start_run()
     run_id = run.info.run_id
-    store = Client().artifact_store(run_id).child(rel)
-    if store.ls():
-        raise AlreadyExists(f"run {run_id} already has an artifact {rel!r}")
+    client = Client()
+    _check_free(client, run_id, rel)
     with tempfile.TemporaryDirectory(prefix="pack-log-model-") as tmp:
         local = Path(tmp) / "model"
         mlmodel = save_model(
@@ -93,8 +93,7 @@ def log_model(
             artifact_path=rel,
             **flavor_options,
         )
-        store.put_tree(local, fsync=False)
-    model_uri = f"runs:/{run_id}/{rel}"
+        model_uri = log_model_dir(client, run_id, local, rel)
     version = None
     if registered_model_name is not None:
         version = register_model(model_uri, registered_model_name).version
@@ -109,6 +108,30 @@ def log_model(
         utc_time_created=mlmodel.utc_time_created,
         registered_model_version=version,
     )
+
+
+def log_model_dir(client: Client, run_id: str, model_dir: Path, name: str) -> str:
+    """Copy a saved model directory into a run's artifacts under ``name``; its ``runs:/`` URI.
+
+    The MLmodel's ``run_id`` and ``artifact_path`` are set to the run's.
+
+    Raises:
+        AlreadyExists: the run already has an artifact ``name``. InvalidModel: not a model directory.
+    """
+    rel = safe_artifact_path(name)
+    if not rel:
+        raise InvalidInput("the model needs a name inside the run")
+    _check_free(client, run_id, rel)
+    mlmodel = MLModel.load(model_dir)
+    if mlmodel.run_id != run_id or mlmodel.artifact_path != rel:
+        mlmodel.evolve(run_id=run_id, artifact_path=rel).save(model_dir)
+    client.artifact_store(run_id).child(rel).put_tree(model_dir, fsync=False)
+    return f"runs:/{run_id}/{rel}"
+
+
+def _check_free(client: Client, run_id: str, rel: str) -> None:
+    if client.artifact_store(run_id).child(rel).ls():
+        raise AlreadyExists(f"run {run_id} already has an artifact {rel!r}")
 
 
 def register_model(
@@ -128,4 +151,4 @@ def register_model(
     )
 
 
-__all__ = ["DEFAULT_NAME", "ModelInfo", "log_model", "register_model"]
+__all__ = ["DEFAULT_NAME", "ModelInfo", "log_model", "log_model_dir", "register_model"]

@@ -26,7 +26,8 @@ def cache_dir() -> Path:
 
 def _pins() -> list[str]:
     pins = [f"mlflow=={MLFLOW_VERSION}"]
-    for dist in ("scikit-learn", "cloudpickle", "skops", "numpy"):
+    # Same versions as ours for what crosses the boundary; orjson so pack itself imports there.
+    for dist in ("scikit-learn", "cloudpickle", "skops", "numpy", "orjson"):
         with contextlib.suppress(metadata.PackageNotFoundError):
             pins.append(f"{dist}=={metadata.version(dist)}")
     return pins
@@ -57,9 +58,12 @@ def mlflow_python() -> Path:
     return python
 
 
-def run_mlflow(script: str, cwd: Path, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+def run_mlflow(
+    script: str, cwd: Path, timeout: float = 600, extra_env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run a Python script with MLflow's interpreter; raise with its output if it fails."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
+    env.update(extra_env or {})
     env.update(
         MLFLOW_ALLOW_PICKLE_DESERIALIZATION="true",
         GIT_PYTHON_REFRESH="quiet",

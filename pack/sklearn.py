@@ -10,9 +10,7 @@ if TYPE_CHECKING:
     from pack.tracking.models import ModelInfo
 
 
-def log_model(
-    sk_model: Any, name: str | None = None, *, artifact_path: str | None = None, **kwargs: Any
-) -> ModelInfo:
+def log_model(sk_model: Any, name: str | None = None, *, artifact_path: str | None = None, **kwargs: Any) -> ModelInfo:
     """Save an estimator into the active run (MLflow's ``mlflow.sklearn.log_model``).
 
     Takes ``name`` (MLflow 3) or ``artifact_path`` (MLflow 2), plus ``pack.log_model``'s options:

@@ -42,8 +42,7 @@ def resolve_model_uri(uri: str | os.PathLike[str]) -> Path:
             resolver = _plugins.load("pack.uri_resolvers", scheme)
         except NotFound:
             raise InvalidInput(
-                f"unsupported model URI scheme {scheme!r} in {text!r} "
-                "(use a path, file://, models:/ or runs:/)"
+                f"unsupported model URI scheme {scheme!r} in {text!r} (use a path, file://, models:/ or runs:/)"
             ) from None
         resolved: Path = resolver(text)
         return resolved

@@ -44,9 +44,7 @@ class PackGroup(click.Group):
             ctx.exit(exit_code(error))
 
 
-@click.group(
-    cls=PackGroup, context_settings={"help_option_names": ["-h", "--help"], "auto_envvar_prefix": "PACK"}
-)
+@click.group(cls=PackGroup, context_settings={"help_option_names": ["-h", "--help"], "auto_envvar_prefix": "PACK"})
 @click.version_option(__version__, "--version", prog_name="pack", message="%(prog)s %(version)s")
 def cli() -> None:
     """pack: package, register, serve and ship ML models."""
@@ -68,8 +66,19 @@ _register()
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console-script entry point."""
-    cli.main(args=argv if argv is not None else sys.argv[1:], prog_name="pack")
+    """Console-script entry point: every failure is one ``error:`` line and an exit code."""
+    try:
+        result = cli.main(args=argv if argv is not None else sys.argv[1:], prog_name="pack", standalone_mode=False)
+    except click.exceptions.NoArgsIsHelpError as error:
+        click.echo(error.format_message())
+        sys.exit(0)
+    except click.ClickException as error:  # usage errors: bad options, missing files, ...
+        click.echo(f"error: {error.format_message()}", err=True)
+        sys.exit(error.exit_code)
+    except click.Abort:
+        click.echo("error: aborted", err=True)
+        sys.exit(1)
+    sys.exit(result if isinstance(result, int) else 0)
 
 
 __all__ = ["cli", "exit_code", "main"]

@@ -14,9 +14,7 @@ from pack.errors import FlavorError, InvalidInput, NotFound
 CONTENT_TYPES = ("json", "csv")
 
 
-def read_data_file(
-    path: Path, content_type: str | None, schema: Any = None
-) -> tuple[Any, dict[str, Any] | None]:
+def read_data_file(path: Path, content_type: str | None, schema: Any = None) -> tuple[Any, dict[str, Any] | None]:
     """Read ``(data, params)`` from a JSON or CSV file (by ``content_type`` or the file suffix).
 
     JSON may be any ``/invocations`` body, or plainly records, a split-orient object or a list.
@@ -61,9 +59,7 @@ def read_data_file(
     help="Example input (JSON or CSV): saved with the model and used to infer its signature.",
 )
 @click.option("--name", default="model", show_default=True, help="The model's name inside the new run.")
-@click.option(
-    "--register", "register_name", default=None, help="Also register it as a new version of this model."
-)
+@click.option("--register", "register_name", default=None, help="Also register it as a new version of this model.")
 @click.option("--experiment", "-e", default=None, help="Experiment of the new run (created if missing).")
 @store_options
 def log_model(
@@ -110,9 +106,7 @@ def log_model(
             client.set_terminated(run.info.run_id, "FAILED")
             raise
         client.set_terminated(run.info.run_id)
-    click.echo(
-        f"logged {chosen.name} model to run {run.info.run_id} as {model_uri}{_describe_signature(mlmodel)}"
-    )
+    click.echo(f"logged {chosen.name} model to run {run.info.run_id} as {model_uri}{_describe_signature(mlmodel)}")
     if register_name is not None:
         _register(model_uri, register_name, store)
 
@@ -175,18 +169,10 @@ def _describe_signature(mlmodel: Any) -> str:
 
 
 @click.command("predict")
-@click.option(
-    "--model-uri", "-m", required=True, help="Model path or URI (models:/..., runs:/..., file://...)."
-)
-@click.option(
-    "--input-path", "-i", required=True, type=click.Path(path_type=Path), help="Input file (JSON or CSV)."
-)
-@click.option(
-    "--output-path", "-o", type=click.Path(path_type=Path), help="Write predictions here (default: stdout)."
-)
-@click.option(
-    "--content-type", "-t", type=click.Choice(CONTENT_TYPES), help="Input format (default: by suffix)."
-)
+@click.option("--model-uri", "-m", required=True, help="Model path or URI (models:/..., runs:/..., file://...).")
+@click.option("--input-path", "-i", required=True, type=click.Path(path_type=Path), help="Input file (JSON or CSV).")
+@click.option("--output-path", "-o", type=click.Path(path_type=Path), help="Write predictions here (default: stdout).")
+@click.option("--content-type", "-t", type=click.Choice(CONTENT_TYPES), help="Input format (default: by suffix).")
 def predict(model_uri: str, input_path: Path, output_path: Path | None, content_type: str | None) -> None:
     """Predict with a model on a JSON or CSV file; print {"predictions": ...}."""
     from pack.flavors import payloads

@@ -23,9 +23,7 @@ def models() -> None:
 
 
 @models.command("list")
-@click.option(
-    "--filter", "filter_string", default=None, help="e.g. \"name LIKE 'fraud%'\" or \"tags.team='x'\"."
-)
+@click.option("--filter", "filter_string", default=None, help="e.g. \"name LIKE 'fraud%'\" or \"tags.team='x'\".")
 @click.option("--max-results", default=100, show_default=True, help="Page size.")
 @click.option("--page-token", default=None, help="Token printed by the previous page.")
 @json_option
@@ -46,9 +44,7 @@ def list_models(
                 model.name,
                 max((v.version for v in model.latest_versions), default=""),
                 ", ".join(
-                    f"{v.current_stage}: v{v.version}"
-                    for v in model.latest_versions
-                    if v.current_stage != "None"
+                    f"{v.current_stage}: v{v.version}" for v in model.latest_versions if v.current_stage != "None"
                 ),
                 ", ".join(f"@{alias}: v{version}" for alias, version in model.aliases.items()),
                 when(model.last_updated_timestamp),
@@ -143,9 +139,7 @@ def register(model_uri: str, name: str, as_json: bool, **store: str | None) -> N
 @click.argument("name")
 @click.argument("version")
 @click.argument("stage")
-@click.option(
-    "--archive-existing", is_flag=True, help="Archive the other versions in STAGE (Staging/Production)."
-)
+@click.option("--archive-existing", is_flag=True, help="Archive the other versions in STAGE (Staging/Production).")
 @store_options
 def transition(name: str, version: str, stage: str, archive_existing: bool, **store: str | None) -> None:
     """Move VERSION of NAME to STAGE (None, Staging, Production, Archived)."""
@@ -179,9 +173,7 @@ def alias(name: str, alias: str, version: str | None, remove: bool, **store: str
 @click.option("--version", default=None, help="Tag this version instead of the model.")
 @click.option("--delete", "remove", is_flag=True, help="Remove the tag instead.")
 @store_options
-def tag(
-    name: str, key: str, value: str | None, version: str | None, remove: bool, **store: str | None
-) -> None:
+def tag(name: str, key: str, value: str | None, version: str | None, remove: bool, **store: str | None) -> None:
     """Set tag KEY=VALUE on a model (or one --version), or remove it with --delete."""
     client = _client(**store)
     target = name if version is None else f"{name} version {version}"

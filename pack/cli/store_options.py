@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 if TYPE_CHECKING:
-    from pack.settings import Settings
+    from pack.registry.settings import RegistrySettings
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -35,20 +35,18 @@ def store_options(command: F) -> F:
     return command
 
 
-def build_settings(backend_store_uri: str | None, default_artifact_root: str | None) -> Settings:
+def build_settings(backend_store_uri: str | None, default_artifact_root: str | None) -> RegistrySettings:
     """Settings from the environment, with the flags on top."""
-    from pack.settings import Settings  # lazy: pydantic only for commands that use the store
+    from pack.registry.settings import RegistrySettings  # lazy: pydantic only for commands that use the store
 
     overrides: dict[str, Any] = {}
     if backend_store_uri:
         overrides["tracking_uri"] = backend_store_uri
     if default_artifact_root:
         overrides["default_artifact_root"] = default_artifact_root
-    return Settings(**overrides)
+    return RegistrySettings(**overrides)
 
 
-json_option = click.option(
-    "--json", "as_json", is_flag=True, help="Print JSON (for scripts) instead of a table."
-)
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON (for scripts) instead of a table.")
 
 __all__ = ["build_settings", "json_option", "store_options"]

@@ -35,9 +35,7 @@ def runs() -> None:
 
 @runs.command("list")
 @click.option("--experiment", "-e", default=None, help="Experiment name or id (default: Default).")
-@click.option(
-    "--filter", "filter_string", default="", help="e.g. \"metrics.acc > 0.9 AND params.depth = '8'\"."
-)
+@click.option("--filter", "filter_string", default="", help="e.g. \"metrics.acc > 0.9 AND params.depth = '8'\".")
 @click.option("--max-results", default=100, show_default=True, help="Page size.")
 @click.option("--page-token", default=None, help="Token printed by the previous page.")
 @json_option
@@ -133,10 +131,7 @@ def list_experiments(show_all: bool, as_json: bool, **store: str | None) -> None
     echo_table(
         None,
         ["id", "name", "state", "created", "artifact location"],
-        [
-            (e.experiment_id, e.name, e.lifecycle_stage, when(e.creation_time), e.artifact_location)
-            for e in page
-        ],
+        [(e.experiment_id, e.name, e.lifecycle_stage, when(e.creation_time), e.artifact_location) for e in page],
     )
 
 

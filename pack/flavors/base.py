@@ -76,8 +76,7 @@ def check_options(flavor: str, options: Mapping[str, Any], allowed: Sequence[str
     unknown = sorted(set(options) - set(allowed))
     if unknown:
         raise InvalidInput(
-            f"unknown option(s) for the {flavor} flavor: {', '.join(unknown)} "
-            f"(known: {', '.join(allowed) or 'none'})"
+            f"unknown option(s) for the {flavor} flavor: {', '.join(unknown)} (known: {', '.join(allowed) or 'none'})"
         )
 
 

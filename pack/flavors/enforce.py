@@ -114,9 +114,7 @@ def _enforce_columns(schema: Schema, data: Any) -> pd.DataFrame:
             note = f" Note that there were extra inputs: {extra}." if extra else ""
             raise SchemaError(f"Model is missing inputs {missing}.{note}")
         if extra:
-            warnings.warn(
-                f"Dropping input columns not in the model's signature: {extra}", SchemaWarning, stacklevel=3
-            )
+            warnings.warn(f"Dropping input columns not in the model's signature: {extra}", SchemaWarning, stacklevel=3)
         pairs = [(spec, spec.name) for spec in specs if spec.name in present]
     else:
         if frame.shape[1] < len(specs):
@@ -214,11 +212,7 @@ def _to_integer(bits: int) -> Any:
     def convert(series: pd.Series) -> pd.Series:
         values = _as_numpy_numeric(series)
         if values.dtype.kind == "f":
-            hint = (
-                " The column has missing values (NaN); declare it as double."
-                if np.isnan(values).any()
-                else ""
-            )
+            hint = " The column has missing values (NaN); declare it as double." if np.isnan(values).any() else ""
             raise _Refused(hint.strip())
         if values.dtype.kind not in "iu" or not _fits(values, info.min, info.max):
             raise _Refused()
@@ -421,9 +415,7 @@ def enforce_params(schema: ParamSchema | None, params: Mapping[str, Any] | None)
         except _Refused as refused:
             invalid[spec.name] = refused.hint
     if given:
-        warnings.warn(
-            f"Ignoring params not in the model's signature: {sorted(given)}", SchemaWarning, stacklevel=3
-        )
+        warnings.warn(f"Ignoring params not in the model's signature: {sorted(given)}", SchemaWarning, stacklevel=3)
     if invalid:
         raise SchemaError(f"Invalid parameters found: {invalid}")
     return result

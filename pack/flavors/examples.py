@@ -43,11 +43,7 @@ def save_input_example(model_dir: Path, example: Any) -> dict[str, Any]:
     elif isinstance(data, np.ndarray) or (
         isinstance(data, Mapping) and data and all(isinstance(v, np.ndarray) for v in data.values())
     ):
-        stored = (
-            jsonable(data.tolist())
-            if isinstance(data, np.ndarray)
-            else {k: v.tolist() for k, v in data.items()}
-        )
+        stored = jsonable(data.tolist()) if isinstance(data, np.ndarray) else {k: v.tolist() for k, v in data.items()}
         serving = {"inputs": stored}
         info["type"] = "ndarray"
     else:

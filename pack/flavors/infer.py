@@ -155,9 +155,7 @@ def _column_type(series: pd.Series, name: str) -> DataType:
     inferred = series.infer_objects().dtype
     if isinstance(inferred, np.dtype) and inferred.kind in "biuf":
         return numpy_to_datatype(inferred, name)
-    raise InvalidInput(
-        f"cannot infer the type of column {name!r}: values of types {sorted(k.__name__ for k in kinds)}"
-    )
+    raise InvalidInput(f"cannot infer the type of column {name!r}: values of types {sorted(k.__name__ for k in kinds)}")
 
 
 def numpy_to_datatype(dtype: np.dtype[Any], name: str = "input") -> DataType:

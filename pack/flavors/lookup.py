@@ -62,9 +62,7 @@ def flavor_for_model(model: MLModel) -> Flavor:
                 return get_flavor(name)
             except NotFound:
                 continue
-        raise InvalidModel(
-            f"model has no python_function flavor and no known flavor ({', '.join(model.flavors)})"
-        )
+        raise InvalidModel(f"model has no python_function flavor and no known flavor ({', '.join(model.flavors)})")
     loader = conf.get("loader_module")
     if not isinstance(loader, str):
         raise InvalidModel("python_function flavor has no loader_module")

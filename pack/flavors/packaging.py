@@ -115,15 +115,11 @@ def _infer_from_example(
     except PackError:
         raise
     except Exception as exc:
-        raise FlavorError(
-            f"the model failed to predict on its input example: {type(exc).__name__}: {exc}"
-        ) from exc
+        raise FlavorError(f"the model failed to predict on its input example: {type(exc).__name__}: {exc}") from exc
     return infer_signature(data, output, params)
 
 
-def load_model(
-    model_uri: PathLike, *, flavor: str | None = None, model_config: Mapping[str, Any] | None = None
-) -> Any:
+def load_model(model_uri: PathLike, *, flavor: str | None = None, model_config: Mapping[str, Any] | None = None) -> Any:
     """Load the native object of a saved model (an estimator, a ``PythonModel``, ...).
 
     Raises:

@@ -15,6 +15,7 @@ import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from pack._fs import copy_into, safe_join, safe_relpath
@@ -25,6 +26,7 @@ from pack.flavors.mlmodel import MLModel
 from pack.types import Params
 
 MODEL_FILE = "python_model.pkl"
+_NO_TYPE_HINTS = SimpleNamespace(input=None, output=None)
 ARTIFACTS_DIR = "artifacts"
 
 
@@ -49,6 +51,11 @@ class PythonModel:
     def predict(self, context: PythonModelContext, model_input: Any, params: Params | None = None) -> Any:
         """Return predictions for ``model_input``."""
         raise NotImplementedError
+
+    @property
+    def predict_type_hints(self) -> Any:
+        """Read by MLflow's custom-model loader; pack models declare no input/output type hints."""
+        return _NO_TYPE_HINTS
 
 
 class PythonModelPredictor:
@@ -96,9 +103,7 @@ class PythonModelFlavor:
             with open(path / MODEL_FILE, "wb") as handle:
                 cloudpickle.dump(obj, handle)
         except Exception as exc:
-            raise FlavorError(
-                f"cannot serialise the model with cloudpickle: {type(exc).__name__}: {exc}"
-            ) from exc
+            raise FlavorError(f"cannot serialise the model with cloudpickle: {type(exc).__name__}: {exc}") from exc
         conf: dict[str, Any] = {
             "loader_module": self.loader_modules[0],
             "python_model": MODEL_FILE,
@@ -160,9 +165,7 @@ class PythonModelFlavor:
             with open(path, "rb") as handle:
                 obj = cloudpickle.load(handle)
         except Exception as exc:
-            raise FlavorError(
-                f"{path.name}: cannot read a cloudpickle file ({type(exc).__name__}: {exc})"
-            ) from None
+            raise FlavorError(f"{path.name}: cannot read a cloudpickle file ({type(exc).__name__}: {exc})") from None
         if not self.can_save(obj):
             raise FlavorError(f"{path.name} holds a {type(obj).__name__}, not a PythonModel")
         return obj
@@ -183,8 +186,7 @@ class _MlflowAwareUnpickler(pickle.Unpickler):
 
 def _is_mlflow_python_model(obj: Any) -> bool:
     return any(
-        cls.__module__.startswith("mlflow.pyfunc") and cls.__name__ == "PythonModel"
-        for cls in type(obj).__mro__
+        cls.__module__.startswith("mlflow.pyfunc") and cls.__name__ == "PythonModel" for cls in type(obj).__mro__
     )
 
 

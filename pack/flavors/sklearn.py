@@ -158,7 +158,8 @@ class SklearnFlavor:
             raise InvalidModel("the sklearn flavor names no model file")
         if fmt not in FORMATS:
             raise InvalidModel(f"unknown sklearn serialization_format {fmt!r}")
-        return self._load_file(safe_join(path, file), fmt, config.get("trusted_types") or ())
+        declared = conf.get("skops_trusted_types") or ()
+        return self._load_file(safe_join(path, file), fmt, config.get("trusted_types") or (), declared)
 
     def load_pyfunc(self, path: Path, model: MLModel, config: Mapping[str, Any]) -> SklearnPredictor:
         predict_fn = str((model.pyfunc_conf or {}).get("predict_fn", "predict"))
@@ -168,23 +169,19 @@ class SklearnFlavor:
 
     def read_native(self, path: Path) -> Any:
         if path.suffix not in NATIVE_SUFFIXES:
-            raise FlavorError(
-                f"{path.name}: not a scikit-learn model file (expected {', '.join(NATIVE_SUFFIXES)})"
-            )
+            raise FlavorError(f"{path.name}: not a scikit-learn model file (expected {', '.join(NATIVE_SUFFIXES)})")
         fmt = "skops" if path.suffix == ".skops" else "joblib" if path.suffix == ".joblib" else "pickle"
         try:
             obj = self._read(path, fmt, ())
         except (FlavorError, InvalidModel):
             raise
         except Exception as exc:
-            raise FlavorError(
-                f"{path.name}: cannot read a {fmt} file ({type(exc).__name__}: {exc})"
-            ) from None
+            raise FlavorError(f"{path.name}: cannot read a {fmt} file ({type(exc).__name__}: {exc})") from None
         if not self.can_save(obj):
             raise FlavorError(f"{path.name} holds a {type(obj).__name__}, not a scikit-learn estimator")
         return obj
 
-    def _load_file(self, file: Path, fmt: str, trusted: Sequence[str]) -> Any:
+    def _load_file(self, file: Path, fmt: str, trusted: Sequence[str], declared: Sequence[str] = ()) -> Any:
         if not file.is_file():
             raise InvalidModel(f"model file {file.name} is missing")
         if fmt != "skops":
@@ -194,25 +191,16 @@ class SklearnFlavor:
                 stacklevel=4,
             )
         try:
-            return self._read(file, fmt, trusted)
+            return self._read(file, fmt, trusted, declared)
         except (FlavorError, InvalidModel):
             raise
         except Exception as exc:
             raise InvalidModel(f"cannot load {file.name} ({fmt}): {type(exc).__name__}: {exc}") from None
 
-    def _read(self, file: Path, fmt: str, trusted: Sequence[str]) -> Any:
+    def _read(self, file: Path, fmt: str, trusted: Sequence[str], declared: Sequence[str] = ()) -> Any:
         _sklearn()
         if fmt == "skops":
-            sio = _skops_io()
-            payload = file.read_bytes()
-            found = sio.get_untrusted_types(data=payload)
-            refused = untrusted_types(found, trusted)
-            if refused:
-                raise InvalidModel(
-                    f"{file.name} holds types that are not trusted: {refused}; if you trust the model's "
-                    "source, pass them as trusted_types (PACK_TRUSTED_TYPES for the CLI)"
-                )
-            return sio.loads(payload, trusted=found)
+            return _read_skops(file, trusted, declared)
         if fmt == "joblib":
             import joblib  # lazy: ships with scikit-learn
 
@@ -223,6 +211,26 @@ class SklearnFlavor:
 
                 return cloudpickle.load(handle)
             return pickle.load(handle)
+
+
+def _read_skops(file: Path, trusted: Sequence[str], declared: Sequence[str]) -> Any:
+    """Load a skops file in one parse when the types it declares pass the trust policy."""
+    sio = _skops_io()
+    from skops.io.exceptions import UntrustedTypesFoundException  # lazy: optional dependency
+
+    payload = file.read_bytes()
+    allowed = [*trusted, *(t for t in declared if isinstance(t, str) and not untrusted_types([t], trusted))]
+    try:
+        return sio.loads(payload, trusted=allowed)
+    except UntrustedTypesFoundException:
+        found = sio.get_untrusted_types(data=payload)
+    refused = untrusted_types(found, trusted)
+    if refused:
+        raise InvalidModel(
+            f"{file.name} holds types that are not trusted: {refused}; if you trust the model's "
+            "source, pass them as trusted_types (PACK_TRUSTED_TYPES for the CLI)"
+        )
+    return sio.loads(payload, trusted=found)
 
 
 def _modules_of(obj: Any) -> set[str]:
@@ -247,9 +255,7 @@ def save_model(model: Any, path: Any, **kwargs: Any) -> MLModel:
 
 def load_model(model_uri: Any, *, trusted_types: Sequence[str] | None = None) -> Any:
     """Load the estimator (MLflow's ``mlflow.sklearn.load_model``)."""
-    return packaging.load_model(
-        model_uri, flavor="sklearn", model_config={"trusted_types": list(trusted_types or ())}
-    )
+    return packaging.load_model(model_uri, flavor="sklearn", model_config={"trusted_types": list(trusted_types or ())})
 
 
 FLAVOR = SklearnFlavor()

@@ -20,13 +20,13 @@ from pack.registry.entities import (
     Stage,
 )
 from pack.registry.service import check_version
-from pack.settings import Settings
+from pack.registry.settings import RegistrySettings
 
 
 class RegistryClient:
     """Registered models and versions, with MLflow's method names (see ``MlflowClient``)."""
 
-    def __init__(self, registry_uri: str | None = None, *, settings: Settings | None = None) -> None:
+    def __init__(self, registry_uri: str | None = None, *, settings: RegistrySettings | None = None) -> None:
         self._settings = context.with_uris(settings or context.settings(), registry_uri=registry_uri)
         _, self._store, self._registry, _ = context.services(self._settings)
 
@@ -105,9 +105,7 @@ class RegistryClient:
         """Register the version ``src_model_uri`` (``models:/...``) as a new version of ``dst_name``."""
         return self._registry.register_model(src_model_uri, dst_name)
 
-    def update_model_version(
-        self, name: str, version: int | str, description: str | None = None
-    ) -> ModelVersion:
+    def update_model_version(self, name: str, version: int | str, description: str | None = None) -> ModelVersion:
         """Set a version's description."""
         return self._store.update_model_version(name, check_version(version), description)
 

@@ -1,7 +1,7 @@
 """The process's current tracking/registry location, and the stores built for it.
 
 ``pack.set_tracking_uri`` / ``set_registry_uri`` (MLflow's fluent functions) change it; otherwise it
-comes from ``Settings()`` (the ``PACK_*`` environment), read once when first needed. Stores and
+comes from ``RegistrySettings()`` (the ``PACK_*`` environment), read once when first needed. Stores and
 services are built once per settings value and reused (one engine per database).
 """
 
@@ -13,22 +13,22 @@ from typing import Any
 from pack.registry.artifacts import Verifier
 from pack.registry.runs import RunArtifacts
 from pack.registry.service import Registry
+from pack.registry.settings import RegistrySettings, absolute_artifact_root, absolute_sqlite_uri
 from pack.registry.sql import Database, SqlRegistryStore, SqlTrackingStore
-from pack.settings import Settings, absolute_artifact_root, absolute_sqlite_uri
 
 _lock = threading.RLock()
 _overrides: dict[str, Any] = {}
-_settings: Settings | None = None
+_settings: RegistrySettings | None = None
 _databases: dict[str, Database] = {}
-_services: dict[Settings, tuple[SqlTrackingStore, SqlRegistryStore, Registry, RunArtifacts]] = {}
+_services: dict[RegistrySettings, tuple[SqlTrackingStore, SqlRegistryStore, Registry, RunArtifacts]] = {}
 
 
-def settings() -> Settings:
+def settings() -> RegistrySettings:
     """The current settings (environment plus ``set_*_uri`` overrides)."""
     global _settings
     with _lock:
         if _settings is None:
-            _settings = Settings(**_overrides)
+            _settings = RegistrySettings(**_overrides)
         return _settings
 
 
@@ -52,7 +52,9 @@ def reset() -> None:
         _settings = None
 
 
-def with_uris(base: Settings, tracking_uri: str | None = None, registry_uri: str | None = None) -> Settings:
+def with_uris(
+    base: RegistrySettings, tracking_uri: str | None = None, registry_uri: str | None = None
+) -> RegistrySettings:
     """``base`` with other database URIs."""
     update: dict[str, Any] = {}
     if tracking_uri is not None:
@@ -62,7 +64,7 @@ def with_uris(base: Settings, tracking_uri: str | None = None, registry_uri: str
     return base.model_copy(update=update) if update else base
 
 
-def with_artifact_root(base: Settings, root: str | None) -> Settings:
+def with_artifact_root(base: RegistrySettings, root: str | None) -> RegistrySettings:
     """``base`` with another default artifact root."""
     if root is None:
         return base
@@ -78,7 +80,7 @@ def database(uri: str) -> Database:
 
 
 def services(
-    current: Settings | None = None,
+    current: RegistrySettings | None = None,
 ) -> tuple[SqlTrackingStore, SqlRegistryStore, Registry, RunArtifacts]:
     """Tracking store, registry store, registry service and run artifacts for the settings."""
     chosen = current or settings()
@@ -102,12 +104,12 @@ def services(
         return found
 
 
-def registry(current: Settings | None = None) -> Registry:
+def registry(current: RegistrySettings | None = None) -> Registry:
     """The registry service for the settings."""
     return services(current)[2]
 
 
-def runs_resolver(current: Settings | None = None) -> RunArtifacts:
+def runs_resolver(current: RegistrySettings | None = None) -> RunArtifacts:
     """Run artifact access for the settings."""
     return services(current)[3]
 

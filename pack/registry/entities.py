@@ -75,9 +75,7 @@ class RunStatus(str, enum.Enum):
         try:
             return cls(str(value).upper())
         except ValueError:
-            raise InvalidInput(
-                f"unknown run status {value!r} (statuses: {', '.join(s.value for s in cls)})"
-            ) from None
+            raise InvalidInput(f"unknown run status {value!r} (statuses: {', '.join(s.value for s in cls)})") from None
 
     def __str__(self) -> str:
         return self.value

@@ -11,7 +11,7 @@ Policy:
 - ``archive_existing_versions`` (Staging/Production only) archives the other versions in the target
   stage; without it two versions may share a stage (MLflow's semantics). ``models:/m/<Stage>``
   resolves to the highest version in that stage, ``latest`` to the highest READY version.
-- Resolving ``models:/`` verifies the files against their checksums (``Settings.verify``).
+- Resolving ``models:/`` verifies the files against their checksums (``RegistrySettings.verify``).
 """
 
 from __future__ import annotations
@@ -179,9 +179,7 @@ class Registry:
             self.store.fail_model_version(name, pending.version, f"{type(exc).__name__}: {exc}")
             root.delete(rel)
             raise
-        flavors = [f for f in mlmodel.flavors if f != PYFUNC] + (
-            [PYFUNC] if PYFUNC in mlmodel.flavors else []
-        )
+        flavors = [f for f in mlmodel.flavors if f != PYFUNC] + ([PYFUNC] if PYFUNC in mlmodel.flavors else [])
         return self.store.finish_model_version(
             name, pending.version, files, flavors=flavors, signature=signature_summary(mlmodel)
         )
@@ -273,9 +271,7 @@ class Registry:
         target = Stage.parse(stage)
         number = check_version(version)
         if archive_existing_versions and target not in (Stage.STAGING, Stage.PRODUCTION):
-            raise InvalidInput(
-                f"archive_existing_versions applies to Staging and Production, not {target.value}"
-            )
+            raise InvalidInput(f"archive_existing_versions applies to Staging and Production, not {target.value}")
         self._ready(name, number)
         return self.store.transition_model_version_stage(
             name, number, target, archive_existing_versions=archive_existing_versions, user=self.user
@@ -336,9 +332,7 @@ class Registry:
     def _ready(self, name: str, version: int) -> None:
         found = self.store.get_model_version(name, version)
         if found.status != ModelVersionStatus.READY.value:
-            raise InvalidInput(
-                f"version {version} of {name!r} is {found.status}; only READY versions can be promoted"
-            )
+            raise InvalidInput(f"version {version} of {name!r} is {found.status}; only READY versions can be promoted")
 
 
 def check_model_name(name: str) -> str:
@@ -350,9 +344,7 @@ def check_model_name(name: str) -> str:
     if not isinstance(name, str) or not name.strip() or name != name.strip():
         raise InvalidInput(f"invalid model name {name!r}: a non-empty name without surrounding spaces")
     if len(name) > 256 or any(c in name for c in "/@") or any(ord(c) < 32 for c in name):
-        raise InvalidInput(
-            f"invalid model name {name!r}: at most 256 characters, no '/', '@' or control characters"
-        )
+        raise InvalidInput(f"invalid model name {name!r}: at most 256 characters, no '/', '@' or control characters")
     return name
 
 

@@ -51,9 +51,7 @@ class ModelRef:
                 raise InvalidInput(f"{uri!r}: expected models:/<name>@<alias>")
             return cls(name=name, alias=alias)
         if len(parts) != 2 or not parts[0] or not parts[1]:
-            raise InvalidInput(
-                f"{uri!r}: expected models:/<name>/<version|stage|latest> or models:/<name>@<alias>"
-            )
+            raise InvalidInput(f"{uri!r}: expected models:/<name>/<version|stage|latest> or models:/<name>@<alias>")
         name, selector = parts
         if selector.isdigit():
             return cls(name=name, version=int(selector))
@@ -132,7 +130,7 @@ def resolve_uri(uri: str) -> Path:
     """Resolve a ``models:/`` or ``runs:/`` URI to a local directory, with the current settings.
 
     A registered version's files are checked against their recorded sha256 (see
-    ``pack.settings.Settings.verify``); remote files are downloaded into the local cache first.
+    ``pack.registry.settings.RegistrySettings.verify``); remote files are downloaded into the local cache first.
 
     Raises:
         NotFound: no such model, version, alias, run or path.

@@ -31,8 +31,8 @@ from pack.registry.entities import (
     RunTag,
     ViewType,
 )
+from pack.registry.settings import RegistrySettings
 from pack.registry.uris import safe_artifact_path
-from pack.settings import Settings
 
 PARENT_RUN_TAG = "mlflow.parentRunId"
 
@@ -45,7 +45,7 @@ class Client(RegistryClient):
         tracking_uri: str | None = None,
         registry_uri: str | None = None,
         *,
-        settings: Settings | None = None,
+        settings: RegistrySettings | None = None,
     ) -> None:
         base = context.with_uris(settings or context.settings(), tracking_uri, registry_uri)
         super().__init__(settings=base)
@@ -158,9 +158,7 @@ class Client(RegistryClient):
     ) -> PagedList[Run]:
         """Runs matching e.g. ``metrics.acc > 0.9 AND params.depth = '8'``; newest first."""
         ids = [experiment_ids] if isinstance(experiment_ids, str) else list(experiment_ids)
-        return self._tracking.search_runs(
-            ids, filter_string, run_view_type, max_results, order_by, page_token
-        )
+        return self._tracking.search_runs(ids, filter_string, run_view_type, max_results, order_by, page_token)
 
     # params, metrics, tags
 

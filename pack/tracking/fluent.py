@@ -18,8 +18,8 @@ from typing import Any
 from pack.errors import InvalidInput, NotFound
 from pack.registry import context
 from pack.registry.entities import Experiment, LifecycleStage, Metric, Param, Run, RunStatus, RunTag
+from pack.registry.settings import absolute_sqlite_uri
 from pack.registry.uris import safe_artifact_path
-from pack.settings import absolute_sqlite_uri
 from pack.tracking.client import PARENT_RUN_TAG, Client
 
 NOTE_TAG = "mlflow.note.content"
@@ -91,9 +91,7 @@ def get_registry_uri() -> str:
 # experiments ------------------------------------------------------------------------------------
 
 
-def create_experiment(
-    name: str, artifact_location: str | None = None, tags: Mapping[str, Any] | None = None
-) -> str:
+def create_experiment(name: str, artifact_location: str | None = None, tags: Mapping[str, Any] | None = None) -> str:
     """Create an experiment; its id."""
     return _client().create_experiment(name, artifact_location, tags)
 

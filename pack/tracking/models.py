@@ -146,9 +146,7 @@ def register_model(
     the returned version is READY (``await_registration_for`` is accepted for MLflow compatibility).
     """
     registry = context.registry(context.settings())
-    return registry.register_model(
-        str(model_uri), name, tags={str(k): str(v) for k, v in (tags or {}).items()}
-    )
+    return registry.register_model(str(model_uri), name, tags={str(k): str(v) for k, v in (tags or {}).items()})
 
 
 __all__ = ["DEFAULT_NAME", "ModelInfo", "log_model", "log_model_dir", "register_model"]

@@ -88,9 +88,7 @@ class FsspecArtifactStore:
         if not self.fs.exists(target):
             return []
         if self.fs.isfile(target):
-            return [
-                FileInfo(path=safe_artifact_path(path), is_dir=False, file_size=int(self.fs.size(target)))
-            ]
+            return [FileInfo(path=safe_artifact_path(path), is_dir=False, file_size=int(self.fs.size(target)))]
         result = []
         base = self.fs._strip_protocol(self.url).rstrip("/")
         for entry in self.fs.ls(target, detail=True):
@@ -99,9 +97,7 @@ class FsspecArtifactStore:
             if not rel or rel == safe_artifact_path(path) or ".tmp-" in rel.rsplit("/", 1)[-1]:
                 continue
             is_dir = entry.get("type") == "directory"
-            result.append(
-                FileInfo(path=rel, is_dir=is_dir, file_size=None if is_dir else int(entry.get("size") or 0))
-            )
+            result.append(FileInfo(path=rel, is_dir=is_dir, file_size=None if is_dir else int(entry.get("size") or 0)))
         return sorted(result, key=lambda info: info.path)
 
     def download(self, path: str, dest: Path) -> Path:
@@ -133,9 +129,7 @@ class FsspecArtifactStore:
         rel = safe_artifact_path(rel)
         return f"{self.root.rstrip('/')}/{rel}" if rel else self.root
 
-    def _put_local_tree(
-        self, source: Path, files: list[str], target: Path, fsync: bool
-    ) -> list[ModelVersionFile]:
+    def _put_local_tree(self, source: Path, files: list[str], target: Path, fsync: bool) -> list[ModelVersionFile]:
         from pack._fs import atomic_dir
 
         manifest = []

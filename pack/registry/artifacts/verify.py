@@ -16,7 +16,7 @@ from pathlib import Path
 from pack._fs import iter_files, sha256_file
 from pack.errors import InvalidModel
 from pack.registry.entities import ModelVersionFile
-from pack.settings import VerifyMode
+from pack.registry.settings import VerifyMode
 
 _Stamp = tuple[int, int, int, int, int]
 

@@ -116,9 +116,7 @@ def create_engine_for(uri: str) -> Engine:
     try:
         url = make_url(uri)
     except ArgumentError:
-        raise InvalidInput(
-            f"not a database URI: {uri!r} (use sqlite:///file.db or postgresql://...)"
-        ) from None
+        raise InvalidInput(f"not a database URI: {uri!r} (use sqlite:///file.db or postgresql://...)") from None
     backend = url.get_backend_name()
     if backend == "sqlite":
         return _sqlite_engine(url)

@@ -108,9 +108,7 @@ class SqlExperimentStore:
             NotFound: no such experiment.
         """
         with self.db.read() as conn:
-            row = conn.execute(
-                select(experiments).where(experiments.c.experiment_id == _as_id(experiment_id))
-            ).first()
+            row = conn.execute(select(experiments).where(experiments.c.experiment_id == _as_id(experiment_id))).first()
             if row is None:
                 raise NotFound(f"experiment {experiment_id!r} not found")
             return self._to_experiments(conn, [row])[0]

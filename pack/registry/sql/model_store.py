@@ -167,9 +167,7 @@ class SqlModelStore:
         with self.db.write() as conn:
             model = rows.lock_model(conn, name, rows.now_ms())
             locations = conn.execute(
-                select(mv.c.storage_location).where(
-                    mv.c.model_id == model, mv.c.storage_location.is_not(None)
-                )
+                select(mv.c.storage_location).where(mv.c.model_id == model, mv.c.storage_location.is_not(None))
             ).scalars()
             result = [str(location) for location in locations]
             conn.execute(delete(rm).where(rm.c.id == model))
@@ -280,11 +278,7 @@ class SqlModelStore:
         ph = promotion_history
         with self.db.read() as conn:
             model = rows.model_id(conn, name)
-            statement = (
-                select(ph, rm.c.name)
-                .join_from(ph, rm, ph.c.model_id == rm.c.id)
-                .where(ph.c.model_id == model)
-            )
+            statement = select(ph, rm.c.name).join_from(ph, rm, ph.c.model_id == rm.c.id).where(ph.c.model_id == model)
             if version is not None:
                 statement = statement.where(ph.c.version == version)
             found = conn.execute(statement.order_by(ph.c.id.desc()).limit(limit + 1).offset(offset)).all()
@@ -301,9 +295,7 @@ class SqlModelStore:
         if clause.prefix == "attributes" and clause.key == "name":
             rows.check_ops(clause, _STRING_OPS)
             return rows.compare(rm.c.name, clause)
-        raise InvalidInput(
-            f"cannot filter registered models on {clause.prefix}.{clause.key} (use name or tags.<key>)"
-        )
+        raise InvalidInput(f"cannot filter registered models on {clause.prefix}.{clause.key} (use name or tags.<key>)")
 
     def _latest_versions(self, conn: Connection, models: Sequence[int]) -> dict[int, list[ModelVersion]]:
         if not models:

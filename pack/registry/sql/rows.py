@@ -94,9 +94,7 @@ def to_versions(conn: Connection, rows: Sequence[Row[Any]]) -> list[ModelVersion
     ):
         aliases[(alias.model_id, alias.version)].append(alias.alias)
     return [
-        to_version(
-            row, tags.get((row.model_id, row.version), {}), aliases.get((row.model_id, row.version), [])
-        )
+        to_version(row, tags.get((row.model_id, row.version), {}), aliases.get((row.model_id, row.version), []))
         for row in rows
     ]
 

@@ -40,9 +40,7 @@ def run_search_statement(
     Raises:
         InvalidInput: bad filter or order.
     """
-    statement = select(runs).where(
-        runs.c.experiment_id.in_(experiment_ids), runs.c.lifecycle_stage.in_(stages)
-    )
+    statement = select(runs).where(runs.c.experiment_id.in_(experiment_ids), runs.c.lifecycle_stage.in_(stages))
     for clause in parse_filter(filter_string):
         statement = statement.where(_condition(clause))
     order = [_order_term(term) for term in order_by or ()]
@@ -90,16 +88,12 @@ def _order_term(term: str) -> Any:
     prefix, dot, key = term.strip().partition(".")
     if not dot:
         prefix, key = "attributes", prefix
-    prefix = {"metric": "metrics", "param": "params", "tag": "tags", "attribute": "attributes"}.get(
-        prefix, prefix
-    )
+    prefix = {"metric": "metrics", "param": "params", "tag": "tags", "attribute": "attributes"}.get(prefix, prefix)
     if prefix == "metrics":
         column = _latest_metric(key)
     elif prefix in ("params", "tags"):
         table = params if prefix == "params" else run_tags
-        column = (
-            select(table.c.value).where(table.c.run_id == runs.c.run_id, table.c.key == key).scalar_subquery()
-        )
+        column = select(table.c.value).where(table.c.run_id == runs.c.run_id, table.c.key == key).scalar_subquery()
     elif prefix == "attributes" and key in _ATTRIBUTES:
         column = _ATTRIBUTES[key][0]
     else:

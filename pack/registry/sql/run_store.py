@@ -230,9 +230,7 @@ class SqlRunStore(SqlExperimentStore):
         """
         with self.db.write() as conn:
             self._active(conn, run_id)
-            if not conn.execute(
-                delete(run_tags).where(run_tags.c.run_id == run_id, run_tags.c.key == key)
-            ).rowcount:
+            if not conn.execute(delete(run_tags).where(run_tags.c.run_id == run_id, run_tags.c.key == key)).rowcount:
                 raise NotFound(f"run {run_id!r} has no tag {key!r}")
 
     def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
@@ -352,9 +350,7 @@ def _to_metric(row: Row[Any]) -> Metric:
 def _write_tags(conn: Connection, run_id: str, tags: Mapping[str, str]) -> None:
     if tags:
         conn.execute(delete(run_tags).where(run_tags.c.run_id == run_id, run_tags.c.key.in_(list(tags))))
-        conn.execute(
-            insert(run_tags), [{"run_id": run_id, "key": k, "value": str(v)} for k, v in tags.items()]
-        )
+        conn.execute(insert(run_tags), [{"run_id": run_id, "key": k, "value": str(v)} for k, v in tags.items()])
 
 
 def _to_runs(conn: Connection, found: Sequence[Row[Any]]) -> list[Run]:

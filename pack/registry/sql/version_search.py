@@ -68,9 +68,7 @@ def search_versions(
     for clause in clauses:
         statement = statement.where(_condition(clause))
     one_name = any(c.prefix == "attributes" and c.key == "name" and c.op == "=" for c in clauses)
-    terms = parse_order_by(order_by, list(_ORDER)) or parse_order_by(
-        ["name ASC", "version_number DESC"], list(_ORDER)
-    )
+    terms = parse_order_by(order_by, list(_ORDER)) or parse_order_by(["name ASC", "version_number DESC"], list(_ORDER))
     order = [
         _ORDER[t.key].asc() if t.ascending else _ORDER[t.key].desc()
         for t in terms
@@ -95,9 +93,7 @@ def _condition(clause: Clause) -> Any:
             table.c.key == clause.key,
             rows.compare(table.c.value, clause),
         )
-    key = {"version": "version_number", "source": "source_path", "stage": "current_stage"}.get(
-        clause.key, clause.key
-    )
+    key = {"version": "version_number", "source": "source_path", "stage": "current_stage"}.get(clause.key, clause.key)
     if clause.prefix != "attributes" or key not in _COLUMNS:
         known = ", ".join([*_COLUMNS, "tags.<key>"])
         raise InvalidInput(f"cannot filter model versions on {clause.key!r} (use: {known})")
@@ -105,11 +101,7 @@ def _condition(clause: Clause) -> Any:
     rows.check_ops(clause, ops)
     value = clause.value
     if key == "current_stage":
-        value = (
-            tuple(Stage.parse(v).value for v in value)
-            if isinstance(value, tuple)
-            else Stage.parse(value).value
-        )
+        value = tuple(Stage.parse(v).value for v in value) if isinstance(value, tuple) else Stage.parse(value).value
     elif key == "version_number":
         values = value if isinstance(value, tuple) else (value,)
         if not all(isinstance(v, int) or (isinstance(v, str) and v.isdigit()) for v in values):

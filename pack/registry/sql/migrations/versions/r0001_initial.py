@@ -66,9 +66,7 @@ def upgrade() -> None:
             sa.Column("key", sa.String(250), nullable=False),
             sa.Column("value", sa.Text, nullable=False),
             sa.PrimaryKeyConstraint("run_id", "key", name=f"pk_{table}"),
-            sa.ForeignKeyConstraint(
-                ["run_id"], ["runs.run_id"], name=f"fk_{table}_run_id", ondelete="CASCADE"
-            ),
+            sa.ForeignKeyConstraint(["run_id"], ["runs.run_id"], name=f"fk_{table}_run_id", ondelete="CASCADE"),
         )
     op.create_table(
         "metrics",
@@ -144,9 +142,7 @@ def upgrade() -> None:
         sa.Column("key", sa.String(250), nullable=False),
         sa.Column("value", sa.Text, nullable=False),
         sa.PrimaryKeyConstraint("model_id", "version", "key", name="pk_model_version_tags"),
-        sa.ForeignKeyConstraint(
-            *_VERSION_FK, name="fk_model_version_tags_model_id_version", ondelete="CASCADE"
-        ),
+        sa.ForeignKeyConstraint(*_VERSION_FK, name="fk_model_version_tags_model_id_version", ondelete="CASCADE"),
     )
     op.create_table(
         "model_version_files",
@@ -156,9 +152,7 @@ def upgrade() -> None:
         sa.Column("sha256", sa.String(64), nullable=False),
         sa.Column("size", sa.BigInteger, nullable=False),
         sa.PrimaryKeyConstraint("model_id", "version", "path", name="pk_model_version_files"),
-        sa.ForeignKeyConstraint(
-            *_VERSION_FK, name="fk_model_version_files_model_id_version", ondelete="CASCADE"
-        ),
+        sa.ForeignKeyConstraint(*_VERSION_FK, name="fk_model_version_files_model_id_version", ondelete="CASCADE"),
     )
     op.create_table(
         "registered_model_aliases",
@@ -166,9 +160,7 @@ def upgrade() -> None:
         sa.Column("alias", sa.String(256), nullable=False),
         sa.Column("version", sa.Integer, nullable=False),
         sa.PrimaryKeyConstraint("model_id", "alias", name="pk_registered_model_aliases"),
-        sa.ForeignKeyConstraint(
-            *_VERSION_FK, name="fk_registered_model_aliases_model_id_version", ondelete="CASCADE"
-        ),
+        sa.ForeignKeyConstraint(*_VERSION_FK, name="fk_registered_model_aliases_model_id_version", ondelete="CASCADE"),
     )
     op.create_table(
         "promotion_history",

@@ -1,0 +1,1 @@
+"""Builders (being built)."""

@@ -1,0 +1,5 @@
+"""``python -m pack.cli``."""
+
+from pack.cli.main import main
+
+main()

@@ -1,0 +1,1 @@
+"""Scoring server (being built)."""

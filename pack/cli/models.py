@@ -95,11 +95,10 @@ def log_model(
     from pack.tracking.client import Client
     from pack.tracking.models import log_model_dir
 
-    client = Client(settings=build_settings(**store))
-    experiment_id = _experiment(client, experiment)
     with tempfile.TemporaryDirectory(prefix="pack-log-model-") as tmp:
-        mlmodel = _package(chosen, path, Path(tmp) / "model", example)
-        run = client.create_run(experiment_id, run_name=None)
+        mlmodel = _package(chosen, path, Path(tmp) / "model", example)  # bad input fails before the store opens
+        client = Client(settings=build_settings(**store))
+        run = client.create_run(_experiment(client, experiment), run_name=None)
         try:
             model_uri = log_model_dir(client, run.info.run_id, Path(tmp) / "model", name)
         except BaseException:

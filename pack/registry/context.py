@@ -45,11 +45,15 @@ def configure(**values: Any) -> None:
 
 
 def reset() -> None:
-    """Forget overrides and cached settings (the environment is read again on next use)."""
+    """Forget overrides, cached settings and stores, closing their database connections (the
+    environment is read again on next use)."""
     global _settings
     with _lock:
         _overrides.clear()
         _settings = None
+        _services.clear()
+        for db in _databases.values():
+            db.dispose()  # stays known: a store still holding it reopens, and is closed next time
 
 
 def with_uris(

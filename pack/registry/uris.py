@@ -121,7 +121,7 @@ def _strip_scheme(uri: str, scheme: str) -> str:
     head, sep, rest = text.partition(":")
     if not sep or head.lower() != scheme:
         raise InvalidInput(f"{text!r} is not a {scheme}:/ URI")
-    if rest.startswith("//"):
+    if rest.startswith("//") and not rest.startswith("///"):
         raise InvalidInput(f"{text!r}: remote registries ({scheme}://host/...) are not supported")
     return rest.lstrip("/")
 

@@ -190,6 +190,7 @@ def end_run(status: str = RunStatus.FINISHED.value) -> None:
     if not _state.stack:
         return
     run = _state.stack.pop()
+    _process.last_run_id = run.info.run_id
     _client().set_terminated(run.info.run_id, status)
 
 
@@ -199,7 +200,7 @@ def active_run() -> ActiveRun | None:
 
 
 def last_active_run() -> Run | None:
-    """The active run, or else the most recently started one."""
+    """The active run, or else the one that ended last."""
     current = active_run()
     if current is not None:
         return _client().get_run(current.info.run_id)

@@ -51,7 +51,11 @@ class Database:
             with self._lock:
                 if self._engine is None:
                     engine = create_engine_for(self.uri)
-                    ensure_schema(engine)
+                    try:
+                        ensure_schema(engine)
+                    except BaseException:
+                        engine.dispose()
+                        raise
                     self._engine = engine
         return self._engine
 
@@ -119,7 +123,10 @@ def create_engine_for(uri: str) -> Engine:
         raise InvalidInput(f"not a database URI: {uri!r} (use sqlite:///file.db or postgresql://...)") from None
     backend = url.get_backend_name()
     if backend == "sqlite":
-        return _sqlite_engine(url)
+        try:
+            return _sqlite_engine(url)
+        except NoSuchModuleError:
+            raise InvalidInput(f"unsupported SQLite driver in {uri!r} (use sqlite:///file.db)") from None
     if backend == "postgresql":
         if url.drivername == "postgresql":
             url = url.set(drivername="postgresql+psycopg")
@@ -148,6 +155,7 @@ def _sqlite_engine(url: Any) -> Engine:
             cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA case_sensitive_like=ON")  # LIKE as on PostgreSQL; ILIKE ignores case
         cursor.close()
 
     @event.listens_for(engine, "begin")

@@ -107,6 +107,8 @@ class SqlExperimentStore:
         Raises:
             NotFound: no such experiment.
         """
+        if str(experiment_id) == DEFAULT_EXPERIMENT_ID:
+            self.default_experiment_id()
         with self.db.read() as conn:
             row = conn.execute(select(experiments).where(experiments.c.experiment_id == _as_id(experiment_id))).first()
             if row is None:

@@ -126,7 +126,6 @@ class Registry:
             NotFound: no such model, or nothing at ``source``.
             InvalidModel: ``source`` is not a model directory.
         """
-        self.store.get_registered_model(name)
         with self._source_dir(source) as local:
             mlmodel = MLModel.load(local)
             return self._register(

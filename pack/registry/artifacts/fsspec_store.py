@@ -12,10 +12,11 @@ import hashlib
 import os
 import shutil
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from pack._fs import iter_files
+from pack._fs import atomic_dir, iter_files
 from pack.errors import InvalidInput, InvalidModel, NotFound, RegistryError
 from pack.registry.entities import FileInfo, ModelVersionFile
 from pack.registry.uris import safe_artifact_path
@@ -130,23 +131,19 @@ class FsspecArtifactStore:
         return f"{self.root.rstrip('/')}/{rel}" if rel else self.root
 
     def _put_local_tree(self, source: Path, files: list[str], target: Path, fsync: bool) -> list[ModelVersionFile]:
-        from pack._fs import atomic_dir
-
         manifest = []
         with atomic_dir(target) as tmp:
+            for parent in sorted({(tmp / rel).parent for rel in files} - {tmp}):
+                parent.mkdir(parents=True, exist_ok=True)
             for rel in files:
                 out_path = tmp / rel
-                out_path.parent.mkdir(parents=True, exist_ok=True)
                 with open(out_path, "wb") as out:
                     manifest.append(_copy_hashing(source / rel, out, rel))
-                    if fsync:
-                        out.flush()
-                        os.fsync(out.fileno())
                 out_path.chmod(0o444)  # registered files never change
             if fsync:
-                _fsync_dirs(tmp)
+                _fsync_all([tmp / rel for rel in files] + [Path(d) for d, _, _ in os.walk(tmp)])
         if fsync:
-            _fsync_dirs(target.parent, recursive=False)
+            _fsync_all([target.parent])
         return manifest
 
 
@@ -174,14 +171,22 @@ def _copy_hashing(source: Path, out: Any, rel: str) -> ModelVersionFile:
     return ModelVersionFile(path=rel, sha256=digest.hexdigest(), size=size)
 
 
-def _fsync_dirs(root: Path, recursive: bool = True) -> None:
-    directories = [Path(d) for d, _, _ in os.walk(root)] if recursive else [root]
-    for directory in directories:
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+def _fsync_all(paths: list[Path]) -> None:
+    """fsync files and directories concurrently: the file system commits them together (one journal
+    commit instead of one per file), which is several times faster than one after the other."""
+    if len(paths) == 1:
+        _fsync(paths[0])
+        return
+    with ThreadPoolExecutor(max_workers=min(16, len(paths))) as pool:
+        list(pool.map(_fsync, paths))
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 __all__ = ["FsspecArtifactStore"]

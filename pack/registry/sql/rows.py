@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, and_, select, update
+from sqlalchemy import ColumnElement, Row, bindparam, select, update
 from sqlalchemy.engine import Connection
 
 from pack.errors import InvalidInput, NotFound
@@ -23,7 +23,27 @@ from pack.registry.sql.tables import (
 
 mv = model_versions
 rm = registered_models
+ra = registered_model_aliases
+mvt = model_version_tags
 VERSION_COLUMNS = (rm.c.name, *mv.c)
+
+# Statements on the hot paths are built once; SQLAlchemy then reuses their compiled form.
+_MODEL_ID = select(rm.c.id).where(rm.c.name == bindparam("name"))
+_VERSION = (
+    select(*VERSION_COLUMNS)
+    .join_from(mv, rm, mv.c.model_id == rm.c.id)
+    .where(mv.c.model_id == bindparam("model"), mv.c.version == bindparam("version"))
+)
+_PAGE_TAGS = select(mvt).where(
+    mvt.c.model_id.in_(bindparam("ids", expanding=True)), mvt.c.version.between(bindparam("low"), bindparam("high"))
+)
+_PAGE_ALIASES = (
+    select(ra)
+    .where(
+        ra.c.model_id.in_(bindparam("ids", expanding=True)), ra.c.version.between(bindparam("low"), bindparam("high"))
+    )
+    .order_by(ra.c.alias)
+)
 
 
 def now_ms() -> int:
@@ -37,7 +57,7 @@ def model_id(conn: Connection, name: str) -> int:
     Raises:
         NotFound: no such model.
     """
-    found = conn.execute(select(rm.c.id).where(rm.c.name == name)).scalar()
+    found = conn.execute(_MODEL_ID, {"name": name}).scalar()
     if found is None:
         raise NotFound(f"registered model {name!r} not found")
     return int(found)
@@ -63,11 +83,7 @@ def version_row(conn: Connection, model: int, name: str, version: int) -> Row[An
     Raises:
         NotFound: no such version.
     """
-    row = conn.execute(
-        select(*VERSION_COLUMNS)
-        .join_from(mv, rm, mv.c.model_id == rm.c.id)
-        .where(mv.c.model_id == model, mv.c.version == version)
-    ).first()
+    row = conn.execute(_VERSION, {"model": model, "version": version}).first()
     if row is None:
         raise NotFound(f"model {name!r} has no version {version}")
     return row
@@ -77,21 +93,16 @@ def to_versions(conn: Connection, rows: Sequence[Row[Any]]) -> list[ModelVersion
     """Entities for version rows, with their tags and aliases (two queries for the whole page)."""
     if not rows:
         return []
-    ids = {row.model_id for row in rows}
-    low = min(row.version for row in rows)
-    high = max(row.version for row in rows)
+    page = {
+        "ids": sorted({row.model_id for row in rows}),
+        "low": min(row.version for row in rows),
+        "high": max(row.version for row in rows),
+    }
     tags: dict[tuple[int, int], dict[str, str]] = defaultdict(dict)
-    for tag in conn.execute(
-        select(model_version_tags).where(
-            model_version_tags.c.model_id.in_(ids), model_version_tags.c.version.between(low, high)
-        )
-    ):
+    for tag in conn.execute(_PAGE_TAGS, page):
         tags[(tag.model_id, tag.version)][tag.key] = tag.value
     aliases: dict[tuple[int, int], list[str]] = defaultdict(list)
-    ra = registered_model_aliases
-    for alias in conn.execute(
-        select(ra).where(ra.c.model_id.in_(ids), ra.c.version.between(low, high)).order_by(ra.c.alias)
-    ):
+    for alias in conn.execute(_PAGE_ALIASES, page):
         aliases[(alias.model_id, alias.version)].append(alias.alias)
     return [
         to_version(row, tags.get((row.model_id, row.version), {}), aliases.get((row.model_id, row.version), []))
@@ -210,14 +221,8 @@ def check_ops(clause: Clause, allowed: Sequence[str]) -> None:
         raise InvalidInput(f"operator {clause.op} is not supported for {name} (use: {', '.join(allowed)})")
 
 
-def both(*conditions: ColumnElement[bool]) -> ColumnElement[bool]:
-    """All conditions."""
-    return and_(*conditions)
-
-
 __all__ = [
     "VERSION_COLUMNS",
-    "both",
     "check_ops",
     "compare",
     "lock_model",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.engine import Connection
 
 from pack.errors import InvalidInput, NotFound
@@ -23,6 +23,24 @@ from pack.registry.sql.version_search import search_versions
 mv = rows.mv
 rm = rows.rm
 ra = registered_model_aliases
+_READY = ModelVersionStatus.READY.value
+# models:/name@alias: unique name index -> alias primary key -> version primary key.
+_BY_ALIAS = (
+    select(*rows.VERSION_COLUMNS)
+    .join_from(ra, mv, (ra.c.model_id == mv.c.model_id) & (ra.c.version == mv.c.version))
+    .join(rm, rm.c.id == mv.c.model_id)
+    .where(rm.c.name == bindparam("name"), ra.c.alias == bindparam("alias"))
+)
+# models:/name/latest: the primary key read backwards, skipping versions that are not READY.
+_HIGHEST = (
+    select(*rows.VERSION_COLUMNS)
+    .join_from(mv, rm, mv.c.model_id == rm.c.id)
+    .where(mv.c.model_id == bindparam("model"), mv.c.status == _READY)
+    .order_by(mv.c.version.desc())
+    .limit(1)
+)
+# models:/name/<Stage>: one probe of the (model_id, current_stage, version) index.
+_HIGHEST_IN_STAGE = _HIGHEST.where(mv.c.current_stage == bindparam("stage"))
 
 
 class SqlVersionStore:
@@ -50,7 +68,7 @@ class SqlVersionStore:
             NotFound: no such model.
         """
 
-        def allocate(conn: Connection) -> int:
+        def allocate(conn: Connection) -> ModelVersion:
             timestamp = rows.now_ms()
             allocated = conn.execute(
                 update(rm)
@@ -82,9 +100,9 @@ class SqlVersionStore:
                     insert(model_version_tags),
                     [{"model_id": model, "version": version, "key": k, "value": v} for k, v in tags.items()],
                 )
-            return version
+            return rows.to_versions(conn, [rows.version_row(conn, model, name, version)])[0]
 
-        return self.get_model_version(name, self.db.transact(allocate))
+        return self.db.transact(allocate)
 
     def finish_model_version(
         self,
@@ -132,7 +150,7 @@ class SqlVersionStore:
                     signature=signature,
                 )
             )
-        return self.get_model_version(name, version)
+            return rows.to_versions(conn, [rows.version_row(conn, model, name, version)])[0]
 
     def fail_model_version(self, name: str, version: int, message: str) -> None:
         """Mark a pending version FAILED_REGISTRATION with a reason."""
@@ -319,12 +337,7 @@ class SqlVersionStore:
             NotFound: no such model or alias.
         """
         with self.db.read() as conn:
-            row = conn.execute(
-                select(*rows.VERSION_COLUMNS)
-                .join_from(ra, mv, (ra.c.model_id == mv.c.model_id) & (ra.c.version == mv.c.version))
-                .join(rm, rm.c.id == mv.c.model_id)
-                .where(rm.c.name == name, ra.c.alias == alias)
-            ).first()
+            row = conn.execute(_BY_ALIAS, {"name": name, "alias": alias}).first()
             if row is None:
                 rows.model_id(conn, name)
                 raise NotFound(f"registered model {name!r} has no alias {alias!r}")
@@ -338,14 +351,10 @@ class SqlVersionStore:
         """
         with self.db.read() as conn:
             model = rows.model_id(conn, name)
-            statement = (
-                select(*rows.VERSION_COLUMNS)
-                .join_from(mv, rm, mv.c.model_id == rm.c.id)
-                .where(mv.c.model_id == model, mv.c.status == ModelVersionStatus.READY.value)
-            )
-            if stage is not None:
-                statement = statement.where(mv.c.current_stage == stage.value)
-            row = conn.execute(statement.order_by(mv.c.version.desc()).limit(1)).first()
+            if stage is None:
+                row = conn.execute(_HIGHEST, {"model": model}).first()
+            else:
+                row = conn.execute(_HIGHEST_IN_STAGE, {"model": model, "stage": stage.value}).first()
             if row is None:
                 where = f" in stage {stage.value}" if stage is not None else ""
                 raise NotFound(f"registered model {name!r} has no ready version{where}")

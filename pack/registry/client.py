@@ -19,7 +19,7 @@ from pack.registry.entities import (
     RegisteredModel,
     Stage,
 )
-from pack.registry.service import check_version
+from pack.registry.names import check_version
 from pack.registry.settings import RegistrySettings
 
 

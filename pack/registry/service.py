@@ -1,9 +1,6 @@
 """Register, resolve and promote: the one place where registry lifecycle policy lives.
 
-Policy:
-- Model names are 1-256 characters without ``/``, ``@`` or control characters; aliases are
-  letters, digits, ``_``, ``-`` and ``.``, starting with a letter or ``_``, and neither ``latest``
-  nor ``v<number>`` (those read as versions in URIs).
+Policy (name rules: ``pack.registry.names``):
 - Registering copies the model directory into the registry's artifact root, recording the sha256 of
   every file; the version is PENDING_REGISTRATION meanwhile and READY only after every file is
   stored. A failed copy marks it FAILED_REGISTRATION; a killed writer leaves it PENDING, never READY.
@@ -30,13 +27,12 @@ from pack.flavors.mlmodel import PYFUNC, MLModel
 from pack.flavors.schema import Schema, TensorSpec
 from pack.registry.artifacts import ArtifactStore, Verifier, open_store
 from pack.registry.entities import ModelVersion, ModelVersionStatus, PagedList, PromotionEvent, Stage
+from pack.registry.names import check_alias, check_model_name, check_version
 from pack.registry.runs import RunArtifacts
 from pack.registry.store import RegistryStore
 from pack.registry.uris import MODELS, RUNS, ModelRef, RunArtifactRef
 from pack.uris import resolve_model_uri, scheme_of
 
-_ALIAS = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,255}$")
-_VERSION_LIKE = re.compile(r"^v\d+$", re.IGNORECASE)
 _UNSAFE_PATH = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -334,48 +330,6 @@ class Registry:
             raise InvalidInput(f"version {version} of {name!r} is {found.status}; only READY versions can be promoted")
 
 
-def check_model_name(name: str) -> str:
-    """Return ``name`` if it is a valid registered-model name.
-
-    Raises:
-        InvalidInput: empty, too long, or containing ``/``, ``@`` or control characters.
-    """
-    if not isinstance(name, str) or not name.strip() or name != name.strip():
-        raise InvalidInput(f"invalid model name {name!r}: a non-empty name without surrounding spaces")
-    if len(name) > 256 or any(c in name for c in "/@") or any(ord(c) < 32 for c in name):
-        raise InvalidInput(f"invalid model name {name!r}: at most 256 characters, no '/', '@' or control characters")
-    return name
-
-
-def check_alias(alias: str) -> str:
-    """Return ``alias`` if it is a valid alias name.
-
-    Raises:
-        InvalidInput: not matching the alias rules in the module docstring.
-    """
-    if not isinstance(alias, str) or not _ALIAS.match(alias):
-        raise InvalidInput(
-            f"invalid alias {alias!r}: use letters, digits, '_', '-' and '.', starting with a letter or '_'"
-        )
-    if alias.lower() == "latest" or _VERSION_LIKE.match(alias):
-        raise InvalidInput(f"invalid alias {alias!r}: 'latest' and 'v<number>' are reserved")
-    return alias
-
-
-def check_version(version: int | str) -> int:
-    """A version number from an int or a digit string.
-
-    Raises:
-        InvalidInput: anything else.
-    """
-    if isinstance(version, bool) or not (
-        (isinstance(version, int) and version > 0)
-        or (isinstance(version, str) and version.isdigit() and int(version) > 0)
-    ):
-        raise InvalidInput(f"invalid version {version!r}: a positive integer")
-    return int(version)
-
-
 def signature_summary(mlmodel: MLModel) -> str | None:
     """A one-line summary of a model's signature, e.g. ``10 inputs (double) -> 1 output (long)``."""
     signature = mlmodel.signature
@@ -402,4 +356,4 @@ def _str_tags(tags: Mapping[str, object] | None) -> dict[str, str] | None:
     return None if tags is None else {str(k): str(v) for k, v in tags.items()}
 
 
-__all__ = ["Registry", "check_alias", "check_model_name", "check_version", "signature_summary"]
+__all__ = ["Registry", "signature_summary"]

@@ -91,7 +91,7 @@ class FsspecArtifactStore:
         if self.fs.isfile(target):
             return [FileInfo(path=safe_artifact_path(path), is_dir=False, file_size=int(self.fs.size(target)))]
         result = []
-        base = self.fs._strip_protocol(self.url).rstrip("/")
+        base = self.root.rstrip("/")
         for entry in self.fs.ls(target, detail=True):
             name = str(entry["name"]).rstrip("/")
             rel = name[len(base) :].lstrip("/")

@@ -106,3 +106,16 @@ def test_register_model_from_a_run(workdir, trained):
     with pytest.raises(InvalidInput, match="invalid model name"):
         pack.register_model(f"runs:/{run.info.run_id}/clf", "bad/name")
     assert [v.version for v in pack.Client().search_model_versions("name='iris'")] == [2, 1]
+
+
+def test_separate_registry_database(workdir, trained, monkeypatch):
+    from pack.registry import context
+
+    monkeypatch.setenv("PACK_REGISTRY_URI", "sqlite:///registry.db")
+    context.reset()
+    with pack.start_run() as run:
+        pack.log_model(trained[1], "clf", registered_model_name="iris")
+    assert pack.get_registry_uri() == f"sqlite:///{workdir}/registry.db"
+    assert pack.Client(registry_uri=f"sqlite:///{workdir}/pack.db").search_registered_models() == []
+    assert pack.Client().get_model_version("iris", 1).run_id == run.info.run_id
+    assert pack.pyfunc.load_model("models:/iris/1").metadata.run_id == run.info.run_id

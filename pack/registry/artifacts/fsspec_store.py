@@ -136,10 +136,10 @@ class FsspecArtifactStore:
             for parent in sorted({(tmp / rel).parent for rel in files} - {tmp}):
                 parent.mkdir(parents=True, exist_ok=True)
             for rel in files:
-                out_path = tmp / rel
-                with open(out_path, "wb") as out:
+                # created read-only (registered files never change); this descriptor may still write
+                descriptor = os.open(tmp / rel, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
+                with open(descriptor, "wb") as out:
                     manifest.append(_copy_hashing(source / rel, out, rel))
-                out_path.chmod(0o444)  # registered files never change
             if fsync:
                 _fsync_all([tmp / rel for rel in files] + [Path(d) for d, _, _ in os.walk(tmp)])
         if fsync:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, Row, bindparam, select, update
@@ -104,34 +104,55 @@ def to_versions(conn: Connection, rows: Sequence[Row[Any]]) -> list[ModelVersion
     aliases: dict[tuple[int, int], list[str]] = defaultdict(list)
     for alias in conn.execute(_PAGE_ALIASES, page):
         aliases[(alias.model_id, alias.version)].append(alias.alias)
-    return [
-        to_version(row, tags.get((row.model_id, row.version), {}), aliases.get((row.model_id, row.version), []))
-        for row in rows
-    ]
+    return [to_version(row, tags, aliases) for row in rows]
 
 
-def to_version(row: Row[Any], tags: dict[str, str], aliases: Iterable[str]) -> ModelVersion:
-    """One version entity."""
+def to_version(
+    row: Sequence[Any], tags: Mapping[tuple[int, int], dict[str, str]], aliases: Mapping[tuple[int, int], list[str]]
+) -> ModelVersion:
+    """One version entity from a ``VERSION_COLUMNS`` row (unpacked by position: listing 10,000
+    versions spends most of its time here, and attribute access by name costs three times more)."""
+    (
+        name,
+        model,
+        version,
+        created,
+        updated,
+        description,
+        user_id,
+        stage,
+        source,
+        run_id,
+        run_link,
+        status,
+        message,
+        location,
+        size,
+        count,
+        flavors,
+        signature,
+    ) = row
+    key = (model, version)
     return ModelVersion(
-        name=row.name,
-        version=int(row.version),
-        creation_timestamp=int(row.creation_time),
-        last_updated_timestamp=int(row.last_updated_time),
-        current_stage=row.current_stage,
-        description=row.description,
-        user_id=row.user_id,
-        source=row.source,
-        run_id=row.run_id,
-        run_link=row.run_link,
-        status=row.status,
-        status_message=row.status_message,
-        tags=tags,
-        aliases=tuple(aliases),
-        storage_location=row.storage_location,
-        size_bytes=row.size_bytes,
-        file_count=row.file_count,
-        flavors=tuple(row.flavors.split(",")) if row.flavors else (),
-        signature=row.signature,
+        name=name,
+        version=version,
+        creation_timestamp=created,
+        last_updated_timestamp=updated,
+        current_stage=stage,
+        description=description,
+        user_id=user_id,
+        source=source,
+        run_id=run_id,
+        run_link=run_link,
+        status=status,
+        status_message=message,
+        tags=tags.get(key, {}),
+        aliases=tuple(aliases.get(key, ())),
+        storage_location=location,
+        size_bytes=size,
+        file_count=count,
+        flavors=tuple(flavors.split(",")) if flavors else (),
+        signature=signature,
     )
 
 

@@ -79,6 +79,7 @@ class SqlVersionStore:
             if allocated is None:
                 raise NotFound(f"registered model {name!r} not found")
             model, version = int(allocated[0]), int(allocated[1])
+            location = storage_location(version)
             conn.execute(
                 insert(mv).values(
                     model_id=model,
@@ -92,7 +93,7 @@ class SqlVersionStore:
                     run_id=run_id,
                     run_link=run_link,
                     status=ModelVersionStatus.PENDING_REGISTRATION.value,
-                    storage_location=storage_location(version),
+                    storage_location=location,
                 )
             )
             if tags:
@@ -100,7 +101,20 @@ class SqlVersionStore:
                     insert(model_version_tags),
                     [{"model_id": model, "version": version, "key": k, "value": v} for k, v in tags.items()],
                 )
-            return rows.to_versions(conn, [rows.version_row(conn, model, name, version)])[0]
+            return ModelVersion(
+                name=name,
+                version=version,
+                creation_timestamp=timestamp,
+                last_updated_timestamp=timestamp,
+                description=description,
+                user_id=user_id,
+                source=source,
+                run_id=run_id,
+                run_link=run_link,
+                status=ModelVersionStatus.PENDING_REGISTRATION.value,
+                tags=dict(tags or {}),
+                storage_location=location,
+            )
 
         return self.db.transact(allocate)
 
@@ -119,37 +133,34 @@ class SqlVersionStore:
             NotFound: no such version. InvalidInput: the version is not pending.
         """
         with self.db.write() as conn:
-            timestamp = rows.now_ms()
-            model = rows.lock_model(conn, name, timestamp)
-            row = rows.version_row(conn, model, name, version)
-            if row.status != ModelVersionStatus.PENDING_REGISTRATION.value:
-                raise InvalidInput(f"version {version} of {name!r} is {row.status}, not pending")
-            if files:
-                conn.execute(
-                    insert(model_version_files),
-                    [
-                        {
-                            "model_id": model,
-                            "version": version,
-                            "path": f.path,
-                            "sha256": f.sha256,
-                            "size": f.size,
-                        }
-                        for f in files
-                    ],
-                )
-            conn.execute(
+            model = rows.model_id(conn, name)
+            done = conn.execute(
                 update(mv)
-                .where(mv.c.model_id == model, mv.c.version == version)
+                .where(
+                    mv.c.model_id == model,
+                    mv.c.version == version,
+                    mv.c.status == ModelVersionStatus.PENDING_REGISTRATION.value,
+                )
                 .values(
                     status=ModelVersionStatus.READY.value,
-                    last_updated_time=timestamp,
+                    last_updated_time=rows.now_ms(),
                     size_bytes=sum(f.size for f in files),
                     file_count=len(files),
                     flavors=",".join(flavors) or None,
                     signature=signature,
                 )
-            )
+            ).rowcount
+            if not done:
+                row = rows.version_row(conn, model, name, version)  # NotFound if it does not exist
+                raise InvalidInput(f"version {version} of {name!r} is {row.status}, not pending")
+            if files:
+                conn.execute(
+                    insert(model_version_files),
+                    [
+                        {"model_id": model, "version": version, "path": f.path, "sha256": f.sha256, "size": f.size}
+                        for f in files
+                    ],
+                )
             return rows.to_versions(conn, [rows.version_row(conn, model, name, version)])[0]
 
     def fail_model_version(self, name: str, version: int, message: str) -> None:

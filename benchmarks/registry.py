@@ -140,7 +140,9 @@ def run_pack(workdir: Path, source: Path, config: dict[str, int]) -> dict[str, l
         _timed(lambda: registry.resolve_path(alias_ref), out["resolve_path"])
     out["first_page"] = []
     for _ in range(config["page_repeats"]):
-        page = _timed(lambda: client.search_model_versions("name='m'", max_results=config["page_size"]), out["first_page"])
+        page = _timed(
+            lambda: client.search_model_versions("name='m'", max_results=config["page_size"]), out["first_page"]
+        )
     assert len(page) == config["page_size"]
 
     def list_all() -> int:
@@ -296,8 +298,13 @@ def main() -> None:
         "| resolution | median | p99 |",
         "|---|---|---|",
     ]
-    for label, key in (("`models:/m@champion`", "by_alias"), ("`models:/m/Production`", "by_stage"),
-                       ("`models:/m/latest`", "latest"), ("`models:/m@champion` to verified files", "resolve_path")):  # fmt: skip
+    scale_rows = (
+        ("`models:/m@champion`", "by_alias"),
+        ("`models:/m/Production`", "by_stage"),
+        ("`models:/m/latest`", "latest"),
+        ("`models:/m@champion` to verified files", "resolve_path"),
+    )
+    for label, key in scale_rows:
         lines.append(f"| {label} | {_ms(scale[key]):.2f} ms | {_p99(scale[key]):.2f} ms |")
     lines += ["", f"(rows beyond the first real version bulk-inserted in {scale['load_seconds']:.1f} s)"]
     body = "\n".join(lines)

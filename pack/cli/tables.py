@@ -19,7 +19,7 @@ def echo_json(value: Any) -> None:
 
 def echo_table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     """Print a table (plain columns when stdout is not a terminal)."""
-    from rich.console import Console
+    from rich.console import Console  # lazy: rich only for commands that print tables
     from rich.table import Table
 
     table = Table(title=title, show_lines=False, header_style="bold")

@@ -25,9 +25,10 @@ from pack.registry.entities import (
     Stage,
     ViewType,
 )
+from pack.registry.refs import ModelRef, RunArtifactRef
 from pack.registry.service import Registry
 from pack.registry.store import RegistryStore, TrackingStore
-from pack.registry.uris import ModelRef, RunArtifactRef, resolve_uri
+from pack.registry.uris import resolve_uri
 
 __all__ = [
     "Experiment",

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from pack.errors import NotFound
 from pack.registry.artifacts import ArtifactStore, open_store
+from pack.registry.refs import RunArtifactRef
 from pack.registry.store import TrackingStore
-from pack.registry.uris import RunArtifactRef
 
 
 class RunArtifacts:

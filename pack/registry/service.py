@@ -28,9 +28,9 @@ from pack.flavors.schema import Schema, TensorSpec
 from pack.registry.artifacts import ArtifactStore, Verifier, open_store
 from pack.registry.entities import ModelVersion, ModelVersionStatus, PagedList, PromotionEvent, Stage
 from pack.registry.names import check_alias, check_model_name, check_version
+from pack.registry.refs import MODELS, RUNS, ModelRef, RunArtifactRef
 from pack.registry.runs import RunArtifacts
 from pack.registry.store import RegistryStore
-from pack.registry.uris import MODELS, RUNS, ModelRef, RunArtifactRef
 from pack.uris import resolve_model_uri, scheme_of
 
 _UNSAFE_PATH = re.compile(r"[^A-Za-z0-9._-]+")

@@ -31,8 +31,8 @@ from pack.registry.entities import (
     RunTag,
     ViewType,
 )
+from pack.registry.refs import safe_artifact_path
 from pack.registry.settings import RegistrySettings
-from pack.registry.uris import safe_artifact_path
 
 PARENT_RUN_TAG = "mlflow.parentRunId"
 

@@ -15,11 +15,11 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from pack.errors import InvalidInput, NotFound
+from pack.errors import AlreadyExists, InvalidInput, NotFound
 from pack.registry import context
 from pack.registry.entities import Experiment, LifecycleStage, Metric, Param, Run, RunStatus, RunTag
+from pack.registry.refs import safe_artifact_path
 from pack.registry.settings import absolute_sqlite_uri
-from pack.registry.uris import safe_artifact_path
 from pack.tracking.client import PARENT_RUN_TAG, Client
 
 NOTE_TAG = "mlflow.note.content"
@@ -117,8 +117,6 @@ def set_experiment(experiment_name: str | None = None, experiment_id: str | None
 
 
 def _create_quietly(client: Client, name: str) -> str:
-    from pack.errors import AlreadyExists
-
     try:
         return client.create_experiment(name)
     except AlreadyExists:  # created meanwhile by another process

@@ -14,7 +14,7 @@ from pack.flavors.packaging import save_model
 from pack.flavors.schema import ModelSignature
 from pack.registry import context
 from pack.registry.entities import ModelVersion
-from pack.registry.uris import safe_artifact_path
+from pack.registry.refs import safe_artifact_path
 from pack.tracking import fluent
 from pack.tracking.client import Client
 from pack.types import PathLike

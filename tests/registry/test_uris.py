@@ -13,7 +13,7 @@ from devtools.cli import run_pack
 from pack.errors import InvalidInput, NotFound
 from pack.registry import context
 from pack.registry.entities import Stage
-from pack.registry.uris import ModelRef, RunArtifactRef, safe_artifact_path
+from pack.registry.refs import ModelRef, RunArtifactRef, safe_artifact_path
 from pack.uris import resolve_model_uri
 
 

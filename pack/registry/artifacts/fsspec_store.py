@@ -16,10 +16,12 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from fsspec.core import url_to_fs
+
 from pack._fs import atomic_dir, iter_files
 from pack.errors import InvalidInput, InvalidModel, NotFound, RegistryError
 from pack.registry.entities import FileInfo, ModelVersionFile
-from pack.registry.uris import safe_artifact_path
+from pack.registry.refs import safe_artifact_path
 
 _CHUNK = 1 << 20
 _DRIVERS = {"s3": "s3fs", "s3a": "s3fs", "gs": "gcsfs", "gcs": "gcsfs", "az": "adlfs", "abfs": "adlfs"}
@@ -29,8 +31,6 @@ class FsspecArtifactStore:
     """An ``ArtifactStore`` on any fsspec file system (see ``pack.registry.artifacts.base``)."""
 
     def __init__(self, url: str) -> None:
-        from fsspec.core import url_to_fs
-
         self.url = url.rstrip("/") or "/"
         try:
             self.fs, self.root = url_to_fs(self.url)

@@ -209,7 +209,7 @@ def _check_known(revision: str | None, engine: Engine) -> None:
 
 
 def _run_migrations(conn: Connection) -> None:
-    from alembic import command
+    from alembic import command  # lazy: alembic only when a database needs migrating
     from alembic.config import Config
 
     config = Config()

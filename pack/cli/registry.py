@@ -19,7 +19,7 @@ def _client(backend_store_uri: str | None, default_artifact_root: str | None) ->
 
 @click.group("models")
 def models() -> None:
-    """Registered models: list, describe, versions, transition, alias, tag, history, delete."""
+    """Registered models: list, describe, versions, register, transition, alias, tag, history, delete."""
 
 
 @models.command("list")

@@ -93,11 +93,9 @@ def to_versions(conn: Connection, rows: Sequence[Row[Any]]) -> list[ModelVersion
     """Entities for version rows, with their tags and aliases (two queries for the whole page)."""
     if not rows:
         return []
-    page = {
-        "ids": sorted({row.model_id for row in rows}),
-        "low": min(row.version for row in rows),
-        "high": max(row.version for row in rows),
-    }
+    keys = [(row[1], row[2]) for row in rows]  # (model_id, version): see VERSION_COLUMNS
+    versions = [version for _, version in keys]
+    page = {"ids": sorted({model for model, _ in keys}), "low": min(versions), "high": max(versions)}
     tags: dict[tuple[int, int], dict[str, str]] = defaultdict(dict)
     for tag in conn.execute(_PAGE_TAGS, page):
         tags[(tag.model_id, tag.version)][tag.key] = tag.value

@@ -93,7 +93,7 @@ def to_versions(conn: Connection, rows: Sequence[Row[Any]]) -> list[ModelVersion
     """Entities for version rows, with their tags and aliases (two queries for the whole page)."""
     if not rows:
         return []
-    keys = [(row[1], row[2]) for row in rows]  # (model_id, version): see VERSION_COLUMNS
+    keys = [(row.model_id, row.version) for row in rows]
     versions = [version for _, version in keys]
     page = {"ids": sorted({model for model, _ in keys}), "low": min(versions), "high": max(versions)}
     tags: dict[tuple[int, int], dict[str, str]] = defaultdict(dict)

@@ -13,7 +13,7 @@ from typing import Any
 from pack.registry.artifacts import Verifier
 from pack.registry.runs import RunArtifacts
 from pack.registry.service import Registry
-from pack.registry.settings import RegistrySettings, absolute_artifact_root, absolute_sqlite_uri
+from pack.registry.settings import RegistrySettings, absolute_sqlite_uri
 from pack.registry.sql import Database, SqlRegistryStore, SqlTrackingStore
 
 _lock = threading.RLock()
@@ -68,13 +68,6 @@ def with_uris(
     return base.model_copy(update=update) if update else base
 
 
-def with_artifact_root(base: RegistrySettings, root: str | None) -> RegistrySettings:
-    """``base`` with another default artifact root."""
-    if root is None:
-        return base
-    return base.model_copy(update={"default_artifact_root": absolute_artifact_root(root)})
-
-
 def database(uri: str) -> Database:
     """The shared ``Database`` for a URI."""
     with _lock:
@@ -126,6 +119,5 @@ __all__ = [
     "runs_resolver",
     "services",
     "settings",
-    "with_artifact_root",
     "with_uris",
 ]

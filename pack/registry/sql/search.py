@@ -21,7 +21,6 @@ import orjson
 
 from pack.errors import InvalidInput
 
-OPERATORS = ("=", "!=", "<", "<=", ">", ">=", "LIKE", "ILIKE", "IN", "NOT IN")
 _PREFIXES = {
     "tags": "tags",
     "tag": "tags",
@@ -221,7 +220,6 @@ def check_max_results(max_results: int, limit: int) -> int:
 
 
 __all__ = [
-    "OPERATORS",
     "Clause",
     "OrderTerm",
     "check_max_results",

@@ -1,7 +1,9 @@
 """MLflow as a peer: its own virtualenv, created on first use and cached, never imported by pack.
 
 The virtualenv lives under ``$PACK_CI_CACHE`` (default ``~/.cache/pack-ci``) and pins the same
-scikit-learn and cloudpickle as the running interpreter, so models cross between the two.
+scikit-learn and cloudpickle as the running interpreter, so models cross between the two. A second
+virtualenv (``mlflow_python(DL_DISTRIBUTIONS)``) adds the deep-learning frameworks installed here, at
+the same versions (torch without its local label: ``torch==2.13.0`` is the local CPU wheel).
 """
 
 from __future__ import annotations
@@ -13,10 +15,12 @@ import os
 import subprocess
 import sys
 import venv
+from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
 
 MLFLOW_VERSION = os.environ.get("PACK_MLFLOW_VERSION", "3.17.2")
+DL_DISTRIBUTIONS = ("torch", "tensorflow-cpu", "keras", "onnx", "onnxruntime", "skl2onnx")
 
 
 def cache_dir() -> Path:
@@ -24,18 +28,21 @@ def cache_dir() -> Path:
     return Path(os.environ.get("PACK_CI_CACHE", Path.home() / ".cache" / "pack-ci"))
 
 
-def _pins() -> list[str]:
+def _pins(extra: Sequence[str] = ()) -> list[str]:
     pins = [f"mlflow=={MLFLOW_VERSION}"]
     # Same versions as ours for what crosses the boundary; orjson so pack itself imports there.
-    for dist in ("scikit-learn", "cloudpickle", "skops", "numpy", "orjson"):
+    for dist in ("scikit-learn", "cloudpickle", "skops", "numpy", "orjson", *extra):
         with contextlib.suppress(metadata.PackageNotFoundError):
-            pins.append(f"{dist}=={metadata.version(dist)}")
+            pins.append(f"{dist}=={metadata.version(dist).split('+', 1)[0]}")
     return pins
 
 
-def mlflow_python() -> Path:
-    """The python of a virtualenv with MLflow (created and cached on first call)."""
-    pins = _pins()
+def mlflow_python(extra: Sequence[str] = ()) -> Path:
+    """The python of a virtualenv with MLflow (created and cached on first call).
+
+    ``extra``: more distributions, pinned to the versions installed here (skipped if not installed).
+    """
+    pins = _pins(extra)
     tag = "-".join(p.replace("==", "") for p in pins)
     digest = hashlib.sha256(tag.encode()).hexdigest()[:10]
     home = cache_dir() / f"mlflow-venv-py{sys.version_info.major}{sys.version_info.minor}-{digest}"
@@ -59,9 +66,15 @@ def mlflow_python() -> Path:
 
 
 def run_mlflow(
-    script: str, cwd: Path, timeout: float = 600, extra_env: dict[str, str] | None = None
+    script: str,
+    cwd: Path,
+    *,
+    timeout: float = 600,
+    python: Path | None = None,
+    args: Sequence[str] = (),
+    extra_env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run a Python script with MLflow's interpreter; raise with its output if it fails."""
+    """Run a Python script (with ``args``) by MLflow's interpreter (or ``python``); raise if it fails."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
     env.update(extra_env or {})
     env.update(
@@ -70,7 +83,7 @@ def run_mlflow(
         MLFLOW_TRACKING_URI=f"sqlite:///{cwd}/mlflow.db",
     )
     done = subprocess.run(
-        [str(mlflow_python()), "-c", script],
+        [str(python or mlflow_python()), "-c", script, *args],
         cwd=cwd,
         env=env,
         capture_output=True,

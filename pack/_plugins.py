@@ -23,6 +23,10 @@ BUILTINS: dict[str, dict[str, str]] = {
     "pack.flavors": {
         "sklearn": "pack.flavors.sklearn:FLAVOR",
         "python_function": "pack.flavors.python_model:FLAVOR",
+        "pytorch": "pack.flavors.pytorch:FLAVOR",
+        "keras": "pack.flavors.keras:FLAVOR",
+        "tensorflow": "pack.flavors.tensorflow:FLAVOR",
+        "onnx": "pack.flavors.onnx:FLAVOR",
     },
     "pack.uri_resolvers": {
         "models": "pack.registry.uris:resolve_uri",

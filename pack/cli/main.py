@@ -51,7 +51,7 @@ def cli() -> None:
 
 
 # Each module lists its click commands in COMMANDS; command bodies import heavy modules lazily.
-COMMAND_MODULES = ("pack.cli.models", "pack.cli.registry", "pack.cli.tracking")
+COMMAND_MODULES = ("pack.cli.models", "pack.cli.convert", "pack.cli.serve", "pack.cli.registry", "pack.cli.tracking")
 
 
 def _register() -> None:

@@ -73,7 +73,7 @@ def log_model(
     experiment: str | None,
     **store: str | None,
 ) -> None:
-    """Package a serialized native model (FLAVOR: sklearn, python_function, ...) from PATH.
+    """Package a serialized native model from PATH (FLAVOR: sklearn, pytorch, keras, tensorflow, onnx).
 
     Without --output it is logged into a new run (as --name) and, with --register NAME, registered.
     """
@@ -115,7 +115,8 @@ def _package(chosen: Any, path: Path, output: Path, example: Any) -> Any:
 
     if path.is_dir() and (path / MLMODEL_FILE).is_file():
         return _copy_saved_model(path, output, chosen.name)
-    native = chosen.read_native(_native_file(path))
+    directory = path.is_dir() and getattr(chosen, "reads_directories", False)
+    native = chosen.read_native(path if directory else _native_file(path))
     from pack.flavors.packaging import save_model
 
     return save_model(native, output, flavor=chosen.name, input_example=example)

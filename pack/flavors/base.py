@@ -15,6 +15,12 @@ point group):
 6. ``read_native(path)``: read a serialized native model file (for ``pack log-model``) or raise
    ``FlavorError`` if the file is not one.
 7. Import the framework lazily inside methods, raising ``MissingDependency`` when it is absent.
+
+Optional attributes (looked up with ``getattr``, so older flavors need not define them):
+
+* ``uses_input_example = True``: ``save`` receives the example data (without params) as
+  ``options["input_example"]`` (None when the caller gave none), e.g. to trace or export a graph.
+* ``reads_directories = True``: ``read_native`` accepts a directory (e.g. a TensorFlow SavedModel).
 """
 
 from __future__ import annotations
@@ -27,6 +33,8 @@ from typing import Any, Protocol, runtime_checkable
 from pack.errors import InvalidInput
 from pack.flavors.mlmodel import MLModel
 from pack.types import Predictor
+
+EXAMPLE_OPTION = "input_example"
 
 
 @dataclass(frozen=True)
@@ -80,4 +88,4 @@ def check_options(flavor: str, options: Mapping[str, Any], allowed: Sequence[str
         )
 
 
-__all__ = ["Flavor", "SavedFlavor", "check_options"]
+__all__ = ["EXAMPLE_OPTION", "Flavor", "SavedFlavor", "check_options"]

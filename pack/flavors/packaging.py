@@ -10,7 +10,7 @@ from typing import Any
 
 from pack._fs import atomic_dir, tree_size
 from pack.errors import FlavorError, InvalidInput, PackError, UnsafeFormatWarning
-from pack.flavors.base import Flavor, SavedFlavor
+from pack.flavors.base import EXAMPLE_OPTION, Flavor, SavedFlavor
 from pack.flavors.code import add_code_to_sys_path, copy_code_paths
 from pack.flavors.environment import ENV_CONF, pin, python_version, write_environment
 from pack.flavors.examples import save_input_example, split_params
@@ -64,8 +64,11 @@ def save_model(
     chosen = get_flavor(flavor) if flavor else flavor_for_object(model)
     if pip_requirements is not None and extra_pip_requirements is not None:
         raise InvalidInput("pass pip_requirements or extra_pip_requirements, not both")
+    options = dict(flavor_options)
+    if getattr(chosen, "uses_input_example", False):
+        options[EXAMPLE_OPTION] = split_params(input_example)[0] if input_example is not None else None
     with atomic_dir(Path(path)) as tmp:
-        saved = chosen.save(model, tmp, flavor_options)
+        saved = chosen.save(model, tmp, options)
         code = copy_code_paths(code_paths, tmp)
         example_info = save_input_example(tmp, input_example) if input_example is not None else None
         pyfunc_conf = {

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import io
 from collections.abc import Mapping
 from typing import Any
@@ -24,7 +25,7 @@ import orjson
 import pandas as pd
 
 from pack.errors import InvalidInput
-from pack.flavors.enforce import to_dataframe
+from pack.flavors.enforce import column_dtypes, to_dataframe
 from pack.flavors.schema import ColSpec, DataType, Schema, TensorSpec
 
 FORMATS = ("dataframe_split", "dataframe_records", "instances", "inputs")
@@ -78,19 +79,53 @@ def parse_split(obj: Any, schema: Schema | None) -> pd.DataFrame:
     if any(len(row) != width for row in data):
         raise InvalidInput(f"every row of 'dataframe_split.data' must have {width} values")
     try:
-        frame = _frame_from_rows(data, columns, width)
+        frame, cast = _frame_from_rows(data, columns, width, schema)
     except (ValueError, TypeError) as exc:
         raise InvalidInput(f"cannot read 'dataframe_split': {exc}") from None
-    return cast_frame(frame, schema)
+    return frame if cast else cast_frame(frame, schema)
 
 
-def _frame_from_rows(data: list[list[Any]], columns: list[Any] | None, width: int) -> pd.DataFrame:
+def _frame_from_rows(
+    data: list[list[Any]], columns: list[Any] | None, width: int, schema: Schema | None
+) -> tuple[pd.DataFrame, bool]:
+    """The frame, and whether it already holds the dtypes ``schema`` wants (no ``cast_frame`` needed)."""
     if not data:
-        return pd.DataFrame(columns=columns if columns is not None else range(width))
+        return pd.DataFrame(columns=columns if columns is not None else range(width)), False
     array = np.array(data)
-    if array.dtype.kind in "biuf" and array.ndim == 2:
-        return pd.DataFrame(array, columns=columns)  # one homogeneous block: the fast path
-    return pd.DataFrame(data, columns=columns)
+    if array.dtype.kind in "biuf" and array.ndim == 2:  # one homogeneous block: the fast path
+        want = _common_numeric_dtype(schema, columns)
+        if want is not None:
+            array = cast_array(array, want)  # all at once; cast_frame does per-column what this refuses
+        labels = _column_index(tuple(columns)) if columns is not None else None
+        return pd.DataFrame(array, columns=labels), want is not None and array.dtype == want
+    return pd.DataFrame(data, columns=columns), False
+
+
+def _common_numeric_dtype(schema: Schema | None, columns: list[Any] | None) -> np.dtype[Any] | None:
+    """The one numeric dtype a named schema wants for every one of ``columns``, if there is one."""
+    if schema is None or schema.is_tensor or not schema.has_names or columns is None:
+        return None
+    wanted = {spec.name: spec.type for spec in schema if isinstance(spec, ColSpec)}
+    kinds = {wanted.get(str(column)) for column in columns}
+    if len(kinds) != 1:
+        return None
+    kind = kinds.pop()
+    if not isinstance(kind, DataType) or kind.numpy_dtype not in _NUMERIC:
+        return None
+    return np.dtype(kind.numpy_dtype)
+
+
+_NUMERIC = ("int32", "int64", "float32", "float64")
+
+
+@functools.lru_cache(maxsize=64)
+def _column_index(columns: tuple[Any, ...]) -> pd.Index:
+    """Column labels as a shared, immutable Index: building one per request costs more than the frame.
+
+    An object Index (the pandas 2 default) rather than pandas 3's Arrow-backed strings: reading its
+    labels back is a plain list copy, with no round trip through Arrow per request.
+    """
+    return pd.Index(columns, dtype=object)
 
 
 def parse_records(obj: Any, schema: Schema | None) -> pd.DataFrame:
@@ -156,20 +191,52 @@ def cast_array(array: np.ndarray, want: np.dtype[Any]) -> np.ndarray:
 
 
 def cast_frame(frame: pd.DataFrame, schema: Schema | None) -> pd.DataFrame:
-    """Cast numeric wire columns to the column types ``schema`` names."""
-    if schema is None or schema.is_tensor or not schema.has_names:
+    """Cast numeric wire columns to the column types (or tensor dtypes) ``schema`` names."""
+    if schema is not None and schema.is_tensor:
+        return _cast_tensor_frame(frame, schema)
+    if schema is None or not schema.has_names:
         return frame
     changes = {}
+    names = frame.columns.tolist()
+    dtypes = dict(zip(names, column_dtypes(frame), strict=True))
     for spec in schema:
-        if not isinstance(spec, ColSpec) or not isinstance(spec.type, DataType) or spec.name not in frame:
+        if not isinstance(spec, ColSpec) or not isinstance(spec.type, DataType):
             continue
-        column = frame[spec.name]
-        if not isinstance(column.dtype, np.dtype) or column.dtype.kind not in "biuf":
+        dtype = dtypes.get(spec.name)
+        if not isinstance(dtype, np.dtype) or dtype.kind not in "biuf":
             continue
         want = np.dtype(spec.type.numpy_dtype)
-        if want.kind in "biuf" and column.dtype != want:
-            cast = cast_array(column.to_numpy(), want)
+        if want.kind in "biuf" and dtype != want:
+            cast = cast_array(frame[spec.name].to_numpy(), want)
             if cast.dtype == want:
+                changes[spec.name] = cast
+    if changes:
+        frame = frame.copy(deep=False)
+        for name, values in changes.items():
+            frame[name] = values
+    return frame
+
+
+def _cast_tensor_frame(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:
+    """A table sent to a tensor model: one tensor's columns, or one column per named tensor."""
+    specs = [spec for spec in schema if isinstance(spec, TensorSpec)]
+    if len(specs) == 1 and specs[0].name not in frame:
+        want = specs[0].dtype
+        if want in ("object", "str", "bytes") or frame.empty:
+            return frame
+        values = frame.to_numpy()
+        if values.dtype.kind not in "biuf":
+            return frame
+        cast = cast_array(values, np.dtype(want))
+        return frame if cast.dtype == values.dtype else pd.DataFrame(cast, columns=frame.columns)
+    changes = {}
+    for spec in specs:
+        if spec.name not in frame or spec.dtype in ("object", "str", "bytes"):
+            continue
+        column = frame[spec.name]
+        if isinstance(column.dtype, np.dtype) and column.dtype.kind in "biuf":
+            cast = cast_array(column.to_numpy(), np.dtype(spec.dtype))
+            if cast.dtype != column.dtype:
                 changes[spec.name] = cast
     if changes:
         frame = frame.copy(deep=False)

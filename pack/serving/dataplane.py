@@ -1,0 +1,323 @@
+"""The server's core, free of any web framework: models, readiness, predict, metadata.
+
+Models load in the background after the server starts listening: liveness answers at once,
+readiness only once every model is loaded and warmed up with its input example. Each request's
+input is checked against the signature on its own (``PyFuncModel.prepare``), so a bad request
+fails alone; then it joins the model's ``BatchingPredictor`` queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import gc
+import logging
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from pack.errors import InvalidInput, ModelError, NotFound
+from pack.flavors.mlmodel import MLModel
+from pack.flavors.pyfunc import PyFuncModel, load_model
+from pack.flavors.schema import ModelSignature, Schema
+from pack.serving.batching import BatchingPredictor, supports_batching
+from pack.serving.errors import DeadlineExceeded, NotReady
+from pack.serving.metrics import ServingMetrics
+from pack.serving.settings import ModelSpec, ServingSettings
+from pack.types import Params
+
+logger = logging.getLogger("pack.serving")
+
+# Bodies up to this size are decoded on the event loop; larger ones in a thread, so a big request
+# does not hold up health probes and small requests.
+INLINE_DECODE_BYTES = 64 * 1024
+
+Decoder = Callable[[], tuple[Any, "Params | None"]]
+
+
+class ModelState(str, enum.Enum):
+    """Where a served model is in its life."""
+
+    LOADING = "loading"
+    READY = "ready"
+    FAILED = "failed"
+
+
+class PreparedPredictor:
+    """``Predictor`` over a ``PyFuncModel`` for data that ``prepare`` already checked."""
+
+    def __init__(self, model: PyFuncModel) -> None:
+        self._model = model
+
+    def predict(self, data: Any, params: Params | None = None) -> Any:
+        return self._model.predict_prepared(data, params)
+
+
+class _Observer:
+    """Feeds one model's batcher events into the metrics."""
+
+    def __init__(self, metrics: ServingMetrics, name: str, version: str) -> None:
+        self._size = metrics.batch_size.labels(name, version)
+        self._rows = metrics.batch_rows.labels(name, version)
+        self._predict = metrics.predict_latency.labels(name, version)
+        self._depth = metrics.queue_depth.labels(name, version)
+
+    def batch(self, requests: int, rows: int, seconds: float) -> None:
+        self._size.observe(requests)
+        self._rows.observe(rows)
+        self._predict.observe(seconds)
+
+    def queue(self, depth: int) -> None:
+        self._depth.set(depth)
+
+
+class ServedModel:
+    """One model being served: its spec, MLmodel, state and (once loaded) predictor."""
+
+    def __init__(self, spec: ModelSpec) -> None:
+        self.spec = spec
+        self.mlmodel = MLModel.load(spec.path)
+        self.state = ModelState.LOADING
+        self.error: str | None = None
+        self.model: PyFuncModel | None = None
+        self.batcher: BatchingPredictor | None = None
+        self.load_seconds: float | None = None
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def version(self) -> str:
+        return self.spec.version
+
+    @property
+    def signature(self) -> ModelSignature | None:
+        return self.mlmodel.signature
+
+    @property
+    def input_schema(self) -> Schema | None:
+        signature = self.mlmodel.signature
+        return signature.inputs if signature is not None else None
+
+    @property
+    def ready(self) -> bool:
+        return self.state is ModelState.READY
+
+    def require_ready(self) -> tuple[PyFuncModel, BatchingPredictor]:
+        """The loaded model and its batcher.
+
+        Raises:
+            NotReady: the model is still loading or failed to load.
+        """
+        if self.model is None or self.batcher is None or self.state is not ModelState.READY:
+            detail = f": {self.error}" if self.error else ""
+            raise NotReady(f"model {self.name!r} version {self.version} is {self.state.value}{detail}")
+        return self.model, self.batcher
+
+
+def _version_key(version: str) -> tuple[int, int, str]:
+    return (1, int(version), "") if version.isdigit() else (0, 0, version)
+
+
+class DataPlane:
+    """Serves a fixed set of models: loading, readiness, lookup and predict."""
+
+    def __init__(self, specs: Sequence[ModelSpec], settings: ServingSettings, metrics: ServingMetrics) -> None:
+        if not specs:
+            raise InvalidInput("no models to serve")
+        self.settings = settings
+        self.metrics = metrics
+        self._models: dict[tuple[str, str], ServedModel] = {}
+        for spec in specs:
+            key = (spec.name, spec.version)
+            if key in self._models:
+                raise InvalidInput(f"model {spec.name!r} version {spec.version} is given twice")
+            self._models[key] = ServedModel(spec)
+        self._latest: dict[str, ServedModel] = {}
+        for served in sorted(self._models.values(), key=lambda m: _version_key(m.version)):
+            self._latest[served.name] = served
+        self._loader: asyncio.Task[None] | None = None
+
+    # -- lookup ---------------------------------------------------------------------------------
+
+    @property
+    def models(self) -> list[ServedModel]:
+        """Every served model, in the order given."""
+        return list(self._models.values())
+
+    def versions(self, name: str) -> list[str]:
+        """The served versions of a model name, oldest first."""
+        found = [m.version for m in self._models.values() if m.name == name]
+        return sorted(found, key=_version_key)
+
+    def get(self, name: str, version: str | None = None) -> ServedModel:
+        """A served model by name (and version; the highest version when None).
+
+        Raises:
+            NotFound: no such model or version is served.
+        """
+        served = self._latest.get(name) if version is None else self._models.get((name, version))
+        if served is None:
+            if name in self._latest:
+                versions = ", ".join(self.versions(name))
+                raise NotFound(f"model {name!r} has no version {version!r} here (served: {versions})")
+            known = ", ".join(sorted(self._latest))
+            raise NotFound(f"model {name!r} is not served here (served: {known})")
+        return served
+
+    def only(self) -> ServedModel:
+        """The model behind ``/invocations`` when exactly one model name is served.
+
+        Raises:
+            InvalidInput: several model names are served, so the request must name one.
+        """
+        if len(self._latest) == 1:
+            return next(iter(self._latest.values()))
+        names = ", ".join(sorted(self._latest))
+        raise InvalidInput(f"{len(self._latest)} models are served here; POST to /invocations/<name> (one of: {names})")
+
+    # -- health ---------------------------------------------------------------------------------
+
+    @property
+    def ready(self) -> bool:
+        """True once every model is loaded and warmed up."""
+        return all(m.ready for m in self._models.values())
+
+    @property
+    def failed(self) -> ServedModel | None:
+        """The first model that failed to load, if any."""
+        return next((m for m in self._models.values() if m.state is ModelState.FAILED), None)
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Begin loading every model in the background (call from the running event loop)."""
+        if self._loader is None:
+            self._loader = asyncio.get_running_loop().create_task(self._load_all())
+
+    async def wait_loaded(self) -> None:
+        """Wait until every model has loaded or failed."""
+        if self._loader is not None:
+            await asyncio.shield(self._loader)
+
+    async def close(self) -> None:
+        """Stop loading and release the predict threads."""
+        if self._loader is not None and not self._loader.done():
+            self._loader.cancel()
+        for served in self._models.values():
+            if served.batcher is not None:
+                served.batcher.close()
+
+    async def _load_all(self) -> None:
+        await self._load_each()
+        if self.ready:
+            # Everything loaded so far lives as long as the process: keep it out of the
+            # collector's way, so full collections stay short while serving (tail latency).
+            gc.collect()
+            gc.freeze()
+
+    async def _load_each(self) -> None:
+        for served in self._models.values():
+            labels = (served.name, served.version)
+            started = time.perf_counter()
+            try:
+                model, batcher = await asyncio.to_thread(self._load, served)
+            except Exception as exc:
+                served.state, served.error = ModelState.FAILED, _one_line(exc)
+                logger.error("model %s version %s failed to load: %s", *labels, served.error, exc_info=exc)
+                return
+            served.model, served.batcher = model, batcher
+            served.load_seconds = time.perf_counter() - started
+            served.state = ModelState.READY
+            self.metrics.load_seconds.labels(*labels).set(served.load_seconds)
+            self.metrics.ready.labels(*labels).set(1)
+            logger.info(
+                "model %s version %s ready in %.2f s (batching %s)",
+                *labels,
+                served.load_seconds,
+                "on" if batcher.batchable else "off",
+            )
+
+    def _load(self, served: ServedModel) -> tuple[PyFuncModel, BatchingPredictor]:
+        """Load, warm up with the input example, and decide whether batching is safe (in a thread)."""
+        settings = self.settings
+        model = load_model(served.spec.path, model_config=settings.model_config)
+        predictor = PreparedPredictor(model)
+        batchable = settings.max_batch_size > 1
+        example = model.input_example()
+        if example is not None:
+            prepared, params = model.prepare(*example)
+            try:
+                single = predictor.predict(prepared, params)
+            except ModelError as exc:
+                raise ModelError(f"the model fails on its own input example: {exc}") from exc
+            if batchable:
+                try:
+                    batchable = supports_batching(predictor, prepared, params, single)
+                except Exception:
+                    logger.debug("batching check failed for %s", served.name, exc_info=True)
+                    batchable = False
+        batcher = BatchingPredictor(
+            predictor,
+            max_batch_size=settings.max_batch_size,
+            max_delay=settings.max_batch_delay,
+            batchable=batchable,
+            observer=_Observer(self.metrics, served.name, served.version),
+            name=served.name,
+        )
+        return model, batcher
+
+    # -- predict --------------------------------------------------------------------------------
+
+    async def predict(self, served: ServedModel, decode: Decoder, size: int) -> Any:
+        """Decode a request body, check it against the signature, and predict through the batcher.
+
+        Args:
+            served: the model to ask.
+            decode: turns the request body into ``(data, params)``.
+            size: the body's size in bytes (large bodies are decoded off the event loop).
+
+        Raises:
+            NotReady: the model is not loaded yet.
+            InvalidInput: the body cannot be decoded.
+            SchemaError: the input violates the signature.
+            ModelError: the model raised (logged with its traceback).
+            DeadlineExceeded: the request took longer than the timeout.
+        """
+        model, batcher = served.require_ready()
+        timeout = self.settings.timeout
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        try:
+            if size > INLINE_DECODE_BYTES:
+                prepared = await asyncio.wait_for(asyncio.to_thread(_prepare, model, decode), timeout)
+            else:
+                prepared = _prepare(model, decode)
+            remaining = timeout - (loop.time() - started)
+            return await asyncio.wait_for(batcher.submit(*prepared), max(remaining, 0.0))
+        except asyncio.TimeoutError:
+            raise DeadlineExceeded(f"Request processing time exceeded the limit of {timeout:g} s") from None
+        except ModelError as exc:
+            logger.error("model %s version %s failed: %s", served.name, served.version, exc, exc_info=exc)
+            raise
+
+
+def _prepare(model: PyFuncModel, decode: Decoder) -> tuple[Any, Params | None]:
+    data, params = decode()
+    return model.prepare(data, params)
+
+
+def _one_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return f"{type(error).__name__}: {text.splitlines()[0]}" if text else type(error).__name__
+
+
+__all__ = [
+    "INLINE_DECODE_BYTES",
+    "DataPlane",
+    "Decoder",
+    "ModelState",
+    "PreparedPredictor",
+    "ServedModel",
+]

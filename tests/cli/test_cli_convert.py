@@ -1,0 +1,67 @@
+"""``pack convert`` end to end: the real command in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+pytest.importorskip("skl2onnx")
+
+from sklearn.linear_model import LogisticRegression
+
+import pack
+import pack.pyfunc
+
+PACK = [str(Path(sys.executable).with_name("pack"))]
+
+
+def run_pack(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*PACK, *args], capture_output=True, text=True, timeout=300, check=False, env=dict(os.environ)
+    )
+
+
+@pytest.fixture
+def logistic(tmp_path):
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.normal(size=(60, 3)), columns=["a", "b", "c"])
+    model = LogisticRegression().fit(frame, (frame["a"] > 0).astype(int))
+    pack.save_model(model, tmp_path / "model", input_example=frame.head(10))
+    return model, frame
+
+
+def test_convert_writes_a_verified_onnx_model(logistic, tmp_path):
+    model, frame = logistic
+    done = run_pack("convert", str(tmp_path / "model"), "--to", "onnx", "--output", str(tmp_path / "onnx"))
+
+    assert done.returncode == 0, done.stderr
+    assert "predictions on 10 example rows match" in done.stdout
+    np.testing.assert_array_equal(pack.pyfunc.load_model(tmp_path / "onnx").predict(frame), model.predict(frame))
+
+
+def test_convert_errors_are_one_line(logistic, tmp_path):
+    _, frame = logistic
+    bare = tmp_path / "bare"
+    pack.save_model(LogisticRegression().fit(frame, frame["b"] > 0), bare)
+    done = run_pack("convert", str(bare), "--to", "onnx", "--output", str(tmp_path / "out"))
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        "error: the model has no input example to verify the conversion on: pass one (--input-example)"
+    )
+
+    example = tmp_path / "example.json"
+    example.write_text(json.dumps({"dataframe_split": frame.head(4).to_dict(orient="split", index=False)}))
+    done = run_pack("convert", str(bare), "--to", "onnx", "-o", str(tmp_path / "out"), "--input-example", str(example))
+    assert done.returncode == 0, done.stderr
+    assert "on 4 example rows" in done.stdout
+
+    done = run_pack("convert", str(tmp_path / "missing"), "--to", "onnx", "-o", str(tmp_path / "x"))
+    assert done.returncode == 1
+    assert done.stderr.startswith("error: no model at")

@@ -1,35 +1,58 @@
-"""pack end to end on the embedded defaults: train, package, load and predict.
+"""pack end to end on the embedded defaults: train, track a run, register, promote, load from the registry.
 
-Run from the repository root: python examples/quickstart.py
+Run: python examples/quickstart.py
+Everything goes to sqlite:///pack.db and ./packruns in the working directory (PACK_TRACKING_URI and
+PACK_DEFAULT_ARTIFACT_ROOT choose others). Run it again and it registers and promotes a new version.
 """
 
 from __future__ import annotations
-
-import tempfile
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from sklearn.datasets import make_classification
 from sklearn.ensemble import RandomForestClassifier
+from sklearn.model_selection import train_test_split
 
 import pack
 import pack.pyfunc
+import pack.sklearn
+
+NAME = "RandomForestClassifier"
 
 
 def main() -> None:
     features, labels = make_classification(n_samples=1000, n_features=10, random_state=0)
     frame = pd.DataFrame(features, columns=[f"f{i}" for i in range(10)])
-    model = RandomForestClassifier(n_estimators=50, max_depth=8, random_state=0).fit(frame, labels)
+    X_train, X_test, y_train, y_test = train_test_split(frame, labels, test_size=0.2, random_state=0)
+    params = {"n_estimators": 50, "max_depth": 8, "random_state": 0}
 
-    workdir = Path(tempfile.mkdtemp(prefix="pack-quickstart-"))
-    saved = pack.save_model(model, workdir / "model", input_example=frame.head(5))
-    print(f"saved {', '.join(saved.flavors)} model to {workdir / 'model'}")
+    pack.set_experiment("quickstart")
+    with pack.start_run(run_name="random-forest") as run:
+        model = RandomForestClassifier(**params).fit(X_train, y_train)
+        pack.log_params(params)
+        pack.log_metric("accuracy", float(model.score(X_test, y_test)))
+        info = pack.sklearn.log_model(model, name="model", input_example=X_test.head(5), registered_model_name=NAME)
+    accuracy = pack.get_run(run.info.run_id).data.metrics["accuracy"]
+    print(f"run {run.info.run_id}: params {params}, accuracy {accuracy:.3f}, model at {info.model_uri}")
 
-    loaded = pack.pyfunc.load_model(workdir / "model")
-    predictions = loaded.predict(frame.head(20))
-    assert np.array_equal(predictions, model.predict(frame.head(20))), "predictions differ"
-    print(f"pyfunc predictions match the estimator: {predictions[:10].tolist()}")
+    client = pack.Client()
+    version = info.registered_model_version
+    client.transition_model_version_stage(NAME, version, "Production", archive_existing_versions=True)
+    client.set_registered_model_alias(NAME, "champion", version)
+    print(f"registered {NAME} version {version}, promoted to Production, alias @champion")
+
+    loaded = pack.pyfunc.load_model(f"models:/{NAME}/Production")
+    predictions = loaded.predict(X_test)
+    assert np.array_equal(predictions, model.predict(X_test)), "predictions differ"
+    print(f"models:/{NAME}/Production predicts like the estimator: {predictions[:10].tolist()}")
+
+    latest = client.get_model_version_history(NAME)[:2]
+    for event in reversed(latest):
+        change = "stage" if event.kind == "stage" else f"alias @{event.alias}"
+        print(
+            f"history: {event.user} moved {change} of version {event.version}: {event.from_value} -> {event.to_value}"
+        )
+    print(f"tracking database {pack.get_tracking_uri()}")
 
 
 if __name__ == "__main__":

@@ -1,12 +1,18 @@
 """MLflow-style ``pack.pyfunc``: the generic model interface and custom Python models."""
 
-from typing import Any
+from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
+from pack.errors import InvalidInput
 from pack.flavors.infer import infer_signature
 from pack.flavors.mlmodel import MLModel
 from pack.flavors.packaging import save_model as _save_model
 from pack.flavors.pyfunc import PyFuncModel, load_model
 from pack.flavors.python_model import PythonModel, PythonModelContext
+
+if TYPE_CHECKING:
+    from pack.tracking.models import ModelInfo
 
 
 def save_model(path: Any, *, python_model: Any, **kwargs: Any) -> MLModel:
@@ -14,4 +20,31 @@ def save_model(path: Any, *, python_model: Any, **kwargs: Any) -> MLModel:
     return _save_model(python_model, path, flavor="python_function", **kwargs)
 
 
-__all__ = ["PyFuncModel", "PythonModel", "PythonModelContext", "infer_signature", "load_model", "save_model"]
+def log_model(
+    name: str | None = None,
+    python_model: Any = None,
+    *,
+    artifact_path: str | None = None,
+    **kwargs: Any,
+) -> ModelInfo:
+    """Save a custom ``PythonModel`` into the active run (MLflow's ``mlflow.pyfunc.log_model``).
+
+    Takes ``name`` (MLflow 3) or ``artifact_path`` (MLflow 2), ``artifacts={...}`` and
+    ``pack.log_model``'s options (``input_example``, ``registered_model_name``, ...).
+    """
+    from pack.tracking.models import log_model as log  # lazy: the tracking store only when logging
+
+    if python_model is None:
+        raise InvalidInput("pass python_model=... (a PythonModel instance)")
+    return log(python_model, name, artifact_path=artifact_path, flavor="python_function", **kwargs)
+
+
+__all__ = [
+    "PyFuncModel",
+    "PythonModel",
+    "PythonModelContext",
+    "infer_signature",
+    "load_model",
+    "log_model",
+    "save_model",
+]

@@ -51,7 +51,14 @@ def cli() -> None:
 
 
 # Each module lists its click commands in COMMANDS; command bodies import heavy modules lazily.
-COMMAND_MODULES = ("pack.cli.models", "pack.cli.convert", "pack.cli.serve", "pack.cli.build")
+COMMAND_MODULES = (
+    "pack.cli.models",
+    "pack.cli.registry",
+    "pack.cli.tracking",
+    "pack.cli.convert",
+    "pack.cli.serve",
+    "pack.cli.build",
+)
 
 
 def _register() -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from pack.cli.store_options import build_settings, store_options
 from pack.errors import FlavorError, InvalidInput, NotFound
 
 CONTENT_TYPES = ("json", "csv")
@@ -45,33 +46,94 @@ def read_data_file(path: Path, content_type: str | None, schema: Any = None) -> 
 @click.command("log-model")
 @click.argument("flavor")
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
-@click.option("--output", "-o", "output", type=click.Path(path_type=Path), help="Write the model directory here.")
+@click.option(
+    "--output",
+    "-o",
+    "output",
+    type=click.Path(path_type=Path),
+    help="Write the model directory here (no run).",
+)
 @click.option(
     "--input-example",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Example input (JSON or CSV): saved with the model and used to infer its signature.",
 )
-def log_model(flavor: str, path: Path, output: Path | None, input_example: Path | None) -> None:
-    """Package a serialized native model from PATH (FLAVOR: sklearn, pytorch, keras, tensorflow, onnx)."""
+@click.option("--name", default="model", show_default=True, help="The model's name inside the new run.")
+@click.option("--register", "register_name", default=None, help="Also register it as a new version of this model.")
+@click.option("--experiment", "-e", default=None, help="Experiment of the new run (created if missing).")
+@store_options
+def log_model(
+    *,
+    flavor: str,
+    path: Path,
+    output: Path | None,
+    input_example: Path | None,
+    name: str,
+    register_name: str | None,
+    experiment: str | None,
+    **store: str | None,
+) -> None:
+    """Package a serialized native model from PATH (FLAVOR: sklearn, pytorch, keras, tensorflow, onnx).
+
+    Without --output it is logged into a new run (as --name) and, with --register NAME, registered.
+    """
     from pack.flavors.lookup import get_flavor
-    from pack.flavors.mlmodel import MLMODEL_FILE
 
     try:
         chosen = get_flavor(flavor)
     except NotFound as exc:
         raise InvalidInput(str(exc)) from None
-    if output is None:
-        raise InvalidInput("--output DIR is required")
     example = read_data_file(input_example, None)[0] if input_example is not None else None
-    if path.is_dir() and (path / MLMODEL_FILE).is_file():
-        mlmodel = _copy_saved_model(path, output, chosen.name)
-    else:
-        directory = path.is_dir() and getattr(chosen, "reads_directories", False)
-        native = chosen.read_native(path if directory else _native_file(path))
-        from pack.flavors.packaging import save_model
+    if output is not None:
+        mlmodel = _package(chosen, path, output, example)
+        click.echo(f"saved {chosen.name} model to {output}{_describe_signature(mlmodel)}")
+        if register_name is not None:
+            _register(str(output.absolute()), register_name, store)
+        return
+    import tempfile
 
-        mlmodel = save_model(native, output, flavor=chosen.name, input_example=example)
-    click.echo(f"saved {chosen.name} model to {output}{_describe_signature(mlmodel)}")
+    from pack.tracking.client import Client
+    from pack.tracking.models import log_model_dir
+
+    with tempfile.TemporaryDirectory(prefix="pack-log-model-") as tmp:
+        mlmodel = _package(chosen, path, Path(tmp) / "model", example)  # bad input fails before the store opens
+        client = Client(settings=build_settings(**store))
+        run = client.create_run(_experiment(client, experiment), run_name=None)
+        try:
+            model_uri = log_model_dir(client, run.info.run_id, Path(tmp) / "model", name)
+        except BaseException:
+            client.set_terminated(run.info.run_id, "FAILED")
+            raise
+        client.set_terminated(run.info.run_id)
+    click.echo(f"logged {chosen.name} model to run {run.info.run_id} as {model_uri}{_describe_signature(mlmodel)}")
+    if register_name is not None:
+        _register(model_uri, register_name, store)
+
+
+def _package(chosen: Any, path: Path, output: Path, example: Any) -> Any:
+    from pack.flavors.mlmodel import MLMODEL_FILE
+
+    if path.is_dir() and (path / MLMODEL_FILE).is_file():
+        return _copy_saved_model(path, output, chosen.name)
+    directory = path.is_dir() and getattr(chosen, "reads_directories", False)
+    native = chosen.read_native(path if directory else _native_file(path))
+    from pack.flavors.packaging import save_model
+
+    return save_model(native, output, flavor=chosen.name, input_example=example)
+
+
+def _experiment(client: Any, experiment: str | None) -> str:
+    if experiment is None:
+        return "0"
+    found = client.get_experiment_by_name(experiment)
+    return str(found.experiment_id) if found is not None else str(client.create_experiment(experiment))
+
+
+def _register(model_uri: str, name: str, store: dict[str, str | None]) -> None:
+    from pack.registry import context
+
+    version = context.registry(build_settings(**store)).register_model(model_uri, name)
+    click.echo(f"registered as {name} version {version.version} (models:/{name}/{version.version})")
 
 
 def _native_file(path: Path) -> Path:

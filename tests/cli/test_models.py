@@ -75,7 +75,7 @@ def test_other_native_files_and_directories(workdir, random_forest):
         (("log-model", "sklearn", ".", "-o", "out"), "exactly one model file"),
         (("log-model", "sklearn", "rf.pkl", "-o", "out", "--input-example", "bad.json"), "not valid JSON"),
         (("log-model", "sklearn", "rf.pkl", "-o", "taken"), "already exists"),
-        (("log-model", "sklearn", "rf.pkl"), "--output DIR is required"),
+        (("log-model", "sklearn", "garbage.pkl"), "cannot read a pickle file"),
     ],
 )
 def test_log_model_bad_input(workdir, args, message):

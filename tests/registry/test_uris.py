@@ -1,0 +1,145 @@
+"""models:/ and runs:/ URIs: parsing, and every form resolved through pack's one URI entry point."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import pack
+import pack.pyfunc
+from devtools.cli import run_pack
+from pack.errors import InvalidInput, NotFound
+from pack.registry import context
+from pack.registry.entities import Stage
+from pack.registry.refs import ModelRef, RunArtifactRef, safe_artifact_path
+from pack.uris import resolve_model_uri
+
+
+@pytest.mark.parametrize(
+    ("uri", "expected"),
+    [
+        ("models:/m/3", ModelRef("m", version=3)),
+        ("models:/m/Production", ModelRef("m", stage=Stage.PRODUCTION)),
+        ("models:/m/production", ModelRef("m", stage=Stage.PRODUCTION)),
+        ("models:/m/staging", ModelRef("m", stage=Stage.STAGING)),
+        ("models:/m/None", ModelRef("m", stage=Stage.NONE)),
+        ("models:/m/latest", ModelRef("m", latest=True)),
+        ("models:/m/LATEST", ModelRef("m", latest=True)),
+        ("models:/m@champion", ModelRef("m", alias="champion")),
+        ("models:///m@champion", ModelRef("m", alias="champion")),
+        ("models:/My%20Model/2", ModelRef("My Model", version=2)),
+    ],
+)
+def test_model_ref_parses_every_form(uri: str, expected: ModelRef) -> None:
+    assert ModelRef.parse(uri) == expected
+
+
+@pytest.mark.parametrize(
+    "uri",
+    ["models:/m", "models:/m/Prod", "models:/m/1/2", "models:/@alias", "models:/m@", "models://host/m/1", "runs:/x/y"],
+)
+def test_model_ref_refuses_malformed_uris(uri: str) -> None:
+    with pytest.raises(InvalidInput):
+        ModelRef.parse(uri)
+
+
+def test_model_ref_round_trips_to_text() -> None:
+    for text in ("models:/m/3", "models:/m/Production", "models:/m/latest", "models:/m@champion"):
+        assert str(ModelRef.parse(text)) == text
+
+
+def test_run_artifact_ref() -> None:
+    assert RunArtifactRef.parse("runs:/abc123/model") == RunArtifactRef("abc123", "model")
+    assert RunArtifactRef.parse("runs:/abc123/a/b/") == RunArtifactRef("abc123", "a/b")
+    assert RunArtifactRef.parse("runs:/abc123") == RunArtifactRef("abc123", "")
+    for bad in ("runs:/abc/../../etc", "runs:/../x", "runs:/abc//etc/passwd/.."):
+        with pytest.raises(InvalidInput):
+            RunArtifactRef.parse(bad)
+
+
+@pytest.mark.parametrize("path", ["../x", "a/../../b", "/etc/passwd", "a\\b", "C:/x", "a\x00b"])
+def test_safe_artifact_path_refuses_escapes(path: str) -> None:
+    with pytest.raises(InvalidInput):
+        safe_artifact_path(path)
+
+
+@pytest.fixture
+def registered(model_dir, settings, monkeypatch):
+    """Three versions of 'iris': v1 Production (@champion), v2 Staging, v3 None; the process's current
+    settings (from the environment) point at this store, so plain URIs resolve."""
+    for key, value in settings.model_dump().items():
+        if value is not None:
+            monkeypatch.setenv(f"PACK_{key.upper()}", str(value))
+    context.reset()
+    client = pack.Client()
+    client.create_registered_model("iris")
+    for _ in range(3):
+        client.create_model_version("iris", str(model_dir))
+    client.transition_model_version_stage("iris", 1, "Production")
+    client.transition_model_version_stage("iris", 2, "Staging")
+    client.set_registered_model_alias("iris", "champion", 1)
+    yield client
+    context.reset()
+
+
+@pytest.mark.parametrize(
+    ("uri", "version"),
+    [
+        ("models:/iris/1", 1),
+        ("models:/iris/2", 2),
+        ("models:/iris/Production", 1),
+        ("models:/iris/Staging", 2),
+        ("models:/iris/latest", 3),
+        ("models:/iris@champion", 1),
+    ],
+)
+def test_every_model_uri_form_resolves_to_its_version(registered, uri: str, version: int) -> None:
+    path = resolve_model_uri(uri)
+    expected = registered.get_model_version("iris", version).storage_location
+    assert path == Path(expected)
+    assert (path / "MLmodel").is_file()
+
+
+def test_pyfunc_loads_each_uri_form_and_predicts(registered, trained) -> None:
+    _, estimator, features = trained
+    rows = features.head(5)
+    for uri in ("models:/iris/Production", "models:/iris@champion", "models:/iris/latest", "models:/iris/2"):
+        predictions = pack.pyfunc.load_model(uri).predict(rows)
+        assert np.array_equal(predictions, estimator.predict(rows)), uri
+
+
+def test_runs_uri_resolves_inside_the_runs_artifacts(registered, trained) -> None:
+    _, estimator, features = trained
+    run = registered.create_run("0")
+    registered.log_artifacts(run.info.run_id, trained[0], "clf")
+    path = resolve_model_uri(f"runs:/{run.info.run_id}/clf")
+    assert path == Path(run.info.artifact_uri) / "clf"
+    loaded = pack.pyfunc.load_model(f"runs:/{run.info.run_id}/clf")
+    assert np.array_equal(loaded.predict(features.head(3)), estimator.predict(features.head(3)))
+    with pytest.raises(NotFound):
+        resolve_model_uri(f"runs:/{run.info.run_id}/missing")
+    with pytest.raises(NotFound):
+        resolve_model_uri("runs:/0123456789abcdef/clf")
+    with pytest.raises(InvalidInput):
+        resolve_model_uri(f"runs:/{run.info.run_id}/../../..")
+
+
+@pytest.mark.parametrize(
+    "uri", ["models:/iris/9", "models:/iris/Archived", "models:/nope/1", "models:/nope/latest", "models:/iris@ghost"]
+)
+def test_unresolvable_model_uris_are_not_found(registered, uri: str) -> None:
+    with pytest.raises(NotFound):
+        resolve_model_uri(uri)
+
+
+def test_pack_predict_cli_accepts_models_uri(registered, trained, tmp_path) -> None:
+    _, estimator, features = trained
+    rows = tmp_path / "rows.csv"
+    features.head(4).to_csv(rows, index=False)
+    done = run_pack("predict", "-m", "models:/iris@champion", "-i", str(rows), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert f'"predictions":{estimator.predict(features.head(4)).tolist()}'.replace(" ", "") in done.stdout.replace(
+        " ", ""
+    )

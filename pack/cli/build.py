@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -13,8 +12,6 @@ from pack.errors import InvalidInput
 if TYPE_CHECKING:
     from pack.builders.base import ModelSource, Progress
 
-_MODEL_VERSION = re.compile(r"^models:/(?P<name>[^/@]+)/(?P<version>\d+)/?$")
-_MODEL_REF = re.compile(r"^models:/(?P<name>[^/@]+)(?:/[^/]+|@[^/]+)/?$")
 
 model_option = click.option(
     "--model-uri",
@@ -32,29 +29,15 @@ output_option = click.option(
 )
 
 
-def registry_identity(model_uri: str) -> tuple[str | None, str | None]:
-    """The registered name and version a ``models:/`` URI points at, as far as the URI says.
-
-    This is the hook for the registry: stages, ``latest`` and aliases need a registry lookup to name
-    their version; until then those fall back to the version the model directory carries.
-    """
-    exact = _MODEL_VERSION.match(model_uri)
-    if exact is not None:
-        return exact.group("name"), exact.group("version")
-    named = _MODEL_REF.match(model_uri)
-    return (named.group("name"), None) if named is not None else (None, None)
-
-
 def resolve_source(model_uri: str) -> ModelSource:
-    """Resolve ``model_uri`` to a local model directory and say which model it is."""
+    """Resolve ``model_uri`` to a local model directory and say which model (and version) it is."""
     from pack.builders.base import ModelSource
-    from pack.uris import resolve_model_uri, scheme_of
+    from pack.cli.resolve import resolve_model
 
-    path = resolve_model_uri(model_uri)
-    if scheme_of(model_uri) in ("", "file"):
-        return ModelSource.from_directory(path)
-    name, version = registry_identity(model_uri)
-    return ModelSource.from_directory(path, name=name, version=version, source_uri=model_uri)
+    resolved = resolve_model(model_uri)
+    if resolved.name is None:
+        return ModelSource.from_directory(resolved.path)
+    return ModelSource.from_directory(resolved.path, name=resolved.name, version=resolved.version, source_uri=model_uri)
 
 
 class _BuildDisplay:

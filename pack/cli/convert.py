@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from pack.cli.models import _trusted_types_config, read_data_file
+from pack.errors import InvalidInput
 
 TARGETS = ("onnx",)
 
@@ -14,7 +15,10 @@ TARGETS = ("onnx",)
 @click.command("convert")
 @click.argument("model_uri")
 @click.option("--to", "target", type=click.Choice(TARGETS), required=True, help="The format to convert to.")
-@click.option("--output", "-o", required=True, type=click.Path(path_type=Path), help="Write the new model here.")
+@click.option("--output", "-o", type=click.Path(path_type=Path), help="Write the new model here.")
+@click.option(
+    "--register", "register_as", metavar="NAME", help="Register the converted model as a new version of NAME."
+)
 @click.option(
     "--input-example",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -27,29 +31,49 @@ def convert(
     *,
     model_uri: str,
     target: str,
-    output: Path,
+    output: Path | None,
+    register_as: str | None,
     input_example: Path | None,
     rtol: float,
     atol: float,
     opset: int | None,
 ) -> None:
-    """Convert the scikit-learn model at MODEL_URI to ONNX, verified on its input example."""
+    """Convert the scikit-learn model at MODEL_URI to ONNX, verified on its input example.
+
+    Writes the new model to --output, registers it as a new version with --register NAME, or both.
+    """
+    import tempfile
+
     from pack.flavors.convert import convert_to_onnx
 
+    if output is None and register_as is None:
+        raise InvalidInput("give --output DIR, --register NAME, or both")
     example = read_data_file(input_example, None)[0] if input_example is not None else None
-    result = convert_to_onnx(
-        model_uri,
-        output,
-        input_example=example,
-        rtol=rtol,
-        atol=atol,
-        target_opset=opset,
-        model_config=_trusted_types_config(),
-    )
-    click.echo(
-        f"converted {result.source} to {target} at {result.path}: predictions on {result.rows_checked} "
-        f"example rows match (max abs diff {result.max_abs_diff:.3g}; rtol={rtol}, atol={atol})"
-    )
+    with tempfile.TemporaryDirectory(prefix="pack-convert-") as scratch:
+        result = convert_to_onnx(
+            model_uri,
+            output if output is not None else Path(scratch) / "model",
+            input_example=example,
+            rtol=rtol,
+            atol=atol,
+            target_opset=opset,
+            model_config=_trusted_types_config(),
+        )
+        where = f" at {result.path}" if output is not None else ""
+        click.echo(
+            f"converted {result.source} to {target}{where}: predictions on {result.rows_checked} "
+            f"example rows match (max abs diff {result.max_abs_diff:.3g}; rtol={rtol}, atol={atol})"
+        )
+        if register_as is not None:
+            from pack.registry import context
+
+            version = context.registry().register_model(
+                str(result.path),
+                register_as,
+                tags={"pack.converted_from": model_uri, "pack.format": target},
+                description=f"{target} conversion of {model_uri}",
+            )
+            click.echo(f"registered as {version.name} version {version.version}")
 
 
 COMMANDS = [convert]

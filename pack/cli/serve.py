@@ -12,7 +12,6 @@ import click
 from pack.errors import InvalidInput
 
 _PREFIX = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9_.-]*)(?::(?P<version>[A-Za-z0-9_.-]+))?=(?P<uri>.+)$")
-_MODELS_URI = re.compile(r"^models:/(?P<name>[^/@]+)(?:/(?P<ref>[^/]+)|@(?P<alias>[^/]+))?/?$")
 
 
 def parse_model_arg(arg: str) -> tuple[str | None, str | None, str]:
@@ -24,11 +23,7 @@ def parse_model_arg(arg: str) -> tuple[str | None, str | None, str]:
 
 
 def default_name_version(uri: str, path: Path) -> tuple[str, str]:
-    """The name and version a model is served under when the command line does not say."""
-    found = _MODELS_URI.match(uri)
-    if found:
-        ref = found["ref"]
-        return found["name"], ref if ref is not None and ref.isdigit() else "1"
+    """The name and version a local (or runs:/) model is served under when the command line does not say."""
     stem = Path(uri.rstrip("/")).name if "://" not in uri and not uri.startswith("runs:/") else ""
     if uri.startswith("runs:/"):
         stem = uri.rstrip("/").rsplit("/", 1)[-1]
@@ -38,17 +33,20 @@ def default_name_version(uri: str, path: Path) -> tuple[str, str]:
 
 def resolve_models(args: tuple[str, ...]) -> list[Any]:
     """Resolve every ``[NAME[:VERSION]=]URI`` to a local ``ModelSpec`` (models:/ and runs:/ included)."""
+    from pack.cli.resolve import resolve_model
     from pack.flavors.mlmodel import MLModel
     from pack.serving.settings import ModelSpec
-    from pack.uris import resolve_model_uri
 
     specs = []
     for arg in args:
         name, version, uri = parse_model_arg(arg)
-        path = resolve_model_uri(uri)
-        MLModel.load(path)  # fail here, before binding, on a directory that is not a model
-        default_name, default_version = default_name_version(uri, path)
-        specs.append(ModelSpec(name=name or default_name, path=path, version=version or default_version))
+        resolved = resolve_model(uri)
+        MLModel.load(resolved.path)  # fail here, before binding, on a directory that is not a model
+        if resolved.name is not None and resolved.version is not None:
+            default_name, default_version = resolved.name, resolved.version
+        else:
+            default_name, default_version = default_name_version(uri, resolved.path)
+        specs.append(ModelSpec(name=name or default_name, path=resolved.path, version=version or default_version))
     seen: set[tuple[str, str]] = set()
     for spec in specs:
         if (spec.name, spec.version) in seen:

@@ -11,7 +11,6 @@ import yaml
 
 from devtools.builders import save_forest
 from devtools.cli import run_pack
-from pack.cli.build import registry_identity
 
 
 @pytest.fixture(scope="module")
@@ -140,10 +139,3 @@ def test_output_directory_must_be_new_or_empty(model, tmp_path):
 def test_missing_model_is_not_found(tmp_path):
     result = run_pack("build-k8s", "-m", "nowhere", "--image", "rf", "-o", "out", cwd=tmp_path)
     assert result.returncode == 1 and result.stderr.startswith("error: no model at 'nowhere'")
-
-
-def test_registry_identity_from_the_uri():
-    assert registry_identity("models:/rf/3") == ("rf", "3")
-    assert registry_identity("models:/rf/Production") == ("rf", None)
-    assert registry_identity("models:/rf@champion") == ("rf", None)
-    assert registry_identity("runs:/abc/model") == (None, None)

@@ -65,3 +65,30 @@ def test_convert_errors_are_one_line(logistic, tmp_path):
     done = run_pack("convert", str(tmp_path / "missing"), "--to", "onnx", "-o", str(tmp_path / "x"))
     assert done.returncode == 1
     assert done.stderr.startswith("error: no model at")
+
+
+def test_convert_registers_the_onnx_model_as_a_new_version(logistic, tmp_path):
+    model, frame = logistic
+    env_dir = tmp_path / "work"
+    env_dir.mkdir()
+    env = {**os.environ, "PACK_TRACKING_URI": f"sqlite:///{env_dir}/pack.db", "PACK_CACHE_DIR": str(env_dir / "cache")}
+    env["PACK_DEFAULT_ARTIFACT_ROOT"] = str(env_dir / "packruns")
+
+    def pack_in_registry(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*PACK, *args], capture_output=True, text=True, timeout=300, check=False, env=env)
+
+    assert pack_in_registry("models", "register", str(tmp_path / "model"), "clf").returncode == 0
+    done = pack_in_registry("convert", "models:/clf/1", "--to", "onnx", "--register", "clf")
+    assert done.returncode == 0, done.stderr
+    assert "registered as clf version 2" in done.stdout
+    versions = json.loads(pack_in_registry("models", "versions", "clf", "--json").stdout)["model_versions"]
+    converted = next(v for v in versions if v["version"] == 2)
+    assert converted["tags"] == {"pack.converted_from": "models:/clf/1", "pack.format": "onnx"}
+    assert converted["flavors"] == ["onnx", "python_function"]
+    frame.head(5).to_csv(tmp_path / "rows.csv", index=False)
+    predicted = pack_in_registry("predict", "-m", "models:/clf/2", "-i", str(tmp_path / "rows.csv"))
+    assert predicted.returncode == 0, predicted.stderr
+    assert json.loads(predicted.stdout)["predictions"] == model.predict(frame.head(5)).tolist()
+    neither = pack_in_registry("convert", "models:/clf/1", "--to", "onnx")
+    assert neither.returncode == 2
+    assert neither.stderr.strip() == "error: give --output DIR, --register NAME, or both"

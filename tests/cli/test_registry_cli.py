@@ -124,3 +124,30 @@ def test_bad_input_is_a_one_line_error(workdir, random_forest, args, code, messa
     stderr = pack_cli(*args, code=code)
     assert message in stderr and len(stderr.strip().splitlines()) == 1, stderr
     assert pack_cli("models", "versions", "forest", "--json") == before
+
+
+def test_serve_and_build_name_the_registered_version(workdir, random_forest):
+    """A stage or alias URI is resolved to its version number once; serving and the builders name it."""
+    import yaml
+
+    from tests.serving.support import ServerProcess
+
+    register_forest(random_forest, versions=2)
+    pack_cli("models", "transition", "forest", "2", "Production")
+    pack_cli("models", "alias", "forest", "champion", "1")
+
+    built = run_pack("build-k8s", "-m", "models:/forest/Production", "--image", "forest:2", "-o", "k8s")
+    assert built.returncode == 0, built.stderr
+    documents = [doc for path in sorted((workdir / "k8s").iterdir()) for doc in yaml.safe_load_all(path.read_text())]
+    deployment = next(doc for doc in documents if doc["kind"] == "Deployment")
+    assert deployment["metadata"]["labels"]["pack.model/name"] == "forest"
+    assert deployment["metadata"]["labels"]["pack.model/version"] == "2"
+
+    server = ServerProcess(["models:/forest@champion"], workdir / "serve.log")
+    try:
+        server.wait_ready()
+        assert server.client.get("/v2/models/forest").json()["versions"] == ["1"]
+        assert server.client.get("/v2/models/forest/versions/1/ready").status_code == 200
+        assert server.client.get("/v2/models/forest/versions/2/ready").status_code == 404
+    finally:
+        server.stop()

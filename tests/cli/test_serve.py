@@ -24,9 +24,6 @@ def test_model_arguments(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("uri", "expected"),
     [
-        ("models:/iris/3", ("iris", "3")),
-        ("models:/iris/Production", ("iris", "1")),
-        ("models:/iris@champion", ("iris", "1")),
         ("runs:/0a1b/my model", ("my-model", "1")),
         ("/srv/models/fraud v2/", ("fraud-v2", "1")),
         ("file:///srv/x", ("x", "1")),

@@ -1,0 +1,51 @@
+"""Resolving a model URI for a command: the local directory plus, for registry URIs, which version.
+
+``models:/name/Production`` is resolved to its version number once, and the files of that exact
+version are fetched, so a promotion landing in between cannot mix two versions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from pack.uris import resolve_model_uri, scheme_of
+
+
+@dataclass(frozen=True)
+class ResolvedModel:
+    """A model URI resolved to a local directory.
+
+    Attributes:
+        uri: what the user gave.
+        path: the local model directory.
+        name: the registered model's name (registry URIs only).
+        version: the registered version number (registry URIs only).
+    """
+
+    uri: str
+    path: Path
+    name: str | None = None
+    version: str | None = None
+
+
+def resolve_model(uri: str) -> ResolvedModel:
+    """Resolve any model URI; registry URIs also say which registered version they mean.
+
+    Raises:
+        NotFound: nothing at the URI.
+        InvalidInput: a malformed URI.
+        InvalidModel: a registered version's files were tampered with.
+    """
+    if scheme_of(uri) != "models":
+        return ResolvedModel(uri=uri, path=resolve_model_uri(uri))
+    from pack.registry import context
+    from pack.registry.refs import ModelRef
+
+    registry = context.registry()
+    found = registry.resolve(ModelRef.parse(uri))
+    exact = ModelRef(name=found.name, version=found.version)
+    return ResolvedModel(uri=uri, path=registry.resolve_path(exact), name=found.name, version=str(found.version))
+
+
+__all__ = ["ResolvedModel", "resolve_model"]

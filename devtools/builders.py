@@ -61,13 +61,6 @@ def pack_predict(model: Path, rows: Path) -> Any:
     return json.loads(result.stdout)
 
 
-def serve_available() -> bool:
-    """Whether this tree has ``pack serve`` (the serving branch, once merged into main)."""
-    from pack.cli.main import cli
-
-    return "serve" in cli.commands
-
-
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -18,7 +18,6 @@ from devtools.builders import (
     pack_predict,
     post_json,
     save_forest,
-    serve_available,
     tree_bytes,
     wait_http,
 )
@@ -28,10 +27,6 @@ from pack.builders.base import ModelSource
 from pack.builders.docker import DockerContextBuilder, serve_argument
 from pack.builders.engines import BuiltImage, build_image
 from pack.errors import AlreadyExists
-
-needs_serve = pytest.mark.skipif(
-    not serve_available(), reason="pack serve is not in this tree yet (the serving branch has not landed in main)"
-)
 
 
 @pytest.fixture(scope="session")
@@ -179,7 +174,6 @@ def test_new_model_version_reuses_the_dependency_layers(
     assert sum("Using cache" in line for line in steps) >= 8
 
 
-@needs_serve
 def test_container_serves_predictions_equal_to_pack_predict(docker_client, model_image, rf_model):
     rows = rf_model.parent / f"{rf_model.name}-rows.json"
     expected = pack_predict(rf_model, rows)

@@ -16,16 +16,11 @@ from devtools.builders import (
     free_port,
     pack_predict,
     post_json,
-    serve_available,
     tree_bytes,
     wait_http,
 )
 from pack.builders.engines import BuiltImage, build_image
 from pack.builders.sagemaker import SageMakerBuilder, SageMakerOptions, sagemaker_name
-
-needs_serve = pytest.mark.skipif(
-    not serve_available(), reason="pack serve is not in this tree yet (the serving branch has not landed in main)"
-)
 
 
 @pytest.fixture(scope="session")
@@ -117,7 +112,6 @@ def test_image_refuses_anything_but_serve(docker_client, sagemaker_image):
         container.remove(force=True)
 
 
-@needs_serve
 def test_serve_answers_ping_and_invocations_then_stops_on_sigterm(
     docker_client, sagemaker_image, opt_ml_model, rf_model
 ):

@@ -1,4 +1,5 @@
-"""pack end to end on the embedded defaults: train, track a run, register, promote, load from the registry.
+"""pack end to end on the embedded defaults: train, track a run, register, promote, load from the registry,
+serve it over HTTP.
 
 Run: python examples/quickstart.py
 Everything goes to sqlite:///pack.db and ./packruns in the working directory (PACK_TRACKING_URI and
@@ -6,6 +7,15 @@ PACK_DEFAULT_ARTIFACT_ROOT choose others). Run it again and it registers and pro
 """
 
 from __future__ import annotations
+
+import json
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
 
 import numpy as np
 import pandas as pd
@@ -53,6 +63,38 @@ def main() -> None:
             f"history: {event.user} moved {change} of version {event.version}: {event.from_value} -> {event.to_value}"
         )
     print(f"tracking database {pack.get_tracking_uri()}")
+
+    served = serve_and_score(f"models:/{NAME}@champion", X_test.head(5))
+    assert served == model.predict(X_test.head(5)).tolist(), "served predictions differ"
+    print(f"pack serve models:/{NAME}@champion answered POST /invocations: {served}")
+
+
+def serve_and_score(model_uri: str, rows: pd.DataFrame) -> list[int]:
+    """Start ``pack serve`` on a free port, score ``rows`` over HTTP, stop it with SIGTERM."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    command = [sys.executable, "-m", "pack.cli", "serve", model_uri, "-p", str(port)]
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:  # /ping answers 200 once the model is loaded and warmed up
+            try:
+                with urllib.request.urlopen(f"{base}/ping", timeout=2):
+                    break
+            except (urllib.error.URLError, ConnectionError):
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"pack serve did not become ready: {server.stderr.read().decode()}") from None
+                time.sleep(0.2)
+        body = json.dumps({"dataframe_split": rows.to_dict(orient="split", index=False)}).encode()
+        request = urllib.request.Request(f"{base}/invocations", body, {"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            predictions: list[int] = json.loads(response.read())["predictions"]
+        return predictions
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(30)
 
 
 if __name__ == "__main__":

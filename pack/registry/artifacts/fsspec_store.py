@@ -13,6 +13,7 @@ import os
 import shutil
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -171,14 +172,19 @@ def _copy_hashing(source: Path, out: Any, rel: str) -> ModelVersionFile:
     return ModelVersionFile(path=rel, sha256=digest.hexdigest(), size=size)
 
 
+@cache
+def _fsync_pool() -> ThreadPoolExecutor:
+    """Threads kept for fsync (starting a pool per registration costs more than the fsyncs)."""
+    return ThreadPoolExecutor(max_workers=16, thread_name_prefix="pack-fsync")
+
+
 def _fsync_all(paths: list[Path]) -> None:
     """fsync files and directories concurrently: the file system commits them together (one journal
     commit instead of one per file), which is several times faster than one after the other."""
     if len(paths) == 1:
         _fsync(paths[0])
         return
-    with ThreadPoolExecutor(max_workers=min(16, len(paths))) as pool:
-        list(pool.map(_fsync, paths))
+    list(_fsync_pool().map(_fsync, paths))
 
 
 def _fsync(path: Path) -> None:

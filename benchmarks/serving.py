@@ -8,7 +8,8 @@ generator (``wrk`` with a Lua script that POSTs the body and reports latency per
 * req/s, p50 and p99 at concurrency 1, 16 and 64 with 1-row bodies;
 * rows/s with 10,000-row bodies;
 * cold start: from the command to the first 200 from /invocations;
-* the in-process predict time (the floor).
+* the in-process predict time (the floor);
+* the same workloads for the model converted to ONNX (``pack convert``) and served by ``pack serve``.
 
 The table goes into ``benchmarks/RESULTS.md`` between ``<!-- serving:start -->`` and
 ``<!-- serving:end -->`` (other sections are left alone), with ratios and the issue's goals.
@@ -289,9 +290,12 @@ def bodies(frame: Any, work: Path) -> tuple[Path, Path, bytes]:
 
 
 def start_pack(model: Path, work: Path, body: bytes, workers: int = 1) -> Server:
+    """``pack serve`` from a virtualenv with what a serving image has (pack + sklearn + onnx, no torch)."""
+    from devtools.venvs import pack_serving_python
+
     port = free_port()
     command = [
-        str(Path(sys.executable).parent / "pack"),
+        str(pack_serving_python().parent / "pack"),
         "serve",
         str(model),
         "-p",
@@ -333,10 +337,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "pack": lambda: start_pack(model_dir, work, one_body),
         "mlflow": lambda: start_mlflow(model_dir, work, one_body),
     }
+    from devtools.venvs import pack_serving_python
+
+    pack_serving_python()  # create the virtualenvs before any timing
     if "mlflow" in names:
         from devtools.mlflow_peer import mlflow_python
 
-        mlflow_python()  # create the virtualenv before any timing
+        mlflow_python()
     servers = {}
     for name in names:  # one at a time, so cold starts do not overlap
         servers[name] = starters[name]()
@@ -367,6 +374,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     finally:
         for server in servers.values():
             server.stop()
+    results["onnx"] = run_onnx(model_dir, work, small, large, one_body, script, seconds)
     if not args.quick:
         two = start_pack(model_dir, work, one_body, workers=2)
         try:
@@ -381,6 +389,29 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     results["load_after"] = os.getloadavg()
     shutil.rmtree(work, ignore_errors=True)
     return results
+
+
+def run_onnx(
+    model_dir: Path, work: Path, small: Path, large: Path, one_body: bytes, script: Path, seconds: float
+) -> dict[str, Any] | None:
+    """The same workloads against the ONNX conversion of the model, served by ``pack serve``."""
+    try:
+        from pack.flavors.convert import convert_to_onnx
+    except ImportError:
+        return None
+    converted = convert_to_onnx(str(model_dir), work / "onnx").path
+    server = start_pack(converted, work, one_body)
+    print(f"pack (onnx): cold start {server.cold_start:.2f} s", flush=True)
+    result: dict[str, Any] = {"cold_start_s": server.cold_start, "loads": {}}
+    try:
+        wrk(server.url, small, script, 4, 1.0)
+        for phase, body_file, connections in (("c1", small, 1), ("c64", small, 64), ("10k", large, 1)):
+            load = wrk(server.url, body_file, script, connections, seconds)
+            result["loads"][phase] = load.__dict__ | {"rps": load.rps}
+            print(f"pack (onnx) {phase}: {load.rps:.1f} req/s p50 {load.p50_ms:.2f} ms", flush=True)
+    finally:
+        server.stop()
+    return result
 
 
 # ---------------------------------------------------------------------------------------------
@@ -460,6 +491,32 @@ def report(results: dict[str, Any], quick: bool) -> str:
             f"`pack serve -w 2` (TCP_NODELAY set on accepted sockets): c=1 p50 {two['c1']['p50_ms']:.2f} ms, "
             f"c=64 {two['c64']['rps']:,.0f} req/s (p99 {two['c64']['p99_ms']:.1f} ms).",
         ]
+    onnx = results.get("onnx")
+    if onnx is not None:
+
+        def onnx_row(label: str, unit: str, phase: str, key: str, digits: int, scale: float = 1.0) -> str:
+            values = [
+                float(server["loads"][phase][key]) * scale if server is not None else None
+                for server in (onnx, ours, theirs)
+            ]
+            cells = " | ".join(_fmt(value, digits) for value in values)
+            return f"| {label} | {unit} | {cells} | {_ratio(values[0], values[2])} |"
+
+        extra += [
+            "",
+            "The same model converted to ONNX (`pack convert --to onnx`, verified on its input example) and served"
+            " by `pack serve` (onnxruntime), same bodies and load:",
+            "",
+            "| workload | measure | pack, ONNX | pack, sklearn | MLflow, sklearn | ONNX / MLflow |",
+            "|---|---|---|---|---|---|",
+            onnx_row("1 row, c=1", "req/s", "c1", "rps", 0),
+            onnx_row("1 row, c=1", "p50 ms", "c1", "p50_ms", 2),
+            onnx_row("1 row, c=64", "req/s", "c64", "rps", 0),
+            onnx_row("1 row, c=64", "p99 ms", "c64", "p99_ms", 2),
+            onnx_row("10,000 rows, c=1", "rows/s", "10k", "rps", 0, 10_000),
+            f"| cold start | s | {float(onnx['cold_start_s']):.2f} | {cold_ours:.2f} | {_fmt(cold_theirs, 2)} |"
+            f" {_ratio(float(onnx['cold_start_s']), cold_theirs)} |",
+        ]
     mlflow_version = os.environ.get("PACK_MLFLOW_VERSION", "3.17.2")
     lines = [
         START,
@@ -471,7 +528,9 @@ def report(results: dict[str, Any], quick: bool) -> str:
         f"load average {results['load_before'][0]:.2f} before, {results['load_after'][0]:.2f} after"
         " (on a shared machine the figures are noisy; re-run on a quiet one).",
         "RandomForestClassifier (50 trees, depth 8, 10 features), one worker each, the same model directory,"
-        " the same `wrk` script, JSON `dataframe_split` bodies; MLflow with `--env-manager local`.",
+        " the same `wrk` script, JSON `dataframe_split` bodies; MLflow with `--env-manager local`. Each server"
+        " runs in its own virtualenv holding what it needs to serve the model (no torch or TensorFlow in"
+        " either).",
         "",
         "| workload | measure | pack | MLflow | pack / MLflow |",
         "|---|---|---|---|---|",

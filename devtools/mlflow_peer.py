@@ -9,23 +9,16 @@ the same versions (torch without its local label: ``torch==2.13.0`` is the local
 from __future__ import annotations
 
 import contextlib
-import fcntl
-import hashlib
 import os
 import subprocess
-import sys
-import venv
 from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
 
+from devtools.venvs import cached_venv
+
 MLFLOW_VERSION = os.environ.get("PACK_MLFLOW_VERSION", "3.17.2")
 DL_DISTRIBUTIONS = ("torch", "tensorflow-cpu", "keras", "onnx", "onnxruntime", "skl2onnx")
-
-
-def cache_dir() -> Path:
-    """The CI cache directory."""
-    return Path(os.environ.get("PACK_CI_CACHE", Path.home() / ".cache" / "pack-ci"))
 
 
 def _pins(extra: Sequence[str] = ()) -> list[str]:
@@ -42,27 +35,7 @@ def mlflow_python(extra: Sequence[str] = ()) -> Path:
 
     ``extra``: more distributions, pinned to the versions installed here (skipped if not installed).
     """
-    pins = _pins(extra)
-    tag = "-".join(p.replace("==", "") for p in pins)
-    digest = hashlib.sha256(tag.encode()).hexdigest()[:10]
-    home = cache_dir() / f"mlflow-venv-py{sys.version_info.major}{sys.version_info.minor}-{digest}"
-    python = home / "bin" / "python"
-    marker = home / ".complete"
-    if marker.is_file():
-        return python
-    cache_dir().mkdir(parents=True, exist_ok=True)
-    with open(cache_dir() / ".mlflow-venv.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if marker.is_file():
-            return python
-        venv.EnvBuilder(with_pip=True, clear=True).create(home)
-        subprocess.run(
-            [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", *pins],
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
-        marker.write_text("\n".join(pins) + "\n")
-    return python
+    return cached_venv("mlflow-venv", _pins(extra))
 
 
 def run_mlflow(

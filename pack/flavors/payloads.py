@@ -25,7 +25,7 @@ import orjson
 import pandas as pd
 
 from pack.errors import InvalidInput, SchemaError
-from pack.flavors.enforce import column_dtypes, to_dataframe
+from pack.flavors.enforce_columns import column_dtypes, to_dataframe
 from pack.flavors.schema import ColSpec, DataType, Schema, TensorSpec
 
 FORMATS = ("dataframe_split", "dataframe_records", "instances", "inputs")

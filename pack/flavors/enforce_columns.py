@@ -1,0 +1,291 @@
+"""Enforcing a column schema: coerce the input to a DataFrame, check and safely convert each column.
+
+* A missing required column is an error naming it; optional columns may be absent.
+* Extra columns are dropped with a ``SchemaWarning``.
+* Only safe conversions happen: integers widen (to ``long``, ``double``, or a narrower type when every
+  value fits), floats widen (``float`` -> ``double``), ISO strings parse to ``datetime``, base64 strings
+  decode to ``binary``. Anything else (``double`` -> ``long``, ``string`` -> ``double``, ...) is a
+  ``SchemaError`` naming the column and both types.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import warnings
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from pack.errors import SchemaError, SchemaWarning
+from pack.flavors.casts import INT32, INT64, Refused, exact_int_limit, fits
+from pack.flavors.schema import ColSpec, DataType, Schema
+
+
+def to_dataframe(data: Any, schema: Schema | None = None) -> pd.DataFrame:
+    """Coerce the accepted input containers to a DataFrame (positional names from ``schema``)."""
+    if isinstance(data, pd.DataFrame):
+        return data
+    if isinstance(data, pd.Series):
+        return data.to_frame()
+    names = schema.names if schema is not None and schema.has_names else None
+    if isinstance(data, Mapping):
+        if all(np.ndim(value) == 0 for value in data.values()):
+            return pd.DataFrame({key: [value] for key, value in data.items()})
+        try:
+            return pd.DataFrame({key: _column_values(value) for key, value in data.items()})
+        except ValueError as exc:
+            raise SchemaError(f"cannot build a table from the input dict: {exc}") from None
+    if isinstance(data, list) and data and all(isinstance(item, Mapping) for item in data):
+        return pd.DataFrame.from_records(data)
+    if isinstance(data, (list, tuple, np.ndarray)):
+        array = data if isinstance(data, np.ndarray) else _list_to_array(data)
+        if array.ndim == 1:
+            array = array.reshape(-1, 1)
+        if array.ndim != 2:
+            raise SchemaError(f"expected a table of rows, got an array of shape {array.shape}")
+        columns = names if names is not None and len(names) == array.shape[1] else None
+        return pd.DataFrame(array, columns=columns)
+    if np.ndim(data) == 0 and data is not None:
+        return pd.DataFrame({(names[0] if names else 0): [data]})
+    raise SchemaError(
+        f"unsupported input type {type(data).__name__}: expected a DataFrame, dict, list of records, "
+        "list or numpy array"
+    )
+
+
+def column_dtypes(frame: pd.DataFrame) -> list[Any]:
+    """The dtype of each column, in order.
+
+    ``DataFrame.dtypes`` builds a Series (tens of microseconds, on every request); the block
+    manager already holds the list, so it is read from there when this pandas has it.
+    """
+    get_dtypes = getattr(getattr(frame, "_mgr", None), "get_dtypes", None)
+    if get_dtypes is not None:
+        dtypes = list(get_dtypes())
+        if len(dtypes) == frame.shape[1]:
+            return dtypes
+    return list(frame.dtypes)
+
+
+def _column_values(value: Any) -> Any:
+    if isinstance(value, np.ndarray) and value.ndim > 1:
+        return list(value)
+    return value
+
+
+def _list_to_array(rows: list[Any] | tuple[Any, ...]) -> np.ndarray:
+    try:
+        return np.asarray(rows)
+    except ValueError:
+        return np.asarray(rows, dtype=object)
+
+
+def enforce_columns(schema: Schema, data: Any) -> pd.DataFrame:
+    frame = to_dataframe(data, schema)
+    specs: list[ColSpec] = [spec for spec in schema.specs if isinstance(spec, ColSpec)]
+    names = frame.columns.tolist()  # iterate the column index once (it may be Arrow-backed)
+    if schema.has_names:
+        present = set(names)
+        missing = [spec.name for spec in specs if spec.required and spec.name not in present]
+        wanted = {spec.name for spec in specs}
+        extra = [col for col in names if col not in wanted]
+        if missing:
+            note = f" Note that there were extra inputs: {extra}." if extra else ""
+            raise SchemaError(f"Model is missing inputs {missing}.{note}")
+        if extra:
+            warnings.warn(f"Dropping input columns not in the model's signature: {extra}", SchemaWarning, stacklevel=3)
+        pairs = [(spec, spec.name) for spec in specs if spec.name in present]
+    else:
+        if frame.shape[1] < len(specs):
+            raise SchemaError(f"Model expects {len(specs)} input columns, got {frame.shape[1]}.")
+        if frame.shape[1] > len(specs):
+            warnings.warn(
+                f"Dropping {frame.shape[1] - len(specs)} input columns beyond the model's signature",
+                SchemaWarning,
+                stacklevel=3,
+            )
+        pairs = list(zip(specs, names[: len(specs)], strict=True))
+    columns = [name for _, name in pairs]
+    changed: dict[Any, pd.Series] = {}
+    dtypes = dict(zip(names, column_dtypes(frame), strict=True))
+    for spec, name in pairs:
+        if _already_matches(dtypes[name], spec):
+            continue
+        column = frame[name]
+        converted = _convert_column(column, spec, str(name))
+        if converted is not column:
+            changed[name] = converted
+    if names != columns:
+        frame = frame[columns]
+    if changed:
+        frame = frame.copy(deep=False)  # never modify the caller's frame
+        for name, series in changed.items():
+            frame[name] = series
+    return frame
+
+
+def _already_matches(dtype: Any, spec: ColSpec) -> bool:
+    """True when a column of ``dtype`` passes ``spec`` unchanged (decided without touching its values)."""
+    target = spec.type
+    if not isinstance(target, DataType):
+        return True  # composite types (array/object/map/any) are passed through unchecked
+    return (
+        isinstance(dtype, np.dtype)
+        and dtype == _NUMPY_DTYPES[target]
+        and target not in (DataType.string, DataType.binary)
+    )
+
+
+_NUMPY_DTYPES = {kind: np.dtype(kind.numpy_dtype) for kind in DataType}
+
+
+def _convert_column(series: pd.Series, spec: ColSpec, name: str) -> pd.Series:
+    target = spec.type
+    if not isinstance(target, DataType) or _already_matches(series.dtype, spec):
+        return series
+    try:
+        converted = _CONVERTERS[target](series)
+    except Refused as refused:
+        hint = f" {refused.hint}" if refused.hint else ""
+        raise SchemaError(
+            f"Incompatible input types for column {name!r}: cannot safely convert "
+            f"{_describe(series)} to {target.value}.{hint}"
+        ) from None
+    return converted
+
+
+def _describe(series: pd.Series) -> str:
+    dtype = series.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind == "O":
+        kind = pd.api.types.infer_dtype(series, skipna=True)
+        return f"{kind} (object)"
+    return str(dtype)
+
+
+def _as_numpy_numeric(series: pd.Series) -> np.ndarray:
+    """The values as a plain numpy array, refusing columns with missing values in nullable dtypes."""
+    dtype = series.dtype
+    if isinstance(dtype, np.dtype):
+        if dtype.kind == "O":
+            inferred = pd.api.types.infer_dtype(series, skipna=False)
+            if inferred in ("integer", "floating", "mixed-integer-float", "boolean"):
+                return np.asarray(series.to_list())
+            raise Refused()
+        values: np.ndarray = series.to_numpy()
+        return values
+    if hasattr(dtype, "numpy_dtype"):
+        if series.isna().any():
+            raise Refused("The column has missing values; declare it as double to accept them.")
+        converted: np.ndarray = series.to_numpy(dtype=dtype.numpy_dtype)
+        return converted
+    raise Refused()
+
+
+def _to_integer(bits: int) -> Any:
+    info = INT32 if bits == 32 else INT64
+    target = np.int32 if bits == 32 else np.int64
+
+    def convert(series: pd.Series) -> pd.Series:
+        values = _as_numpy_numeric(series)
+        if values.dtype.kind == "f":
+            hint = " The column has missing values (NaN); declare it as double." if np.isnan(values).any() else ""
+            raise Refused(hint.strip())
+        if values.dtype.kind not in "iu" or not fits(values, info.min, info.max):
+            raise Refused()
+        return pd.Series(values.astype(target, copy=False), index=series.index, name=series.name)
+
+    return convert
+
+
+def _to_floating(target: np.dtype[Any]) -> Any:
+    def convert(series: pd.Series) -> pd.Series:
+        dtype = series.dtype
+        if (
+            hasattr(dtype, "numpy_dtype")
+            and not isinstance(dtype, np.dtype)
+            and np.dtype(dtype.numpy_dtype).kind == "f"
+        ):
+            values = series.to_numpy(dtype=np.float64, na_value=np.nan)
+        else:
+            values = _as_numpy_numeric(series)
+        if values.dtype.kind == "f":
+            if values.dtype.itemsize > target.itemsize:
+                raise Refused()
+        elif values.dtype.kind in "iu":
+            limit = exact_int_limit(target)
+            if values.dtype.itemsize * 8 > np.finfo(target).nmant + 1 and not fits(values, -limit, limit):
+                raise Refused()
+        else:
+            raise Refused()
+        return pd.Series(values.astype(target, copy=False), index=series.index, name=series.name)
+
+    return convert
+
+
+def _to_boolean(series: pd.Series) -> pd.Series:
+    dtype = series.dtype
+    if isinstance(dtype, pd.BooleanDtype) and not series.isna().any():
+        return series.astype(bool)
+    if (
+        isinstance(dtype, np.dtype)
+        and dtype.kind == "O"
+        and pd.api.types.infer_dtype(series, skipna=False) == "boolean"
+    ):
+        return series.astype(bool)
+    raise Refused()
+
+
+def _to_string(series: pd.Series) -> pd.Series:
+    dtype = series.dtype
+    if isinstance(dtype, pd.StringDtype):
+        return series
+    if (
+        isinstance(dtype, np.dtype)
+        and dtype.kind in "OU"
+        and pd.api.types.infer_dtype(series, skipna=True) in ("string", "empty")
+    ):
+        return series
+    raise Refused()
+
+
+def _to_binary(series: pd.Series) -> pd.Series:
+    kind = pd.api.types.infer_dtype(series, skipna=True)
+    if kind in ("bytes", "empty"):
+        return series
+    if kind == "string":
+        try:
+            return series.map(lambda v: v if v is None else base64.b64decode(v, validate=True))
+        except (binascii.Error, ValueError):
+            raise Refused("Binary values must be bytes or base64 strings.") from None
+    raise Refused()
+
+
+def _to_datetime(series: pd.Series) -> pd.Series:
+    dtype = series.dtype
+    if isinstance(dtype, (np.dtype, pd.DatetimeTZDtype)) and dtype.kind == "M":
+        return series.astype("datetime64[ns]") if isinstance(dtype, np.dtype) else series
+    kind = pd.api.types.infer_dtype(series, skipna=True)
+    if kind in ("string", "datetime", "datetime64", "date", "empty"):
+        try:
+            return pd.to_datetime(series)
+        except (ValueError, TypeError):
+            raise Refused("Datetime values must be ISO-8601 strings.") from None
+    raise Refused()
+
+
+_CONVERTERS: dict[DataType, Any] = {
+    DataType.boolean: _to_boolean,
+    DataType.integer: _to_integer(32),
+    DataType.long: _to_integer(64),
+    DataType.float: _to_floating(np.dtype("float32")),
+    DataType.double: _to_floating(np.dtype("float64")),
+    DataType.string: _to_string,
+    DataType.binary: _to_binary,
+    DataType.datetime: _to_datetime,
+}
+
+
+__all__ = ["column_dtypes", "enforce_columns", "to_dataframe"]

@@ -25,6 +25,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks._results import write_section
+
 TRUSTED = ["sklearn.tree._tree.Tree"]
 REPEATS = {1: 300, 10_000: 15}
 
@@ -141,20 +143,26 @@ def main() -> None:
         for key, name in (("sk_mlflow", "sklearn"), ("onnx_mlflow", "onnx")):
             rows[key] = {n: peer[f"{name}/{n}"] for n in REPEATS}
 
-    print(f"conversion check: {conversion.rows_checked} rows, max abs diff {conversion.max_abs_diff:.3g}")
-    print("| in-process predict (median ms) | 1 row | 10,000 rows |")
-    print("|---|---|---|")
-    for key, values in rows.items():
-        print(f"| {labels[key]} | {values[1]:.3f} | {values[10_000]:.2f} |")
+    lines = [
+        "## ONNX conversion: the serving benchmark's RandomForest, scikit-learn vs onnxruntime (in-process)",
+        "",
+        f"`pack convert --to onnx` checked {conversion.rows_checked} rows, max abs diff {conversion.max_abs_diff:.3g}."
+        " Median ms per predict call:",
+        "",
+        "| in-process predict (median ms) | 1 row | 10,000 rows |",
+        "|---|---|---|",
+        *(f"| {labels[key]} | {values[1]:.3f} | {values[10_000]:.2f} |" for key, values in rows.items()),
+    ]
     pairs = [("sk_floor", "ort_n"), ("sk_floor", "ort_1"), ("sk_pack", "onnx_pack")]
     if "sk_mlflow" in rows:
         pairs += [("sk_mlflow", "onnx_mlflow"), ("sk_mlflow", "onnx_pack"), ("onnx_mlflow", "onnx_pack")]
-    print()
-    print("| speed-up (time of the first / time of the second) | 1 row | 10,000 rows |")
-    print("|---|---|---|")
+    lines += ["", "| speed-up (time of the first / time of the second) | 1 row | 10,000 rows |", "|---|---|---|"]
     for slow, fast in pairs:
         one, many = (rows[slow][n] / rows[fast][n] for n in (1, 10_000))
-        print(f"| {labels[slow]} / {labels[fast]} | {one:.1f}x | {many:.1f}x |")
+        lines.append(f"| {labels[slow]} / {labels[fast]} | {one:.1f}x | {many:.1f}x |")
+    body = "\n".join(lines)
+    print(body)
+    write_section("onnx", body)
     print(json.dumps({"median_ms": {labels[k]: v for k, v in rows.items()}}), file=sys.stderr)
 
 

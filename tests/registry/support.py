@@ -12,6 +12,8 @@ from urllib.parse import quote
 
 import pytest
 
+from tests.services import skip_without
+
 
 def train_model_dir(path: Path) -> tuple[Path, Any, Any]:
     """Train a small classifier on iris and save it as a pack model; ``(dir, model, X)``."""
@@ -28,6 +30,7 @@ def train_model_dir(path: Path) -> tuple[Path, Any, Any]:
 
 def postgres_base_uri() -> Iterator[str]:
     """A PostgreSQL URI: ``PACK_TEST_POSTGRES_URI``, else a private cluster started here, else skip."""
+    skip_without("postgres")
     uri = os.environ.get("PACK_TEST_POSTGRES_URI")
     if uri:
         yield uri

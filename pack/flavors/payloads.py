@@ -14,11 +14,12 @@ doubles to ``float`` columns, whole doubles to ``long`` columns, ...) before enf
 from __future__ import annotations
 
 import base64
+import csv
 import datetime as dt
 import functools
 import io
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import orjson
@@ -32,7 +33,7 @@ FORMATS = ("dataframe_split", "dataframe_records", "instances", "inputs")
 
 
 def parse_json_request(
-    body: bytes | str | Mapping[str, Any], schema: Schema | None
+    body: bytes | bytearray | str | Mapping[str, Any], schema: Schema | None
 ) -> tuple[Any, dict[str, Any] | None]:
     """Parse an ``/invocations`` JSON body into ``(data, params)``.
 
@@ -282,13 +283,18 @@ PARSERS = {
 }
 
 
-def parse_csv(body: bytes | str, schema: Schema | None) -> pd.DataFrame:
-    """A CSV document with a header row.
+def parse_csv(body: bytes | bytearray | str, schema: Schema | None) -> pd.DataFrame:
+    """A CSV document with a header row and at least one row.
+
+    The bytes are parsed in place (no decoded copy of the text), and every row must have as many fields
+    as the header: pandas would otherwise turn extra leading fields into an index and shift the values.
 
     Raises:
-        InvalidInput: the document cannot be parsed.
+        InvalidInput: the document cannot be parsed, a row's field count differs from the header's,
+            or there are no rows.
     """
-    text = body if isinstance(body, str) else body.decode("utf-8")
+    raw = body.encode("utf-8") if isinstance(body, str) else body
+    check_field_counts(raw)
     dtypes = None
     if schema is not None and schema.has_names and not schema.is_tensor:
         dtypes = {
@@ -299,10 +305,65 @@ def parse_csv(body: bytes | str, schema: Schema | None) -> pd.DataFrame:
             and spec.type.numpy_dtype in ("float32", "float64")
         }
     try:
-        frame = pd.read_csv(io.StringIO(text), dtype=dtypes)
+        frame = pd.read_csv(_reader(raw), dtype=dtypes, index_col=False, encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(f"Invalid CSV input: not UTF-8 ({exc.reason} at byte {exc.start})") from None
     except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise InvalidInput(f"Invalid CSV input: {str(exc).splitlines()[0]}") from None
+    if frame.empty:
+        raise InvalidInput("Invalid CSV input: the header has no rows under it")
     return cast_frame(frame, schema)
+
+
+def check_field_counts(raw: bytes | bytearray) -> None:
+    """Refuse a CSV document whose rows do not all have the header's number of fields (blank lines skipped).
+
+    Raises:
+        InvalidInput: naming the first such line.
+    """
+    expected: int | None = None
+    if b'"' in raw:  # quoted fields may hold commas and newlines: let the csv module tokenise
+        text = io.TextIOWrapper(_reader(raw), encoding="utf-8", errors="replace", newline="")
+        reader = csv.reader(text)
+        for row in reader:
+            if row:
+                expected = _check_count(len(row), expected, reader.line_num)
+        return
+    for number, line in enumerate(cast("list[bytes]", raw.split(b"\n")), 1):
+        if line.strip():
+            expected = _check_count(line.count(b",") + 1, expected, number)
+
+
+def _check_count(fields: int, expected: int | None, line: int) -> int:
+    if expected is not None and fields != expected:
+        raise InvalidInput(f"Invalid CSV input: line {line} has {fields} fields, the header has {expected}")
+    return fields if expected is None else expected
+
+
+class _BufferReader(io.RawIOBase):
+    """A read-only file over a bytes-like object, without copying it (``io.BytesIO`` copies a bytearray)."""
+
+    def __init__(self, data: bytes | bytearray) -> None:
+        self._view = memoryview(data)
+        self._offset = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        chunk = self._view[self._offset : self._offset + len(buffer)]
+        size = len(chunk)
+        buffer[:size] = chunk
+        self._offset += size
+        return size
+
+    def close(self) -> None:
+        self._view.release()
+        super().close()
+
+
+def _reader(data: bytes | bytearray) -> io.BufferedReader:
+    return io.BufferedReader(_BufferReader(data), buffer_size=1 << 20)
 
 
 def parse_parquet(body: bytes, schema: Schema | None) -> pd.DataFrame:
@@ -379,6 +440,7 @@ __all__ = [
     "FORMATS",
     "cast_array",
     "cast_frame",
+    "check_field_counts",
     "dumps",
     "dumps_predictions",
     "jsonable",

@@ -135,7 +135,7 @@ def _tensor_datatype(dtype: str) -> str:
 
 
 def parse_infer(
-    body: bytes, header_length: str | None, schema: Schema | None, param_names: frozenset[str]
+    body: bytes | bytearray, header_length: str | None, schema: Schema | None, param_names: frozenset[str]
 ) -> InferRequest:
     """Decode an inference request (JSON, or JSON header + binary tensors).
 

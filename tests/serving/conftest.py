@@ -32,7 +32,7 @@ def start_server(tmp_path: Path) -> Iterator[Any]:
 
     yield start
     for server in servers:
-        server.stop(signal.SIGKILL)
+        server.stop()
 
 
 # ---------------------------------------------------------------------------------------------

@@ -61,7 +61,7 @@ def parse_json_request(
             f"'params'; found: {found}."
         )
     params = document.get("params")
-    if params is not None and not isinstance(params, Mapping):
+    if "params" in document and not isinstance(params, Mapping):
         raise InvalidInput("'params' must be a JSON object")
     key = keys[0]
     return PARSERS[key](document[key], schema), dict(params) if params is not None else None
@@ -187,7 +187,10 @@ def cast_array(array: np.ndarray, want: np.dtype[Any]) -> np.ndarray:
     if array.dtype == want or want.kind not in "biuf":
         return array
     if want.kind == "f" and array.dtype.kind in "iuf":
-        return array.astype(want)
+        cast = array.astype(want)
+        if array.dtype.kind == "f" and want.itemsize < array.dtype.itemsize and _overflowed(array, cast):
+            return array  # e.g. 1e308 into float32: refused by enforcement, never silently infinite
+        return cast
     if want.kind in "iu":
         if array.dtype.kind == "f" and (not np.isfinite(array).all() or (array != np.floor(array)).any()):
             return array
@@ -196,6 +199,38 @@ def cast_array(array: np.ndarray, want: np.dtype[Any]) -> np.ndarray:
             return array
         return array.astype(want)
     return array
+
+
+def _overflowed(before: np.ndarray, after: np.ndarray) -> bool:
+    """True when narrowing turned a finite value infinite."""
+    finite = np.isfinite(after)
+    return not finite.all() and bool((np.isfinite(before) & ~finite).any())
+
+
+def refuse_missing(frame: pd.DataFrame, schema: Schema | None) -> pd.DataFrame:
+    """Refuse NaN or infinite values in the required numeric columns of a named column schema.
+
+    JSON cannot carry them; CSV, Parquet and binary tensors can, and most models fail on them with
+    an error of their own. A column that may hold them is declared optional (an input example with a
+    missing value makes it so).
+
+    Raises:
+        SchemaError: naming the first such column.
+    """
+    if schema is None or schema.is_tensor or not schema.has_names:
+        return frame
+    for spec in schema:
+        if not isinstance(spec, ColSpec) or not spec.required or spec.name not in frame:
+            continue
+        if not isinstance(spec.type, DataType) or spec.type.numpy_dtype not in _NUMERIC:
+            continue
+        column = frame[spec.name]
+        if isinstance(column.dtype, np.dtype) and column.dtype.kind == "f":
+            if not np.isfinite(column.to_numpy()).all():
+                raise SchemaError(f"Column {spec.name!r} is required but has missing or infinite values (NaN, inf).")
+        elif column.isna().any():
+            raise SchemaError(f"Column {spec.name!r} is required but has missing values.")
+    return frame
 
 
 def cast_frame(frame: pd.DataFrame, schema: Schema | None) -> pd.DataFrame:
@@ -312,7 +347,7 @@ def parse_csv(body: bytes | bytearray | str, schema: Schema | None) -> pd.DataFr
         raise InvalidInput(f"Invalid CSV input: {str(exc).splitlines()[0]}") from None
     if frame.empty:
         raise InvalidInput("Invalid CSV input: the header has no rows under it")
-    return cast_frame(frame, schema)
+    return refuse_missing(cast_frame(frame, schema), schema)
 
 
 def check_field_counts(raw: bytes | bytearray) -> None:
@@ -374,7 +409,7 @@ def parse_parquet(body: bytes, schema: Schema | None) -> pd.DataFrame:
         raise InvalidInput("Parquet input needs pyarrow installed on the server") from None
     except Exception as exc:
         raise InvalidInput(f"Invalid Parquet input: {exc}") from None
-    return cast_frame(frame, schema)
+    return refuse_missing(cast_frame(frame, schema), schema)
 
 
 # ---------------------------------------------------------------------------------------------

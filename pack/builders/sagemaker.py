@@ -27,6 +27,7 @@ from pack.builders.docker import (
     render_dockerfile,
     template,
     write_dependencies,
+    serve_argument,
 )
 from pack.builders.output import dump_json, normalise_tree, write_file, write_tar_gz
 from pack.builders.settings import BuildSettings
@@ -113,6 +114,7 @@ def render_sagemaker_dockerfile(base_image: str, labels: dict[str, str]) -> str:
         "healthcheck": json.dumps(healthcheck_command("/ping", "SAGEMAKER_BIND_TO_PORT")),
         "entrypoint": json.dumps(["python3", f"/opt/pack/{ENTRY_SCRIPT}"]),
         "labels": dockerfile_labels(labels),
+        "serve_model": serve_argument(labels["pack.model.name"], labels["pack.model.version"]),
     }
     return render_dockerfile(["deps.Dockerfile", "sagemaker.Dockerfile"], values)
 

@@ -25,9 +25,9 @@ from pack.builders.docker import (
     healthcheck_command,
     image_labels,
     render_dockerfile,
+    serve_argument,
     template,
     write_dependencies,
-    serve_argument,
 )
 from pack.builders.output import dump_json, normalise_tree, write_file, write_tar_gz
 from pack.builders.settings import BuildSettings

@@ -74,6 +74,8 @@ def parse_split(obj: Any, schema: Schema | None) -> pd.DataFrame:
     data, columns = obj["data"], obj.get("columns")
     if not isinstance(data, list) or (columns is not None and not isinstance(columns, list)):
         raise InvalidInput("'dataframe_split' needs 'data' as a list of rows and 'columns' as a list")
+    if "index" in obj and not isinstance(obj["index"], list):
+        raise InvalidInput("'dataframe_split.index' must be a list")
     if data and not all(isinstance(row, list) for row in data):
         raise InvalidInput("'dataframe_split.data' must be a list of rows (lists)")
     width = len(columns) if columns is not None else (len(data[0]) if data else 0)

@@ -30,6 +30,10 @@ from pack.errors import BuildError, InvalidInput
 FILES = ("deployment.yaml", "service.yaml", "horizontalpodautoscaler.yaml", "poddisruptionbudget.yaml")
 
 
+AUTH_ENV = "PACK_SERVE_AUTH_TOKEN"
+AUTH_SECRET_KEY = "token"
+
+
 @dataclass(frozen=True)
 class KubernetesOptions:
     """What the manifests leave to the user (``pack build-k8s`` flags)."""
@@ -46,6 +50,7 @@ class KubernetesOptions:
     memory_limit: str | None = "2Gi"
     service_port: int = 80
     startup_seconds: int = 600
+    auth_secret: str | None = None  # a Secret whose key ``token`` becomes PACK_SERVE_AUTH_TOKEN
 
     def check(self) -> None:
         """Raises InvalidInput for bounds that Kubernetes would refuse."""
@@ -168,10 +173,15 @@ def _pod_template(k8s: Any, source: ModelSource, options: KubernetesOptions, lab
 
     requests = {"cpu": options.cpu_request, "memory": options.memory_request}
     limits = {k: v for k, v in (("cpu", options.cpu_limit), ("memory", options.memory_limit)) if v}
+    env = None
+    if options.auth_secret:  # the bearer token comes from a Secret; it is never written into the manifests
+        source_ref = k8s.V1SecretKeySelector(name=options.auth_secret, key=AUTH_SECRET_KEY)
+        env = [k8s.V1EnvVar(name=AUTH_ENV, value_from=k8s.V1EnvVarSource(secret_key_ref=source_ref))]
     container = k8s.V1Container(
         name="model",
         image=options.image,
         image_pull_policy="IfNotPresent",
+        env=env,
         ports=[k8s.V1ContainerPort(name="http", container_port=SERVING_PORT, protocol="TCP")],
         startup_probe=probe(READY_PATH, 10, math.ceil(options.startup_seconds / 10)),
         readiness_probe=probe(READY_PATH, 5, 3),

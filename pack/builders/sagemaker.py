@@ -25,6 +25,7 @@ from pack.builders.docker import (
     healthcheck_command,
     image_labels,
     render_dockerfile,
+    serve_argument,
     template,
     write_dependencies,
 )
@@ -113,6 +114,7 @@ def render_sagemaker_dockerfile(base_image: str, labels: dict[str, str]) -> str:
         "healthcheck": json.dumps(healthcheck_command("/ping", "SAGEMAKER_BIND_TO_PORT")),
         "entrypoint": json.dumps(["python3", f"/opt/pack/{ENTRY_SCRIPT}"]),
         "labels": dockerfile_labels(labels),
+        "serve_model": serve_argument(labels["pack.model.name"], labels["pack.model.version"]),
     }
     return render_dockerfile(["deps.Dockerfile", "sagemaker.Dockerfile"], values)
 

@@ -170,6 +170,10 @@ def build_docker(
 @click.option("--memory-limit", default="2Gi", show_default=True)
 @click.option("--service-port", type=int, default=80, show_default=True)
 @click.option("--startup-seconds", type=int, default=600, show_default=True, help="Time allowed for model load.")
+@click.option(
+    "--auth-secret",
+    help="A Secret (key 'token') whose value the server requires as a bearer token (PACK_SERVE_AUTH_TOKEN).",
+)
 def build_k8s(model_uri: str, image: str, output: Path, **flags: Any) -> None:
     """Write Deployment, Service, HorizontalPodAutoscaler and PodDisruptionBudget YAML.
 

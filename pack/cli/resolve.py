@@ -6,6 +6,7 @@ version are fetched, so a promotion landing in between cannot mix two versions.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,12 +22,15 @@ class ResolvedModel:
         path: the local model directory.
         name: the registered model's name (registry URIs only).
         version: the registered version number (registry URIs only).
+        files: the registry's record of the version's files, ``{relative path: (sha256, size)}``
+            (registry URIs only), for processes that load the files later to verify them again.
     """
 
     uri: str
     path: Path
     name: str | None = None
     version: str | None = None
+    files: Mapping[str, tuple[str, int]] | None = None
 
 
 def resolve_model(uri: str) -> ResolvedModel:
@@ -45,7 +49,9 @@ def resolve_model(uri: str) -> ResolvedModel:
     registry = context.registry()
     found = registry.resolve(ModelRef.parse(uri))
     exact = ModelRef(name=found.name, version=found.version)
-    return ResolvedModel(uri=uri, path=registry.resolve_path(exact), name=found.name, version=str(found.version))
+    path = registry.resolve_path(exact)
+    files = {f.path: (f.sha256, f.size) for f in registry.store.get_model_version_files(found.name, found.version)}
+    return ResolvedModel(uri=uri, path=path, name=found.name, version=str(found.version), files=files)
 
 
 __all__ = ["ResolvedModel", "resolve_model"]

@@ -95,7 +95,9 @@ class PyFuncModel:
         return f"PyFuncModel(path={str(self._path)!r}, flavors=[{flavors}])"
 
 
-def load_model(model_uri: PathLike, *, model_config: Mapping[str, Any] | None = None) -> PyFuncModel:
+def load_model(
+    model_uri: PathLike, *, model_config: Mapping[str, Any] | None = None, mlmodel: MLModel | None = None
+) -> PyFuncModel:
     """Load any model as a ``PyFuncModel``.
 
     Args:
@@ -103,13 +105,14 @@ def load_model(model_uri: PathLike, *, model_config: Mapping[str, Any] | None = 
             or ``runs:/run_id/path``.
         model_config: flavor load options (e.g. ``trusted_types`` for skops, ``device`` for
             PyTorch); custom PythonModels receive it as ``context.model_config``.
+        mlmodel: the directory's MLmodel when the caller has already read it (a server reads it once).
 
     Raises:
         NotFound: nothing at the URI.
         InvalidModel: the model directory is malformed or no installed flavor loads it.
     """
     path = resolve_model_uri(model_uri)
-    model = MLModel.load(path)
+    model = mlmodel if mlmodel is not None else MLModel.load(path)
     flavor = flavor_for_model(model)
     if model.pyfunc_conf is not None:
         add_code_to_sys_path(path, model.pyfunc_conf)

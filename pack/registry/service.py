@@ -231,7 +231,7 @@ class Registry:
         local = artifacts.local_path()
         if local is None:
             local = self._cached_copy(artifacts)
-        self.verifier.verify(local, files, what)
+        self.verifier.verify_files(local, files, what)
         return local
 
     def _cached_copy(self, artifacts: ArtifactStore) -> Path:

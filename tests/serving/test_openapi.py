@@ -40,7 +40,12 @@ def test_openapi_document_is_valid_and_follows_the_signatures(multi_server: Serv
     halves = schemas["halves.v1.InvocationsRequest"]["properties"]["inputs"]
     assert halves == {
         "type": "array",
-        "items": {"type": "array", "items": {"type": "number"}, "minItems": 4, "maxItems": 4},
+        "items": {
+            "type": "array",
+            "items": {"anyOf": [{"type": "number"}, {"type": "boolean"}]},
+            "minItems": 4,
+            "maxItems": 4,
+        },
     }
     operation = paths["/invocations/rf"]["post"]
     assert operation["requestBody"]["content"]["application/json"]["example"]["dataframe_split"]["columns"] == FEATURES

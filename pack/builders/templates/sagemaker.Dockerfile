@@ -5,7 +5,8 @@ ENV PATH=${venv}/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bi
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     SAGEMAKER_BIND_TO_PORT=${port} \
-    PACK_SERVE_DRAIN_TIMEOUT=25
+    PACK_SERVE_DRAIN_TIMEOUT=25 \
+    PACK_SAGEMAKER_MODEL=${serve_model}
 EXPOSE ${port}
 HEALTHCHECK --interval=10s --timeout=3s --start-period=120s --retries=3 CMD ${healthcheck}
 ENTRYPOINT ${entrypoint}

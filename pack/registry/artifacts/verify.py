@@ -1,65 +1,28 @@
 """Checking a registered version's files against the sha256 recorded at registration.
 
-Cost: hashing reads every byte (about 1-2 GB/s per core). ``cached`` (the default) hashes each file
-once per process and re-hashes only when its size, mtime, ctime or inode changes; ctime cannot be
-set back by ordinary tools, so an edited file is always re-hashed. ``always`` hashes on every
-resolution; ``off`` checks only names and sizes.
+The hashing and its cache live in ``pack._fs.FileVerifier`` (serving verifies with it too, without the
+registry); this adapter takes the registry's ``ModelVersionFile`` records.
 """
 
 from __future__ import annotations
 
-import os
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-from pack._fs import iter_files, sha256_file
-from pack.errors import InvalidModel
+from pack._fs import FileVerifier
 from pack.registry.entities import ModelVersionFile
-from pack.registry.settings import VerifyMode
-
-_Stamp = tuple[int, int, int, int, int]
 
 
-class Verifier:
-    """Verifies directories against manifests, remembering what it has already hashed."""
+class Verifier(FileVerifier):
+    """Verifies directories against a registered version's file records (see ``FileVerifier``)."""
 
-    def __init__(self, mode: VerifyMode = "cached") -> None:
-        self.mode = mode
-        self._hashed: dict[str, tuple[_Stamp, str]] = {}
-        self._lock = threading.Lock()
-
-    def verify(self, root: Path, files: Sequence[ModelVersionFile], what: str) -> None:
-        """Check that ``root`` holds exactly ``files`` with their sizes and (by mode) sha256.
+    def verify_files(self, root: Path, files: Sequence[ModelVersionFile], what: str) -> None:
+        """Check ``root`` against ``files``.
 
         Raises:
             InvalidModel: a file is missing, added, or changed.
         """
-        expected = {f.path: f for f in files}
-        actual = {p.relative_to(root).as_posix(): p for p in iter_files(root)} if root.is_dir() else {}
-        missing = sorted(set(expected) - set(actual))
-        if missing:
-            raise InvalidModel(f"{what}: registered files are missing: {', '.join(missing[:5])}")
-        added = sorted(set(actual) - set(expected))
-        if added:
-            raise InvalidModel(f"{what}: files were added after registration: {', '.join(added[:5])}")
-        for rel, record in expected.items():
-            path = actual[rel]
-            stat = path.stat()
-            if stat.st_size != record.size:
-                raise InvalidModel(f"{what}: {rel} changed after registration (size differs): tampered?")
-            if self.mode == "off":
-                continue
-            stamp = (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino, stat.st_dev)
-            key = os.fspath(path)
-            if self.mode == "cached":
-                with self._lock:
-                    if self._hashed.get(key) == (stamp, record.sha256):
-                        continue
-            if sha256_file(path) != record.sha256:
-                raise InvalidModel(f"{what}: {rel} changed after registration (sha256 differs): tampered?")
-            with self._lock:
-                self._hashed[key] = (stamp, record.sha256)
+        self.verify(root, {f.path: (f.sha256, f.size) for f in files}, what)
 
 
 __all__ = ["Verifier"]

@@ -39,10 +39,10 @@ def resolve_model(uri: str) -> ResolvedModel:
     """
     if scheme_of(uri) != "models":
         return ResolvedModel(uri=uri, path=resolve_model_uri(uri))
-    from pack.registry import context
-    from pack.registry.refs import ModelRef
+    from pack.refs import ModelRef
+    from pack.registry.default import process_default
 
-    registry = context.registry()
+    registry = process_default().services().registry
     found = registry.resolve(ModelRef.parse(uri))
     exact = ModelRef(name=found.name, version=found.version)
     return ResolvedModel(uri=uri, path=registry.resolve_path(exact), name=found.name, version=str(found.version))

@@ -48,10 +48,8 @@ def resolve_model(uri: str) -> ResolvedModel:
 
     registry = process_default().services().registry
     found = registry.resolve(ModelRef.parse(uri))
-    exact = ModelRef(name=found.name, version=found.version)
-    path = registry.resolve_path(exact)
-    files = tuple(registry.store.get_model_version_files(found.name, found.version))
-    return ResolvedModel(uri=uri, path=path, name=found.name, version=str(found.version), files=files)
+    path, files = registry.fetch(found)
+    return ResolvedModel(uri=uri, path=path, name=found.name, version=str(found.version), files=tuple(files))
 
 
 __all__ = ["ResolvedModel", "resolve_model"]

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import Protocol
 
 from pack.errors import AlreadyExists, InvalidInput
 from pack.flavors.mlmodel import PYFUNC, MLModel
@@ -22,6 +23,22 @@ from pack.store.artifacts import ArtifactOpener, RunArtifacts
 from pack.uris import resolve_model_uri, scheme_of
 
 _UNSAFE_PATH = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+class Registers(Protocol):
+    """What the ``Registry`` registers through: ``Registrar`` here, ``RemoteRegistrar`` on a tracking server."""
+
+    def register(
+        self,
+        name: str,
+        source_uri: str,
+        *,
+        run_id: str | None = None,
+        tags: Mapping[str, str] | None = None,
+        run_link: str | None = None,
+        description: str | None = None,
+        create_model: bool = False,
+    ) -> ModelVersion: ...
 
 
 class Registrar:
@@ -138,4 +155,4 @@ def _recorded_source(uri: str) -> str:
     return uri
 
 
-__all__ = ["Registrar", "signature_summary"]
+__all__ = ["Registers", "Registrar", "signature_summary"]

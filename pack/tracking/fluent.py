@@ -8,6 +8,7 @@ active when the interpreter exits are ended as FINISHED.
 from __future__ import annotations
 
 import atexit
+import sys
 import threading
 import time
 from collections.abc import Mapping
@@ -22,6 +23,7 @@ from pack.registry.settings import absolute_sqlite_uri
 from pack.store.entities import Experiment, LifecycleStage, Metric, Param, Run, RunStatus, RunTag
 from pack.store.tags import NOTE_TAG, PARENT_RUN_TAG
 from pack.tracking.client import Client
+from pack.tracking.source import source_tags
 
 DEFAULT_EXPERIMENT_ID = "0"
 
@@ -158,6 +160,9 @@ def start_run(  # noqa: PLR0917 - MLflow's signature
 ) -> ActiveRun:
     """Start a run (or resume ``run_id``) and make it active; use it as a context manager.
 
+    A new run records where it came from as MLflow does (``pack.tracking.source``): the entry script,
+    the user and, in a git work tree, the commit, branch, remote and dirty flag.
+
     Raises:
         InvalidInput: a run is already active and ``nested`` is False.
         NotFound: unknown ``run_id`` or experiment.
@@ -172,7 +177,9 @@ def start_run(  # noqa: PLR0917 - MLflow's signature
         client.update_run(run_id, status=RunStatus.RUNNING.value)
         run = client.get_run(run_id)
     else:
-        all_tags = {str(k): str(v) for k, v in (tags or {}).items()}
+        entry = sys.argv[0] if sys.argv else None
+        all_tags = source_tags(entry, process_default().settings().effective_user)
+        all_tags.update({str(k): str(v) for k, v in (tags or {}).items()})
         parent = parent_run_id or (stack[-1].info.run_id if stack else None)
         if parent is not None:
             all_tags[PARENT_RUN_TAG] = parent

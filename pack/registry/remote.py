@@ -133,6 +133,8 @@ class RemoteRegistrar:
         if create_model:
             with suppress(AlreadyExists):
                 self.store.create_registered_model(name)
+        else:
+            self.store.get_registered_model(name)  # NotFound before anything is uploaded
         if scheme in ("", "file"):
             source, source_run = self._upload(resolve_model_uri(source_uri), name, run_id), run_id
         elif scheme == RUNS:

@@ -3,6 +3,7 @@ peer's ``mlflow server`` (SQLite backend, artifacts served from a folder, one wo
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -38,9 +39,7 @@ class TrackingServer:
     ``url`` answers once the constructor returns; ``stop`` ends it (SIGTERM, then SIGKILL).
     """
 
-    def __init__(
-        self, kind: str, root: Path, *, env: dict[str, str] | None = None, args: tuple[str, ...] = ()
-    ) -> None:
+    def __init__(self, kind: str, root: Path, *, env: dict[str, str] | None = None, args: tuple[str, ...] = ()) -> None:
         root.mkdir(parents=True, exist_ok=True)
         self.kind = kind
         self.port = free_port()
@@ -108,10 +107,8 @@ class TrackingServer:
     def stop(self, timeout: float = 30) -> None:
         """SIGTERM the server's process group, SIGKILL it if it lingers."""
         if self.process.poll() is None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.process.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
             try:
                 self.process.wait(timeout)
             except subprocess.TimeoutExpired:

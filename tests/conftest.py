@@ -9,6 +9,9 @@ from pathlib import Path
 import pytest
 
 from tests.services import SERVICES, chromium_path
+from tests.store.backends import mlflow_tracking_server, pack_tracking_server, tracking_server
+
+__all__ = ["mlflow_tracking_server", "pack_tracking_server", "tracking_server"]  # tracking servers, one per session
 
 # A test taking one of these fixtures needs that service and carries its marker, so CI can run exactly those
 # tests once the services are up (``pytest -m "docker or postgres or browser"``).

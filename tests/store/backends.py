@@ -27,6 +27,7 @@ BACKENDS = [
     pytest.param(PACK, id="pack-server"),
     pytest.param(MLFLOW, id="mlflow-server", marks=[pytest.mark.interop, pytest.mark.slow]),
 ]
+SERVERS = [BACKENDS[2], BACKENDS[3]]
 
 
 @dataclass
@@ -85,6 +86,13 @@ def mlflow_tracking_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator
     yield from start_server(MLFLOW, tmp_path_factory.mktemp("mlflow-server"))
 
 
+@pytest.fixture(params=SERVERS)
+def tracking_server(request: pytest.FixtureRequest) -> TrackingServer:
+    """A running tracking server: ``pack server``, and ``mlflow server`` as a conformance check."""
+    server: TrackingServer = request.getfixturevalue(f"{request.param}_tracking_server")
+    return server
+
+
 @contextmanager
 def server_services(url: str, tmp_path: Path, **settings: Any) -> Iterator[Services]:
     """``Services`` on the tracking server at ``url``, with a private download cache."""
@@ -130,4 +138,13 @@ def _sql(db_uri: str, tmp_path: Path, suffix: str) -> Iterator[Backend]:
         services.close()
 
 
-__all__ = ["BACKENDS", "Backend", "backend", "mlflow_tracking_server", "pack_tracking_server", "server_services"]
+__all__ = [
+    "BACKENDS",
+    "SERVERS",
+    "Backend",
+    "backend",
+    "mlflow_tracking_server",
+    "pack_tracking_server",
+    "server_services",
+    "tracking_server",
+]

@@ -1,5 +1,9 @@
 """``Services``: the composition root of tracking and the registry, built once from settings at an edge.
 
+Databases (``sqlite:///``, ``postgresql://``) get the SQL stores; a tracking server (``http(s)://``:
+``pack server`` or ``mlflow server``) gets the REST stores (``pack.store.rest``) with the remote
+registrar and resolver (``pack.registry.remote``).
+
 The CLI builds one per command, the fluent API keeps one process-wide default
 (``pack.registry.default``), and a server app factory builds one for its lifetime. Everything below
 receives what it needs from here by constructor; nothing below reads settings or module globals.
@@ -8,17 +12,23 @@ receives what it needs from here by constructor; nothing below reads settings or
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from pack.checksums import Verifier
-from pack.registry.registration import Registers, Registrar
-from pack.registry.remote import RemoteRegistrar, RemoteVersionResolver
+from pack.errors import InvalidInput
+from pack.registry.registration import Registrar
 from pack.registry.resolution import VersionResolver
 from pack.registry.service import Registry
 from pack.registry.settings import RegistrySettings
 from pack.store import RegistryStore, TrackingStore
 from pack.store.artifacts import ArtifactOpener, RunArtifacts, open_store
-from pack.store.rest import HttpOptions, RestBackend, is_server_uri
 from pack.store.sql import Database, SqlRegistryStore, SqlTrackingStore
+from pack.uris import scheme_of
+
+if TYPE_CHECKING:  # httpx is imported only when a tracking server is used
+    from pack.store.rest import HttpOptions, RestBackend
+
+SERVER_SCHEMES = ("http", "https")
 
 
 @dataclass(frozen=True)
@@ -47,76 +57,90 @@ class Services:
     def from_settings(cls, settings: RegistrySettings, databases: dict[str, Database] | None = None) -> Services:
         """Wire the stores, artifact access and registry policy for ``settings``.
 
-        A URI naming a database gets the SQL stores; one naming a tracking server (``http(s)://``) gets
-        the REST stores, whose registrations and files the server keeps. Nothing is opened yet:
-        databases connect (and migrate) and servers are contacted on first use. ``databases`` shares
+        Nothing is opened yet: databases connect (and migrate) on first use. ``databases`` shares
         ``Database`` objects by URI (tracking and registry share one when their URIs are equal).
+        A tracking server's URI (``http(s)://``) gets the REST stores instead (``on_server``).
         """
+        if {scheme_of(settings.tracking_uri), scheme_of(settings.effective_registry_uri)} & set(SERVER_SCHEMES):
+            return cls.on_server(settings)
         pool = {} if databases is None else databases
-        backends: dict[str, RestBackend] = {}
 
         def database(uri: str) -> Database:
             if uri not in pool:
                 pool[uri] = Database(uri)
             return pool[uri]
 
-        def backend(uri: str) -> RestBackend:
-            if uri not in backends:
-                backends[uri] = RestBackend(uri, http_options(settings))
-            return backends[uri]
-
+        tracking = SqlTrackingStore(database(settings.tracking_uri), settings.default_artifact_root)
+        store = SqlRegistryStore(database(settings.effective_registry_uri))
         cache_dir = settings.effective_cache_dir
-        verifier = Verifier(settings.verify)
-        tracking_uri, registry_uri = settings.tracking_uri, settings.effective_registry_uri
-        tracking: TrackingStore
-        if is_server_uri(tracking_uri):
-            runs = RunArtifacts(backend(tracking_uri).tracking, backend(tracking_uri).opener(open_store), cache_dir)
-            tracking = backend(tracking_uri).tracking
-        else:
-            tracking = SqlTrackingStore(database(tracking_uri), settings.default_artifact_root)
-            runs = RunArtifacts(tracking, open_store, cache_dir)
-        store: RegistryStore
-        registrar: Registers
-        if is_server_uri(registry_uri):
-            remote = backend(registry_uri)
-            opener = remote.opener(open_store)
-            store = remote.registry
-            resolver: VersionResolver = RemoteVersionResolver(
-                remote.registry, open_store=opener, verifier=verifier, cache_dir=cache_dir
-            )
-            registrar = RemoteRegistrar(
-                remote.registry,
-                tracking=remote.tracking,
-                logged_models=remote.logged_models,
-                resolver=resolver,
-                open_store=opener,
-            )
-        else:
-            opener = open_store
-            store = SqlRegistryStore(database(registry_uri))
-            resolver = VersionResolver(store, open_store=opener, verifier=verifier, cache_dir=cache_dir)
-            registrar = Registrar(
-                store,
-                settings.default_artifact_root,
-                open_store=opener,
-                resolver=resolver,
-                runs=runs,
-                user=settings.effective_user,
-                fsync=settings.artifact_fsync,
-            )
-        registry = Registry(
-            store, registrar=registrar, resolver=resolver, open_store=opener, user=settings.effective_user
+        runs = RunArtifacts(tracking, open_store, cache_dir)
+        resolver = VersionResolver(
+            store, open_store=open_store, verifier=Verifier(settings.verify), cache_dir=cache_dir
         )
-        used = {uri for uri in (tracking_uri, registry_uri) if not is_server_uri(uri)}
+        registrar = Registrar(
+            store,
+            settings.default_artifact_root,
+            open_store=open_store,
+            resolver=resolver,
+            runs=runs,
+            user=settings.effective_user,
+            fsync=settings.artifact_fsync,
+        )
+        registry = Registry(
+            store, registrar=registrar, resolver=resolver, open_store=open_store, user=settings.effective_user
+        )
+        used = {settings.tracking_uri, settings.effective_registry_uri}
         return cls(
             settings=settings,
             tracking=tracking,
             registry_store=store,
             registry=registry,
             runs=runs,
-            open_store=opener,
+            open_store=open_store,
             databases=tuple(pool[uri] for uri in sorted(used)),
-            backends=tuple(backends.values()),
+        )
+
+    @classmethod
+    def on_server(cls, settings: RegistrySettings) -> Services:
+        """Wire the REST stores of the tracking server named by ``settings``: runs, registrations and their
+        files are the server's; downloads go to the local cache and are verified there.
+
+        Raises:
+            InvalidInput: one of the tracking and registry URIs names a database, or they name two servers.
+        """
+        from pack.registry.remote import RemoteRegistrar, RemoteVersionResolver
+        from pack.store.rest import RestBackend
+
+        url = settings.tracking_uri
+        if settings.effective_registry_uri != url or scheme_of(url) not in SERVER_SCHEMES:
+            raise InvalidInput(
+                f"the tracking URI {url!r} and the registry URI {settings.effective_registry_uri!r} must name "
+                "the same tracking server (or both name databases)"
+            )
+        server = RestBackend(url, http_options(settings))
+        opener = server.opener(open_store)
+        cache_dir = settings.effective_cache_dir
+        resolver = RemoteVersionResolver(
+            server.registry, open_store=opener, verifier=Verifier(settings.verify), cache_dir=cache_dir
+        )
+        registrar = RemoteRegistrar(
+            server.registry,
+            tracking=server.tracking,
+            logged_models=server.logged_models,
+            resolver=resolver,
+            open_store=opener,
+        )
+        registry = Registry(
+            server.registry, registrar=registrar, resolver=resolver, open_store=opener, user=settings.effective_user
+        )
+        return cls(
+            settings=settings,
+            tracking=server.tracking,
+            registry_store=server.registry,
+            registry=registry,
+            runs=RunArtifacts(server.tracking, opener, cache_dir),
+            open_store=opener,
+            backends=(server,),
         )
 
     def close(self) -> None:
@@ -129,6 +153,8 @@ class Services:
 
 def http_options(settings: RegistrySettings) -> HttpOptions:
     """How to talk to a tracking server, from ``settings``."""
+    from pack.store.rest import HttpOptions
+
     token, password = settings.tracking_token, settings.tracking_password
     return HttpOptions(
         token=token.get_secret_value() if token else None,
@@ -140,4 +166,4 @@ def http_options(settings: RegistrySettings) -> HttpOptions:
     )
 
 
-__all__ = ["Services", "http_options"]
+__all__ = ["SERVER_SCHEMES", "Services", "http_options"]

@@ -7,6 +7,7 @@ test) and filters what it lists by those names.
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -65,8 +66,21 @@ class Backend:
         return pytest.raises(error, match=None if self.kind == MLFLOW else match)
 
 
-def start_server(kind: str, root: Path) -> Iterator[TrackingServer]:
-    """A session's tracking server of ``kind`` (skips when this checkout has no ``pack server``)."""
+@dataclass(frozen=True)
+class RunningServer:
+    """A server somebody else started (``PACK_TEST_PACK_SERVER_URL``)."""
+
+    kind: str
+    url: str
+
+
+def start_server(kind: str, root: Path) -> Iterator[TrackingServer | RunningServer]:
+    """A session's tracking server of ``kind``: started here, or for ``pack`` the one at
+    ``PACK_TEST_PACK_SERVER_URL`` if set (skips when this checkout has no ``pack server``)."""
+    running = os.environ.get("PACK_TEST_PACK_SERVER_URL")
+    if kind == PACK and running:
+        yield RunningServer(PACK, running.rstrip("/"))
+        return
     if kind == PACK and not pack_server_available():
         pytest.skip("pack server is not in this checkout yet")
     server = TrackingServer(kind, root)
@@ -77,7 +91,7 @@ def start_server(kind: str, root: Path) -> Iterator[TrackingServer]:
 
 
 @pytest.fixture(scope="session")
-def pack_tracking_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TrackingServer]:
+def pack_tracking_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TrackingServer | RunningServer]:
     yield from start_server(PACK, tmp_path_factory.mktemp("pack-server"))
 
 
@@ -87,9 +101,9 @@ def mlflow_tracking_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator
 
 
 @pytest.fixture(params=SERVERS)
-def tracking_server(request: pytest.FixtureRequest) -> TrackingServer:
+def tracking_server(request: pytest.FixtureRequest) -> TrackingServer | RunningServer:
     """A running tracking server: ``pack server``, and ``mlflow server`` as a conformance check."""
-    server: TrackingServer = request.getfixturevalue(f"{request.param}_tracking_server")
+    server: TrackingServer | RunningServer = request.getfixturevalue(f"{request.param}_tracking_server")
     return server
 
 

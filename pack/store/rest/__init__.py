@@ -7,7 +7,7 @@ parameters); ``ProxiedArtifactStore`` moves files through the server's ``mlflow-
 """
 
 from pack.store.rest.artifacts import ProxiedArtifactStore
-from pack.store.rest.backend import RestBackend, is_server_uri
+from pack.store.rest.backend import RestBackend
 from pack.store.rest.connection import HttpOptions, MissingEndpoint, RestConnection
 from pack.store.rest.logged_models import LoggedModel, LoggedModels
 from pack.store.rest.registry import RestRegistryStore
@@ -23,5 +23,4 @@ __all__ = [
     "RestConnection",
     "RestRegistryStore",
     "RestTrackingStore",
-    "is_server_uri",
 ]

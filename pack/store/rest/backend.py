@@ -14,13 +14,7 @@ from pack.store.rest.registry import RestRegistryStore
 from pack.store.rest.tracking import RestTrackingStore
 from pack.uris import scheme_of
 
-HTTP_SCHEMES = ("http", "https")
 _MAX_INDIRECTIONS = 8
-
-
-def is_server_uri(uri: str) -> bool:
-    """Whether a tracking/registry URI names a tracking server (``http(s)://``) rather than a database."""
-    return scheme_of(uri) in HTTP_SCHEMES
 
 
 class RestBackend:
@@ -64,4 +58,4 @@ class RestBackend:
         self.connection.close()
 
 
-__all__ = ["HTTP_SCHEMES", "RestBackend", "is_server_uri"]
+__all__ = ["RestBackend"]

@@ -3,8 +3,8 @@
 - GET fields travel as query parameters (repeated fields repeated), other methods send JSON bodies.
 - Errors are ``{"error_code": ..., "message": ...}`` with an HTTP status; they become ``pack.errors``
   (``RESOURCE_DOES_NOT_EXIST`` -> ``NotFound``, ``RESOURCE_ALREADY_EXISTS`` -> ``AlreadyExists``, bad
-  input -> ``InvalidInput``, the rest -> ``RegistryError``). A 404 without an error code means the
-  server has no such endpoint (``MissingEndpoint``).
+  input -> ``InvalidInput``, the rest -> ``RegistryError``). A 404 without an error code, or with
+  ``ENDPOINT_NOT_FOUND``, means the server has no such endpoint (``MissingEndpoint``).
 - Credentials, as MLflow's client sends them: HTTP basic when a username and password are set, else a
   bearer token when one is set.
 - Retries with exponential backoff and jitter: a connection that could not be opened (nothing was sent)
@@ -32,7 +32,7 @@ from pack.errors import AlreadyExists, InvalidInput, NotFound, PackError, Regist
 
 log = logging.getLogger(__name__)
 
-_NOT_FOUND = {"RESOURCE_DOES_NOT_EXIST", "NOT_FOUND", "ENDPOINT_NOT_FOUND"}
+_NOT_FOUND = {"RESOURCE_DOES_NOT_EXIST", "NOT_FOUND"}
 _EXISTS = {"RESOURCE_ALREADY_EXISTS", "ALREADY_EXISTS"}
 _BAD_INPUT = {"INVALID_PARAMETER_VALUE", "BAD_REQUEST", "INVALID_STATE", "MALFORMED_REQUEST", "INVALID_REQUEST"}
 _RETRY_STATUSES = {429, 502, 503, 504}
@@ -265,7 +265,7 @@ def _error(response: httpx.Response, where: str) -> PackError:
         return AlreadyExists(text)
     if code in _BAD_INPUT:
         return InvalidInput(text)
-    if status == 404 and code is None:
+    if status == 404 and code in (None, "ENDPOINT_NOT_FOUND"):
         return MissingEndpoint(f"{where}: the server has no such endpoint (404)")
     if status in (401, 403):
         hint = "set PACK_TRACKING_TOKEN, or PACK_TRACKING_USERNAME and PACK_TRACKING_PASSWORD"

@@ -7,12 +7,13 @@ checksums it before it answers READY (``mlflow server`` only records the source)
 locations for the client to clean up.
 
 pack's extensions (``pack server`` serves them, MLflow's client never calls them; an MLflow server
-answers 404 without an error code, ``MissingEndpoint``):
+answers 404 without an error code, ``pack server`` 404 ``ENDPOINT_NOT_FOUND`` for one it lacks:
+``MissingEndpoint``):
 
-``GET /api/2.0/pack/model-versions/files?name=N&version=V``
+``GET /api/2.0/mlflow/pack/model-versions/files?name=N&version=V``
     ``{"files": [{"path": "MLmodel", "sha256": "<hex>", "size": 123}, ...]}``: the checksums recorded
     at registration, which a client checks its downloads against.
-``GET /api/2.0/pack/model-versions/history?name=N[&version=V][&max_results=K][&page_token=T]``
+``GET /api/2.0/mlflow/pack/model-versions/history?name=N[&version=V][&max_results=K][&page_token=T]``
     ``{"events": [{"id", "name", "version", "kind", "alias", "from_value", "to_value", "user",
     "timestamp", "reason"}], "next_page_token": "..."}``: stage and alias changes, newest first.
 """
@@ -36,7 +37,7 @@ from pack.store.rest import wire
 from pack.store.rest.connection import MissingEndpoint, RestConnection
 
 API = "/api/2.0/mlflow"
-PACK_API = "/api/2.0/pack"
+PACK_API = "/api/2.0/mlflow/pack"
 _LOGGED_MODEL_PREFIX = "models:/m-"
 
 

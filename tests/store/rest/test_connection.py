@@ -128,6 +128,7 @@ def test_requests_time_out(connect, sleeps):
         ("/error/400/INVALID_PARAMETER_VALUE", InvalidInput, "server says"),
         ("/error/400/SOMETHING_ELSE", InvalidInput, r"server says SOMETHING_ELSE \(400 SOMETHING_ELSE\)"),
         ("/error/404/-", MissingEndpoint, "no such endpoint"),
+        ("/error/404/ENDPOINT_NOT_FOUND", MissingEndpoint, "no such endpoint"),
         ("/error/401/UNAUTHENTICATED", RegistryError, "401 UNAUTHENTICATED.*PACK_TRACKING_TOKEN"),
         ("/error/403/PERMISSION_DENIED", RegistryError, "403 PERMISSION_DENIED"),
         ("/error/500/INTERNAL_ERROR", RegistryError, r"the tracking server failed \(500 INTERNAL_ERROR\)"),

@@ -81,6 +81,9 @@ def test_set_tracking_uri_switches_to_the_server(tracking_server, workdir, train
     assert not (workdir / "pack.db").exists()  # nothing was written locally
     pack.set_tracking_uri(f"sqlite:///{workdir}/local.db")
     assert pack.Client().search_runs("0") == []
+    remote = pack.Client(tracking_uri=tracking_server.url)
+    assert remote.tracking_uri == tracking_server.url
+    assert remote.get_run(run.info.run_id).data.params == {"where": "server"}
 
 
 def test_downloads_are_cached_and_verified_before_use(remote, trained, workdir):

@@ -130,13 +130,16 @@ class RemoteRegistrar:
             RegistryError: the server failed the registration.
         """
         scheme = scheme_of(source_uri)
+        local = resolve_model_uri(source_uri) if scheme in ("", "file") else None
+        if local is not None:
+            MLModel.load(local)  # not a model: refused before anything is created
         if create_model:
             with suppress(AlreadyExists):
                 self.store.create_registered_model(name)
         else:
             self.store.get_registered_model(name)  # NotFound before anything is uploaded
-        if scheme in ("", "file"):
-            source, source_run = self._upload(resolve_model_uri(source_uri), name, run_id), run_id
+        if local is not None:
+            source, source_run = self._upload(local, name, run_id), run_id
         elif scheme == RUNS:
             source, source_run = self._run_source(RunArtifactRef.parse(source_uri))
         elif scheme == MODELS and not source_uri.startswith(_LOGGED_MODEL):
@@ -156,8 +159,8 @@ class RemoteRegistrar:
 
     def _run_source(self, ref: RunArtifactRef) -> tuple[str, str]:
         run = self.tracking.get_run(ref.run_id)
-        listed = self.open_store(run.info.artifact_uri).ls(ref.path) if ref.path else []
-        if any(f.path == f"{ref.path}/MLmodel" for f in listed):
+        mlmodel = f"{ref.path}/MLmodel" if ref.path else "MLmodel"
+        if any(f.path == mlmodel for f in self.open_store(run.info.artifact_uri).ls(ref.path)):
             return str(ref), ref.run_id
         logged = self.logged_models.find(run.info.experiment_id, ref.run_id, ref.path) if ref.path else None
         if logged is None:
@@ -165,7 +168,6 @@ class RemoteRegistrar:
         return logged.uri, ref.run_id
 
     def _upload(self, local: Path, name: str, run_id: str | None) -> str:
-        MLModel.load(local)  # not a model: refused before anything is created
         experiment = (
             self.tracking.get_run(run_id).info.experiment_id if run_id else self.tracking.default_experiment_id()
         )

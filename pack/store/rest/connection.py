@@ -267,9 +267,11 @@ def _error(response: httpx.Response, where: str) -> PackError:
         return InvalidInput(text)
     if status == 404 and code in (None, "ENDPOINT_NOT_FOUND"):
         return MissingEndpoint(f"{where}: the server has no such endpoint (404)")
-    if status in (401, 403):
+    if status == 401:
         hint = "set PACK_TRACKING_TOKEN, or PACK_TRACKING_USERNAME and PACK_TRACKING_PASSWORD"
-        return RegistryError(f"{where}: {status} {code or 'refused'}: {text} ({hint})")
+        return RegistryError(f"{where}: 401 {code or 'UNAUTHENTICATED'}: {text} ({hint})")
+    if status == 403:
+        return RegistryError(f"{where}: 403 {code or 'PERMISSION_DENIED'}: {text}")
     if 400 <= status < 500:
         return InvalidInput(f"{text} ({status}{f' {code}' if code else ''})")
     return RegistryError(f"{where}: the tracking server failed ({status}{f' {code}' if code else ''}): {text}")

@@ -71,9 +71,11 @@ class LoggedModels:
 
     def find(self, experiment_id: str, run_id: str, name: str) -> LoggedModel | None:
         """The newest logged model called ``name`` that ``run_id`` produced, or None."""
+        if "'" in name or "'" in run_id:
+            return None  # not expressible in the filter language; no such model is logged by pack
         body = {
             "experiment_ids": [experiment_id],
-            "filter": f"source_run_id = '{run_id}' AND name = '{name.replace(chr(39), '')}'",
+            "filter": f"source_run_id = '{run_id}' AND name = '{name}'",
             "max_results": 1,
             "order_by": [{"field_name": "creation_timestamp", "ascending": False}],
         }

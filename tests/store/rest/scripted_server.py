@@ -9,7 +9,11 @@ Paths:
     /echo                               the request: method, path, query, headers, body length and text
     /count/<path...>                    how many requests ``/<path...>`` has had
     /last                               what the previous ``/echo`` request carried
-    /api/2.0/mlflow-artifacts/artifacts an artifact listing naming a file outside the listed directory
+    /api/2.0/mlflow-artifacts/artifacts?path=<dir>
+                                        a listing: ``.../big`` holds ``<n>mb.bin`` files, anything else
+                                        names a file outside the listed directory
+    /api/2.0/mlflow-artifacts/artifacts/<dir>/<n>mb.bin
+                                        GET streams n MiB; PUT reads the body in chunks and discards it
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
+PROXY = "/api/2.0/mlflow-artifacts/artifacts"
 COUNTS: Counter[str] = Counter()
 LAST: dict[str, object] = {}
 LOCK = threading.Lock()
@@ -44,9 +49,30 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(payload)
 
+    def _stream(self, mebibytes: int) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(mebibytes << 20))
+        self.end_headers()
+        chunk = b"\0" * (1 << 20)
+        for _ in range(mebibytes):
+            self.wfile.write(chunk)
+
+    def _discard(self, length: int) -> int:
+        received = 0
+        while received < length:
+            received += len(self.rfile.read(min(1 << 20, length - received)))
+        return received
+
     def _handle(self) -> None:
         url = urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)
+        if url.path.startswith(f"{PROXY}/") and url.path.endswith("mb.bin"):
+            if self.command == "PUT":
+                self._answer(200, {"received": self._discard(length)})
+            else:
+                self._stream(int(url.path.rsplit("/", 1)[1].removesuffix("mb.bin")))
+            return
         body = self.rfile.read(length) if length else b""
         parts = url.path.strip("/").split("/")
         with LOCK:
@@ -94,8 +120,12 @@ class Handler(BaseHTTPRequestHandler):
         elif kind == "count":
             with LOCK:
                 self._answer(200, {"count": COUNTS["/" + "/".join(parts[1:])]})
-        elif kind == "api" and url.path.endswith("/mlflow-artifacts/artifacts"):
-            files = [{"path": "../../escaped.txt", "is_dir": False, "file_size": 3}]
+        elif url.path == PROXY:
+            listed = parse_qs(url.query)["path"][0]
+            if listed.endswith("/big"):
+                files = [{"path": f"{n}mb.bin", "is_dir": False, "file_size": n << 20} for n in (256,)]
+            else:
+                files = [{"path": "../../escaped.txt", "is_dir": False, "file_size": 3}]
             self._answer(200, {"files": files})
         else:
             self._answer(404, "<html>no such path</html>")

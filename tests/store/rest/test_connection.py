@@ -202,6 +202,38 @@ def test_a_hostile_listing_cannot_write_outside_the_destination(connect, tmp_pat
     assert not (tmp_path / "escaped.txt").exists() and not list(tmp_path.rglob("escaped.txt"))
 
 
+STREAMING = """
+import resource, sys
+from pathlib import Path
+from pack.store.rest import ProxiedArtifactStore, RestConnection
+source, dest = Path(sys.argv[2]), Path(sys.argv[3])
+connection = RestConnection(sys.argv[1])
+store = ProxiedArtifactStore(connection, "1/run/artifacts/big")
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+store.put_file(source, "256mb.bin")
+store.download("", dest)
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+connection.close()
+print((after - before) // 1024, dest.joinpath("256mb.bin").stat().st_size >> 20)
+"""
+
+
+def test_files_stream_both_ways_in_bounded_memory(server, tmp_path):
+    source = tmp_path / "upload.bin"
+    with open(source, "wb") as handle:
+        handle.truncate(256 << 20)  # sparse: the test itself needs no 256 MB of memory
+    done = subprocess.run(
+        [sys.executable, "-c", STREAMING, server, str(source), str(tmp_path / "down")],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
+    )
+    grown_mb, downloaded_mb = (int(x) for x in done.stdout.split())
+    assert downloaded_mb == 256
+    assert grown_mb < 64, f"peak memory grew by {grown_mb} MB moving 256 MB each way"
+
+
 def test_a_closed_connection_reopens(connect):
     connection = connect()
     assert connection.get("/echo")["method"] == "GET"

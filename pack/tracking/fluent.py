@@ -20,6 +20,7 @@ from pack.registry import context
 from pack.registry.entities import Experiment, LifecycleStage, Metric, Param, Run, RunStatus, RunTag
 from pack.registry.refs import safe_artifact_path
 from pack.registry.settings import absolute_sqlite_uri
+from pack.settings import PackSettings
 from pack.tracking.client import PARENT_RUN_TAG, Client
 
 NOTE_TAG = "mlflow.note.content"
@@ -42,6 +43,12 @@ class ActiveRun(Run):
         else:
             status = RunStatus.FAILED
         end_run(status.value)
+
+
+class _AttachSettings(PackSettings):
+    """``PACK_RUN_ID``: the run a process started by ``pack run`` records into."""
+
+    run_id: str | None = None
 
 
 class _ThreadState(threading.local):
@@ -151,6 +158,9 @@ def start_run(  # noqa: PLR0917 - MLflow's signature
 ) -> ActiveRun:
     """Start a run (or resume ``run_id``) and make it active; use it as a context manager.
 
+    Without ``run_id``, a top-level run resumes the run ``PACK_RUN_ID`` names when it is set (as
+    ``pack run`` sets it for a project's command), like MLflow's ``MLFLOW_RUN_ID``.
+
     Raises:
         InvalidInput: a run is already active and ``nested`` is False.
         NotFound: unknown ``run_id`` or experiment.
@@ -161,6 +171,8 @@ def start_run(  # noqa: PLR0917 - MLflow's signature
             f"run {stack[-1].info.run_id} is already active; end it first or call start_run(nested=True)"
         )
     client = _client()
+    if run_id is None and not stack:
+        run_id = _AttachSettings().run_id
     if run_id is not None:
         client.update_run(run_id, status=RunStatus.RUNNING.value)
         run = client.get_run(run_id)

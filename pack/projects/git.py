@@ -42,9 +42,14 @@ def git(*args: str, cwd: Path | None = None, check: bool = True) -> subprocess.C
 
 
 def work_tree_info(directory: Path) -> tuple[GitInfo, Path] | None:
-    """What the git working tree holding ``directory`` says (and its top level), or None outside one."""
+    """What the git working tree holding ``directory`` says (and its top level), or None outside one.
+
+    ``dirty``: a file under ``directory`` is modified, staged, or untracked (and not ignored).
+    """
     try:
-        status = git("status", "--porcelain=v2", "--branch", "--untracked-files=no", cwd=directory, check=False)
+        status = git(
+            "status", "--porcelain=v2", "--branch", "--untracked-files=normal", "--", ".", cwd=directory, check=False
+        )
     except ProjectError:  # no git: no provenance, not an error
         return None
     if status.returncode != 0:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from pack.errors import InvalidInput, NotFound
+from pack.errors import InvalidInput
 from pack.projects.spec import EntryPoint, Parameter
 
 _INT = re.compile(r"[+-]?[0-9]+")
@@ -64,8 +64,8 @@ def resolve_parameters(
     ``download_dir`` is called (once) when a remote ``path`` must be fetched.
 
     Raises:
-        InvalidInput: a missing required parameter, a value of the wrong type, a bad extra key.
-        NotFound: a ``path`` that does not exist.
+        InvalidInput: a missing required parameter, a value of the wrong type, a bad extra key, a
+            ``path`` that does not exist.
     """
     supplied = {str(k): _text(str(k), v) for k, v in given.items()}
     missing = [p.name for p in entry.parameters if p.required and p.name not in supplied]
@@ -118,7 +118,7 @@ def _local_path(param: Parameter, raw: str, base: Path, download_dir: Callable[[
     path = Path(urlparse(raw).path if scheme == "file" else raw).expanduser()
     path = (path if path.is_absolute() else base / path).absolute()
     if not path.exists():
-        raise NotFound(f"parameter {param.name!r}: no such file or directory {raw!r} ({path})")
+        raise InvalidInput(f"parameter {param.name!r}: no such file or directory {raw!r} ({path})")
     return path
 
 
@@ -128,14 +128,14 @@ def _download(param: Parameter, url: str, download_dir: Callable[[], Path]) -> P
     try:
         fs, remote = fsspec.core.url_to_fs(url)
         if not fs.exists(remote):
-            raise NotFound(f"parameter {param.name!r}: nothing at {url}")
+            raise InvalidInput(f"parameter {param.name!r}: nothing at {url}")
         dest = download_dir() / param.name / (remote.rstrip("/").rsplit("/", 1)[-1] or "data")
         dest.parent.mkdir(parents=True, exist_ok=True)
         fs.get(remote, str(dest), recursive=fs.isdir(remote))
     except (ImportError, ValueError) as exc:
         raise InvalidInput(f"parameter {param.name!r}: cannot read {url}: {exc}") from None
     except OSError as exc:
-        raise NotFound(f"parameter {param.name!r}: cannot download {url}: {exc}") from None
+        raise InvalidInput(f"parameter {param.name!r}: cannot download {url}: {exc}") from None
     return dest
 
 

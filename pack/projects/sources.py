@@ -54,10 +54,12 @@ def fetch_project(uri: str, version: str | None, *, cache_dir: Path, cwd: Path) 
         raise InvalidInput(f"cannot fetch a project from {uri!r}: use a directory or a git URL")
     path = Path(urlparse(base).path if scheme == "file" else base).expanduser()
     path = (path if path.is_absolute() else cwd / path).resolve()
+    if scheme == "file" and (is_git_repository(path) or not path.exists()):  # a git URL: the mirror may have it
+        return _from_git(base, base, version, subdirectory, uri=uri, cache_dir=cache_dir)
     if not path.exists():
         raise NotFound(f"no project at {uri!r} ({path} does not exist)")
     bare = is_git_repository(path) and not (path / ".git").exists()
-    if bare or version is not None or (scheme == "file" and is_git_repository(path)):
+    if bare or version is not None:
         return _from_local_repository(path, version, subdirectory, uri=uri, cache_dir=cache_dir)
     directory = _inside(path, subdirectory, uri)
     found = work_tree_info(directory)
@@ -86,11 +88,10 @@ def _inside(root: Path, subdirectory: PurePosixPath, uri: str) -> Path:
 
 
 def _from_local_repository(
-    path: Path, version: str | None, subdirectory: PurePosixPath, uri: str, cache_dir: Path
+    path: Path, version: str | None, subdirectory: PurePosixPath, *, uri: str, cache_dir: Path
 ) -> FetchedProject:
     if is_git_repository(path):
-        display = uri.partition("#")[0] if uri.startswith("file://") else str(path)
-        return _from_git(str(path), display, version, subdirectory, uri=uri, cache_dir=cache_dir)
+        return _from_git(str(path), str(path), version, subdirectory, uri=uri, cache_dir=cache_dir)
     found = work_tree_info(path)
     if found is None:
         raise InvalidInput(f"--version needs a git repository, and {path} is not in one")

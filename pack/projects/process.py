@@ -8,6 +8,7 @@ streams as they come and, interleaved as they arrived, into one log file that th
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import signal
 import subprocess
@@ -160,7 +161,16 @@ def run_step(argv: Sequence[str], cwd: Path, *, env: Mapping[str, str], log: Out
         process.stop(grace)
         raise
     if code != 0:
-        raise ProjectError(f"{Path(argv[0]).name} {argv[1] if len(argv) > 1 else ''} failed (exit code {code})")
+        raise ProjectError(f"{describe(argv)} failed (exit code {code}); its output is in the run's {log.path.name}")
+
+
+def describe(argv: Sequence[str]) -> str:
+    """``pip install`` for ``python -m pip install --flag ...``, ``uv venv`` for ``uv venv ...``."""
+    words = list(argv[1:])
+    name = Path(argv[0]).name
+    if words[:1] == ["-m"] and len(words) > 1:
+        name, words = words[1], words[2:]
+    return " ".join([name, *itertools.takewhile(str.isalpha, words[:2])])
 
 
 def _pump(pipe: IO[bytes] | None, stream: int, log: OutputLog) -> None:
@@ -182,4 +192,4 @@ def _signal_group(pgid: int, sig: int) -> None:
         os.killpg(pgid, sig)
 
 
-__all__ = ["OutputLog", "Process", "Sink", "Step", "run_step", "sink_for"]
+__all__ = ["OutputLog", "Process", "Sink", "Step", "describe", "run_step", "sink_for"]

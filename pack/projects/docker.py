@@ -48,6 +48,18 @@ class Container:
     """Parameter values as the container sees them (paths translated)."""
 
 
+def check_copied_variables(docker_env: DockerEnv, host_env: Mapping[str, str]) -> None:
+    """Check that every variable the project copies from the host is set.
+
+    Raises:
+        InvalidInput: one is not.
+    """
+    missing = [item for item in docker_env.environment if isinstance(item, str) and item not in host_env]
+    if missing:
+        verb = "it is" if len(missing) == 1 else "they are"
+        raise InvalidInput(f"this project copies {', '.join(missing)} from the environment, and {verb} not set")
+
+
 def docker_executable() -> str:
     """The ``docker`` command, checked to reach an engine.
 
@@ -80,11 +92,7 @@ def container_for(
     docker_args: Mapping[str, str | bool],
     host_env: Mapping[str, str],
 ) -> Container:
-    """The ``docker run`` options for a run's container.
-
-    Raises:
-        InvalidInput: a variable the project copies from the host is not set.
-    """
+    """The ``docker run`` options for a run's container (``check_copied_variables`` first)."""
     name = f"pack-run-{run_id}"
     options = ["--rm", "--init", "--name", name, "--workdir", str(WORKDIR)]
     for key, value in docker_args.items():
@@ -116,10 +124,8 @@ def container_for(
     for item in docker_env.environment:
         if isinstance(item, tuple):
             env[item[0]] = item[1]
-        elif item in host_env:
-            env[item] = host_env[item]
         else:
-            raise InvalidInput(f"this project copies {item} from the environment, and it is not set")
+            env[item] = host_env[item]
     for key, value in env.items():
         options += ["--env", f"{key}={value}"]
     return Container(tuple(options), name, inside)
@@ -127,11 +133,12 @@ def container_for(
 
 def _tracking(uri: str) -> tuple[str, list[str], bool]:
     """The tracking URI inside the container, the mounts it needs, and whether to share the host network."""
-    parsed = urlparse(uri)
-    if parsed.scheme == "sqlite" and uri.startswith("sqlite:////"):
-        database = Path(parsed.path)
-        return f"sqlite:///{TRACKING_DIR / database.name}", ["--volume", f"{database.parent}:{TRACKING_DIR}"], False
-    return uri, [], _is_loopback(parsed.hostname)
+    if uri.startswith("sqlite:////"):
+        path, sep, query = uri[len("sqlite:///") :].partition("?")
+        database = Path(path)
+        inside = f"sqlite:///{TRACKING_DIR / database.name}{sep}{query}"
+        return inside, ["--volume", f"{database.parent}:{TRACKING_DIR}"], False
+    return uri, [], _is_loopback(urlparse(uri).hostname)
 
 
 def _is_loopback(host: str | None) -> bool:
@@ -186,6 +193,7 @@ __all__ = [
     "WORKDIR",
     "Container",
     "build_image",
+    "check_copied_variables",
     "container_for",
     "docker_executable",
     "image_id",

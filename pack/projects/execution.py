@@ -25,7 +25,14 @@ from pack.errors import InvalidInput, ProjectError
 from pack.projects.cache import ProjectSettings
 from pack.projects.command import Command, render
 from pack.projects.docker import build_image as build_docker_image
-from pack.projects.docker import container_for, docker_executable, image_id, image_tag, remove_container
+from pack.projects.docker import (
+    check_copied_variables,
+    container_for,
+    docker_executable,
+    image_id,
+    image_tag,
+    remove_container,
+)
 from pack.projects.environments import choose_manager, prepare
 from pack.projects.params import ResolvedParameters, resolve_parameters
 from pack.projects.process import OutputLog, Process, Step, run_step, sink_for
@@ -162,7 +169,10 @@ def _check(
             entry, parameters, project_dir=project.directory, cwd=cwd, download_dir=lambda: storage / "params"
         )
         command = render(entry.command, params.values, params.extras)
-        docker = docker_executable() if manager == "docker" else None
+        docker = None
+        if project.docker is not None:
+            check_copied_variables(project.docker, os.environ)
+            docker = docker_executable()
     except BaseException:
         if storage is not None:
             shutil.rmtree(storage, ignore_errors=True)

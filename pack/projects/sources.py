@@ -33,7 +33,8 @@ class FetchedProject:
 
     directory: Path
     source: str
-    """The ``mlflow.source.name`` of the run: the URI, a local directory as an absolute path."""
+    """The ``mlflow.source.name`` of the run: the URI, or for a directory its ``file://`` URI (its git
+    remote's URL, with ``#subdirectory``, when it has an ``origin``), as MLflow records it."""
     git: GitInfo
     temporary: Path | None = None
 
@@ -64,11 +65,12 @@ def fetch_project(uri: str, version: str | None, *, cache_dir: Path, cwd: Path) 
     directory = _inside(path, subdirectory, uri)
     found = work_tree_info(directory)
     if found is None:
-        return FetchedProject(directory, str(directory), GitInfo())
+        return FetchedProject(directory, directory.as_uri(), GitInfo())
     info, top = found
     relative = directory.relative_to(top).as_posix()
-    source = f"{info.repo_url}#{relative}" if info.repo_url and relative != "." else info.repo_url or str(directory)
-    return FetchedProject(directory, source, info)
+    if info.repo_url is None:
+        return FetchedProject(directory, directory.as_uri(), info)
+    return FetchedProject(directory, info.repo_url + (f"#{relative}" if relative != "." else ""), info)
 
 
 def _subdirectory(fragment: str) -> PurePosixPath:

@@ -51,7 +51,7 @@ def test_the_seed_project_runs_and_records_everything(seed_project, store):
     tags = run.data.tags
     assert tags["mlflow.source.git.commit"] == git(seed_project, "rev-parse", "HEAD")
     assert (tags["mlflow.source.git.branch"], tags["mlflow.source.git.dirty"]) == ("main", "false")
-    assert tags["mlflow.source.type"] == "PROJECT" and tags["mlflow.source.name"] == str(seed_project)
+    assert tags["mlflow.source.type"] == "PROJECT" and tags["mlflow.source.name"] == seed_project.as_uri()
     assert (tags["mlflow.project.entryPoint"], tags["mlflow.project.env"]) == ("main", "local")
     assert (tags["mlflow.project.backend"], tags["pack.project.name"]) == ("local", "my_ml_project")
     files = {f.path for f in client.list_artifacts(run.info.run_id)}

@@ -40,7 +40,7 @@ def test_a_directory_in_a_work_tree_runs_in_place_with_its_provenance(repo, tmp_
     fetched = fetch(str(project), tmp_path)
     assert fetched.directory == project and fetched.temporary is None
     assert (fetched.git.commit, fetched.git.branch, fetched.git.dirty) == (repo["second"], "main", False)
-    assert fetched.source == str(project)
+    assert fetched.source == project.as_uri()
     (project / "new.py").write_text("")
     assert fetch(str(project), tmp_path).git.dirty is True
     git(Path(repo["work"]), "remote", "add", "origin", "https://example.com/team/repo.git")

@@ -20,7 +20,6 @@ import shutil
 import sys
 import time
 import uuid
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -118,17 +117,35 @@ def python_env_of(project: Project) -> PythonEnv:
     return read_python_env(project.env_file)
 
 
-def prepare(manager: str, project: Project, *, envs_dir: Path, step: Step) -> Environment:
-    """The environment ``manager`` gives ``project`` (created on first use, then reused).
+@dataclass(frozen=True)
+class EnvironmentPlan:
+    """An environment worked out from the project's spec (nothing built yet): where it lives and how
+    to build it."""
+
+    manager: str
+    home: Path
+    steps: tuple[tuple[str, ...], ...]
+    cwd: Path
+    variables: dict[str, str]
+    details: dict[str, object]
+
+    @property
+    def name(self) -> str:
+        """``<manager>-<hash of the spec>`` (``local`` for the running interpreter)."""
+        return "local" if self.manager == "local" else self.home.name
+
+
+def plan_environment(manager: str, project: Project, *, envs_dir: Path) -> EnvironmentPlan:
+    """Read the project's environment spec and find what it needs (a Python, conda), building nothing.
 
     Raises:
-        ProjectError: it could not be created (the installer's output is in the run's log).
-        InvalidInput: the spec asks for a Python that cannot be found.
+        InvalidInput: a malformed spec, or a Python that is not installed (virtualenv).
     """
     if manager == "local":
-        return _local(envs_dir)
+        shim = envs_dir / f"local-{hashlib.sha256(sys.executable.encode()).hexdigest()[:16]}"
+        return EnvironmentPlan("local", shim, (), project.directory, {}, {})
     if manager == "conda":
-        return _conda(project, envs_dir, step)
+        return _plan_conda(project, envs_dir)
     spec = python_env_of(project)
     if spec.skipped:
         logger.warning("conda-only packages left out of the %s environment: %s", manager, ", ".join(spec.skipped))
@@ -142,85 +159,82 @@ def prepare(manager: str, project: Project, *, envs_dir: Path, step: Step) -> En
         logger.warning("Python %s was asked for; using %s (%s)", spec.python, found.version, found.path)
     python = str(found.path) if found else str(spec.python)
     key = spec_digest(spec, project.directory, manager, python, found.version if found else "")
-    name = f"{manager}-{key[:16]}"
-    builder = _uv_steps if manager == "uv" else _venv_steps
-
-    def create(home: Path) -> None:
-        for argv in builder(python, home, spec):
-            step(argv, project.directory)
-
-    details = {"python": python, "dependencies": list(spec.dependencies)}
-    return _cached(manager, envs_dir / name, create, {"VIRTUAL_ENV": "{home}"}, details)
+    home = envs_dir / f"{manager}-{key[:16]}"
+    steps = (_uv_steps if manager == "uv" else _venv_steps)(python, home, spec)
+    details: dict[str, object] = {"python": python, "dependencies": list(spec.dependencies)}
+    return EnvironmentPlan(manager, home, steps, project.directory, {"VIRTUAL_ENV": str(home)}, details)
 
 
-def _conda(project: Project, envs_dir: Path, step: Step) -> Environment:
-    exe, conda_file = conda_executable(), project.env_file
-    if exe is None or conda_file is None:
-        raise InvalidInput("--env-manager conda needs conda (or mamba) and a conda.yaml")
-    key = hashlib.sha256(conda_file.read_bytes() + b"\0" + Path(exe).name.encode()).hexdigest()
+def prepare(plan: EnvironmentPlan, *, step: Step) -> Environment:
+    """Build the planned environment, or find it built (a marker file says it is complete).
 
-    def create(home: Path) -> None:
-        step(
-            [exe, "env", "create", "--quiet", "--yes", "--prefix", str(home), "--file", str(conda_file)],
-            conda_file.parent,
-        )
-
-    details: dict[str, object] = {"conda_file": str(conda_file)}
-    return _cached("conda", envs_dir / f"conda-{key[:16]}", create, {"CONDA_PREFIX": "{home}"}, details)
-
-
-def _venv_steps(python: str, home: Path, spec: PythonEnv) -> list[list[str]]:
-    pip = [str(home / "bin" / "python"), "-m", "pip", "install", "--disable-pip-version-check"]
-    steps = [[python, "-m", "venv", str(home)]]
-    if spec.build_dependencies:
-        steps.append([*pip, "--upgrade", *install_arguments(spec.build_dependencies)])
-    if spec.dependencies:
-        steps.append([*pip, *install_arguments(spec.dependencies)])
-    return steps
-
-
-def _uv_steps(python: str, home: Path, spec: PythonEnv) -> list[list[str]]:
-    uv = str(uv_executable())
-    pip = [uv, "pip", "install", "--python", str(home / "bin" / "python")]
-    steps = [[uv, "venv", "--quiet", "--python", python, str(home)]]
-    if spec.build_dependencies:
-        steps.append([*pip, *install_arguments(spec.build_dependencies)])
-    if spec.dependencies:
-        steps.append([*pip, *install_arguments(spec.dependencies)])
-    return steps
-
-
-def _cached(
-    manager: str, home: Path, create: Callable[[Path], None], variables: dict[str, str], details: Mapping[str, object]
-) -> Environment:
+    Raises:
+        ProjectError: a build step failed (its output is in the run's log); nothing is left behind.
+    """
+    if plan.manager == "local":
+        return _local(plan.home)
     start = time.monotonic()
+    home = plan.home
     marker = home / _MARKER
     reused = marker.is_file()
     if not reused:
         with exclusive(home.with_name(f".{home.name}.lock")):
             reused = marker.is_file()
             if not reused:
-                logger.info("creating the %s environment %s", manager, home.name)
+                logger.info("creating the %s environment %s", plan.manager, plan.name)
                 shutil.rmtree(home, ignore_errors=True)
                 try:
-                    create(home)
+                    for argv in plan.steps:
+                        step(argv, plan.cwd)
+                    if not (home / "bin").is_dir():
+                        raise ProjectError(f"the {plan.manager} environment {plan.name} has no bin directory")
                 except BaseException:
                     shutil.rmtree(home, ignore_errors=True)
                     raise
-                if not (home / "bin").is_dir():
-                    shutil.rmtree(home, ignore_errors=True)
-                    raise ProjectError(f"the {manager} environment {home.name} has no bin directory")
-                marker.write_text(json.dumps({"manager": manager, **details}, indent=2) + "\n", encoding="utf-8")
+                summary = {"manager": plan.manager, **plan.details}
+                marker.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     seconds = time.monotonic() - start
-    logger.info("%s the %s environment %s (%.1f s)", "reusing" if reused else "created", manager, home.name, seconds)
-    filled = {key: value.format(home=home) for key, value in variables.items()}
-    return Environment(manager, home.name, (home / "bin",), filled, reused, seconds)
+    verb = "reusing" if reused else "created"
+    logger.info("%s the %s environment %s (%.1f s)", verb, plan.manager, plan.name, seconds)
+    return Environment(plan.manager, plan.name, (home / "bin",), plan.variables, reused, seconds)
 
 
-def _local(envs_dir: Path) -> Environment:
+def _plan_conda(project: Project, envs_dir: Path) -> EnvironmentPlan:
+    exe, conda_file = conda_executable(), project.env_file
+    if exe is None or conda_file is None:
+        raise InvalidInput("--env-manager conda needs conda (or mamba) and a conda.yaml")
+    key = hashlib.sha256(conda_file.read_bytes() + b"\0" + Path(exe).name.encode()).hexdigest()
+    home = envs_dir / f"conda-{key[:16]}"
+    create = (exe, "env", "create", "--quiet", "--yes", "--prefix", str(home), "--file", str(conda_file))
+    details: dict[str, object] = {"conda_file": str(conda_file)}
+    return EnvironmentPlan("conda", home, (create,), conda_file.parent, {"CONDA_PREFIX": str(home)}, details)
+
+
+def _venv_steps(python: str, home: Path, spec: PythonEnv) -> tuple[tuple[str, ...], ...]:
+    pip = (str(home / "bin" / "python"), "-m", "pip", "install", "--disable-pip-version-check")
+    steps: list[tuple[str, ...]] = [(python, "-m", "venv", str(home))]
+    if spec.build_dependencies:
+        steps.append((*pip, "--upgrade", *install_arguments(spec.build_dependencies)))
+    if spec.dependencies:
+        steps.append((*pip, *install_arguments(spec.dependencies)))
+    return tuple(steps)
+
+
+def _uv_steps(python: str, home: Path, spec: PythonEnv) -> tuple[tuple[str, ...], ...]:
+    uv = str(uv_executable())
+    pip = (uv, "pip", "install", "--python", str(home / "bin" / "python"))
+    steps: list[tuple[str, ...]] = [(uv, "venv", "--quiet", "--python", python, str(home))]
+    if spec.build_dependencies:
+        steps.append((*pip, *install_arguments(spec.build_dependencies)))
+    if spec.dependencies:
+        steps.append((*pip, *install_arguments(spec.dependencies)))
+    return tuple(steps)
+
+
+def _local(home: Path) -> Environment:
     """The running interpreter, as ``python``/``python3`` first on ``PATH`` (through a small shim)."""
     executable = Path(sys.executable)
-    shim = envs_dir / f"local-{hashlib.sha256(str(executable).encode()).hexdigest()[:16]}" / "bin"
+    shim = home / "bin"
     if not (shim / "python").is_file():
         shim.mkdir(parents=True, exist_ok=True)
         for name in ("python", "python3"):
@@ -231,4 +245,13 @@ def _local(envs_dir: Path) -> Environment:
     return Environment("local", "local", (shim, executable.parent), {}, True, 0.0)
 
 
-__all__ = ["ENV_MANAGERS", "Environment", "choose_manager", "conda_executable", "prepare", "uv_executable"]
+__all__ = [
+    "ENV_MANAGERS",
+    "Environment",
+    "EnvironmentPlan",
+    "choose_manager",
+    "conda_executable",
+    "plan_environment",
+    "prepare",
+    "uv_executable",
+]

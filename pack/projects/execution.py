@@ -33,7 +33,7 @@ from pack.projects.docker import (
     image_tag,
     remove_container,
 )
-from pack.projects.environments import choose_manager, prepare
+from pack.projects.environments import EnvironmentPlan, choose_manager, plan_environment, prepare
 from pack.projects.params import ResolvedParameters, resolve_parameters
 from pack.projects.process import OutputLog, Process, Step, run_step, sink_for
 from pack.projects.sources import FetchedProject, fetch_project
@@ -57,6 +57,7 @@ class _Plan:
     params: ResolvedParameters
     command: Command
     storage: Path
+    environment: EnvironmentPlan | None = None
     docker: str | None = None
     version: str | None = None
     build_image: bool = False
@@ -134,7 +135,7 @@ def run(  # noqa: PLR0917 - MLflow's signature
         sink_for(sys.stdout if stdout is None else stdout),
         sink_for(sys.stderr if stderr is None else stderr),
     )
-    submitted = _launch(plan, client, active, experiment=experiment, log=log, cache_dir=chosen.effective_cache_dir)
+    submitted = _launch(plan, client, active, experiment=experiment, log=log)
     if synchronous and not submitted.wait():
         raise ProjectError(f"run {active} failed (exit code {submitted.exit_code})")
     return submitted
@@ -169,17 +170,32 @@ def _check(
             entry, parameters, project_dir=project.directory, cwd=cwd, download_dir=lambda: storage / "params"
         )
         command = render(entry.command, params.values, params.extras)
-        docker = None
+        docker = environment = None
         if project.docker is not None:
             check_copied_variables(project.docker, os.environ)
             docker = docker_executable()
+        else:
+            environment = plan_environment(manager, project, envs_dir=cache_dir / "envs")
     except BaseException:
         if storage is not None:
             shutil.rmtree(storage, ignore_errors=True)
         if fetched.temporary is not None:
             shutil.rmtree(fetched.temporary, ignore_errors=True)
         raise
-    return _Plan(fetched, project, entry, manager, params, command, storage, docker, version, build_image, docker_args)
+    return _Plan(
+        fetched,
+        project,
+        entry,
+        manager,
+        params,
+        command,
+        storage,
+        environment,
+        docker,
+        version,
+        build_image,
+        docker_args,
+    )
 
 
 def _experiment(client: Client, name: str | None, experiment_id: str | None) -> str:
@@ -207,6 +223,7 @@ def _start_run(client: Client, plan: _Plan, *, experiment: str, run_id: str | No
         "pack.project.name": plan.project.name,
         "pack.project.version": plan.version,
         "pack.project.command": plan.command.display[:_MAX_TAG],
+        "pack.project.environment": plan.environment.name if plan.environment else None,
     }
     present = {key: value for key, value in tags.items() if value is not None}
     if run_id is None:
@@ -220,9 +237,7 @@ def _start_run(client: Client, plan: _Plan, *, experiment: str, run_id: str | No
     return run_id
 
 
-def _launch(
-    plan: _Plan, client: Client, run_id: str, *, experiment: str, log: OutputLog, cache_dir: Path
-) -> SubmittedRun:
+def _launch(plan: _Plan, client: Client, run_id: str, *, experiment: str, log: OutputLog) -> SubmittedRun:
     """Build the environment and start the command; a failure here ends the run as FAILED (KILLED on Ctrl-C)."""
     run_env = {
         "PACK_RUN_ID": run_id,
@@ -238,11 +253,10 @@ def _launch(
         run_step(argv, cwd, env=host, log=log)
 
     try:
-        if plan.docker is not None:
+        if plan.environment is None:
             argv, env, on_stop = _docker_command(plan, client, run_id, run_env=run_env, host=host, step=step)
         else:
-            environment = prepare(plan.manager, plan.project, envs_dir=cache_dir / "envs", step=step)
-            client.set_tag(run_id, "pack.project.environment", environment.name)
+            environment = prepare(plan.environment, step=step)
             argv, env, on_stop = list(plan.command.argv), environment.apply({**host, **run_env}), None
             if plan.command.shell and shutil.which("bash", path=env.get("PATH")) is None:
                 argv[0] = "sh"

@@ -100,6 +100,7 @@ def test_a_python_that_is_not_installed_is_refused_before_the_run(tiny_project, 
     done = pack_run(str(tiny_project), "--env-manager", "virtualenv", cwd=tiny_project.parent, store=store)
     assert done.returncode == 2 and "Python 3.2 is not installed here" in done.stderr
     assert "--env-manager uv" in done.stderr
+    assert store.runs() == []
 
 
 def test_a_conda_project_without_conda_says_how_to_run_it(seed_project, store):

@@ -40,10 +40,12 @@ _PASS_THROUGH = (
 
 @dataclass(frozen=True)
 class Container:
-    """How to run one container: the ``docker run`` options before the image, and its name."""
+    """How to run one container: the ``docker run`` options before the image, its name and variables."""
 
     options: tuple[str, ...]
     name: str
+    environment: dict[str, str]
+    """Variables for the container, set on the ``docker`` command (``ps`` shows no value)."""
     values: dict[str, str]
     """Parameter values as the container sees them (paths translated)."""
 
@@ -126,9 +128,9 @@ def container_for(
             env[item[0]] = item[1]
         else:
             env[item] = host_env[item]
-    for key, value in env.items():
-        options += ["--env", f"{key}={value}"]
-    return Container(tuple(options), name, inside)
+    for key in env:
+        options += ["--env", key]  # the value comes from the docker command's environment, not its arguments
+    return Container(tuple(options), name, env, inside)
 
 
 def _tracking(uri: str) -> tuple[str, list[str], bool]:

@@ -136,8 +136,14 @@ def run(  # noqa: PLR0917 - MLflow's signature
         sink_for(sys.stderr if stderr is None else stderr),
     )
     submitted = _launch(plan, client, active, experiment=experiment, log=log)
-    if synchronous and not submitted.wait():
-        raise ProjectError(f"run {active} failed (exit code {submitted.exit_code})")
+    if synchronous:
+        try:
+            finished = submitted.wait()
+        except BaseException:  # Ctrl-C while waiting: the run and its processes stop too
+            submitted.cancel()
+            raise
+        if not finished:
+            raise ProjectError(f"run {active} failed (exit code {submitted.exit_code})")
     return submitted
 
 
@@ -304,7 +310,7 @@ def _docker_command(
     )
     command = render(plan.entry.command, container.values, plan.params.extras, shell="sh")
     argv = [exe, "run", *container.options, image, *command.argv]
-    return argv, host, lambda: remove_container(exe, container.name)
+    return argv, {**host, **container.environment}, lambda: remove_container(exe, container.name)
 
 
 __all__ = ["run"]

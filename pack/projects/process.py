@@ -92,7 +92,6 @@ class Process:
                 list(argv),
                 cwd=cwd,
                 env=dict(env),
-                stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 start_new_session=True,

@@ -214,13 +214,14 @@ def test_container_options_for_a_tracking_server_on_loopback(tmp_path):
     }
     local = container_for("r1", DockerEnv("img"), tracking_uri="http://127.0.0.1:5000", **common)
     assert "--network host" in " ".join(local.options)
-    assert "PACK_TRACKING_URI=http://127.0.0.1:5000" in local.options and "AWS_ACCESS_KEY_ID=id" in local.options
-    assert not any("OTHER" in option for option in local.options)
+    assert local.environment["PACK_TRACKING_URI"] == "http://127.0.0.1:5000"
+    assert local.environment["AWS_ACCESS_KEY_ID"] == "id" and "OTHER" not in local.environment
+    assert "AWS_ACCESS_KEY_ID" in local.options and not any("=id" in option for option in local.options)
     remote = container_for("r1", DockerEnv("img"), tracking_uri="https://tracking.example.com", **common)
     assert "--network" not in remote.options
     sqlite = container_for("r1", DockerEnv("img"), tracking_uri=f"sqlite:///{tmp_path}/db/pack.db", **common)
     assert f"{tmp_path}/db:/pack/tracking" in sqlite.options
-    assert "PACK_TRACKING_URI=sqlite:////pack/tracking/pack.db" in sqlite.options
+    assert sqlite.environment["PACK_TRACKING_URI"] == "sqlite:////pack/tracking/pack.db"
     chosen = container_for(
         "r1", DockerEnv("img"), tracking_uri="http://localhost:5000", **{**common, "docker_args": {"network": "bridge"}}
     )

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from pack.errors import InvalidInput
+from pack.projects.spec import read_mapping
 
 _CONDA_PYTHON = re.compile(r"python\s*==?\s*([0-9]+(?:\.[0-9]+){0,2})")
 _FILE_OPTIONS = {"-r": True, "--requirement": True, "-c": True, "--constraint": True}
@@ -43,7 +44,7 @@ def read_python_env(path: Path) -> PythonEnv:
     Raises:
         InvalidInput: not a mapping, or a field of the wrong shape.
     """
-    document = _yaml(path)
+    document = read_mapping(path)
     return PythonEnv(
         _version(document.get("python"), path),
         _strings(document.get("build_dependencies"), "build_dependencies", path),
@@ -57,7 +58,7 @@ def python_env_from_conda(path: Path) -> PythonEnv:
     Raises:
         InvalidInput: a malformed ``dependencies`` list.
     """
-    document = _yaml(path)
+    document = read_mapping(path)
     dependencies = document.get("dependencies") or []
     if not isinstance(dependencies, list):
         raise InvalidInput(f"{path.name}: 'dependencies' must be a list")
@@ -114,20 +115,6 @@ def _digest_files(args: list[str], base: Path, digest: Any, depth: int) -> None:
             continue
         digest.update(name.encode() + b"\0" + text.encode() + b"\0")
         _digest_files(install_arguments(tuple(text.splitlines())), path.parent, digest, depth + 1)
-
-
-def _yaml(path: Path) -> dict[str, Any]:
-    import yaml
-
-    try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError, RecursionError) as exc:
-        raise InvalidInput(f"{path.name} is not valid YAML: {' '.join(str(exc).split())}") from None
-    if document is None:
-        return {}
-    if not isinstance(document, dict):
-        raise InvalidInput(f"{path.name} must be a mapping")
-    return document
 
 
 def _version(value: Any, path: Path) -> str | None:

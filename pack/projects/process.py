@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
+import shlex
 import signal
 import subprocess
 import threading
@@ -152,7 +153,7 @@ def run_step(argv: Sequence[str], cwd: Path, *, env: Mapping[str, str], log: Out
     Raises:
         ProjectError: the command could not start or exited non-zero.
     """
-    log.note("$ " + " ".join(argv))
+    log.note("$ " + shlex.join(argv))
     process = Process(argv, cwd=cwd, env=env, log=log)
     try:
         code = process.wait()

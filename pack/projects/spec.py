@@ -126,7 +126,7 @@ def load_project(directory: Path) -> Project:
     if mlproject is None:
         kind, env_file = _default_env(directory)
         return Project(directory, env_kind=kind, env_file=env_file)
-    document = _read_yaml(mlproject)
+    document = read_mapping(mlproject)
     name = document.get("name")
     if name is not None and not isinstance(name, str):
         raise InvalidInput("MLproject: 'name' must be a string")
@@ -153,7 +153,12 @@ def load_project(directory: Path) -> Project:
     return Project(directory, name, kind, env_file, None, entry_points, True)
 
 
-def _read_yaml(path: Path) -> dict[str, Any]:
+def read_mapping(path: Path) -> dict[str, Any]:
+    """A YAML file that must hold a mapping (an empty file is an empty one).
+
+    Raises:
+        InvalidInput: not valid YAML, nested too deeply, or not a mapping.
+    """
     import yaml
 
     try:
@@ -165,7 +170,7 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     if document is None:
         return {}
     if not isinstance(document, dict):
-        raise InvalidInput(f"{path.name} must be a mapping of keys (name, entry_points, ...)")
+        raise InvalidInput(f"{path.name} must be a mapping of keys")
     return document
 
 
@@ -251,4 +256,5 @@ __all__ = [
     "Parameter",
     "Project",
     "load_project",
+    "read_mapping",
 ]

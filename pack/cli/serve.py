@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 import click
 
 from pack.errors import InvalidInput
+from pack.uris import scheme_of
 
 F = TypeVar("F", bound=Callable[..., Any])
 _PREFIX = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9_.-]*)(?::(?P<version>[A-Za-z0-9_.-]+))?=(?P<uri>.+)$")
@@ -26,8 +27,9 @@ def parse_model_arg(arg: str) -> tuple[str | None, str | None, str]:
 
 def default_name_version(uri: str, path: Path) -> tuple[str, str]:
     """The name and version a local (or runs:/) model is served under when the command line does not say."""
-    stem = Path(uri.rstrip("/")).name if "://" not in uri and not uri.startswith("runs:/") else ""
-    if uri.startswith("runs:/"):
+    scheme = scheme_of(uri)
+    stem = "" if scheme else Path(uri.rstrip("/")).name
+    if scheme == "runs":
         stem = uri.rstrip("/").rsplit("/", 1)[-1]
     name = re.sub(r"[^A-Za-z0-9_.-]", "-", stem or path.name).lstrip("-_.") or "model"
     return name, "1"
@@ -39,17 +41,17 @@ def resolve_models(args: tuple[str, ...]) -> list[Any]:
     A registered version's spec carries the registry's checksums, so every worker verifies the files
     it loads; each spec carries its parsed MLmodel, so the server reads it once.
     """
-    from pack.cli.resolve import resolve_model
     from pack.flavors.mlmodel import MLModel
     from pack.serving.settings import ModelSpec
+    from pack.uris import resolve
 
     specs = []
     for arg in args:
         name, version, uri = parse_model_arg(arg)
-        resolved = resolve_model(uri)
+        resolved = resolve(uri)
         mlmodel = MLModel.load(resolved.path)  # fail here, before binding, on a directory that is not a model
         if resolved.name is not None and resolved.version is not None:
-            default_name, default_version = resolved.name, resolved.version
+            default_name, default_version = resolved.name, str(resolved.version)
         else:
             default_name, default_version = default_name_version(uri, resolved.path)
         specs.append(
@@ -57,7 +59,7 @@ def resolve_models(args: tuple[str, ...]) -> list[Any]:
                 name=name or default_name,
                 path=resolved.path,
                 version=version or default_version,
-                files=resolved.files,
+                files=resolved.files or None,  # () for unregistered models: nothing to verify
                 mlmodel=mlmodel,
             )
         )

@@ -14,7 +14,7 @@ from pack.flavors.lookup import flavor_for_model
 from pack.flavors.mlmodel import MLModel
 from pack.flavors.schema import ModelSignature
 from pack.types import Params, PathLike, Predictor
-from pack.uris import resolve_model_uri
+from pack.uris import resolve
 
 
 class PyFuncModel:
@@ -111,7 +111,7 @@ def load_model(
         NotFound: nothing at the URI.
         InvalidModel: the model directory is malformed or no installed flavor loads it.
     """
-    path = resolve_model_uri(model_uri)
+    path = resolve(model_uri).path
     model = mlmodel if mlmodel is not None else MLModel.load(path)
     flavor = flavor_for_model(model)
     if model.pyfunc_conf is not None:

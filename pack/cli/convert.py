@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from pack.cli.models import _trusted_types_config, read_data_file
+from pack.cli.models import load_options, read_data_file
 from pack.errors import InvalidInput
 
 TARGETS = ("onnx",)
@@ -57,7 +57,7 @@ def convert(
             rtol=rtol,
             atol=atol,
             target_opset=opset,
-            model_config=_trusted_types_config(),
+            model_config=load_options(),
         )
         where = f" at {result.path}" if output is not None else ""
         click.echo(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -178,7 +177,7 @@ def predict(model_uri: str, input_path: Path, output_path: Path | None, content_
 
     if not input_path.is_file():
         raise InvalidInput(f"input file {input_path} does not exist")
-    model = load_model(model_uri, model_config=_trusted_types_config())
+    model = load_model(model_uri, model_config=load_options())
     schema = model.signature.inputs if model.signature is not None else None
     data, params = read_data_file(input_path, content_type, schema)
     body = payloads.dumps_predictions(model.predict(data, params))
@@ -188,9 +187,11 @@ def predict(model_uri: str, input_path: Path, output_path: Path | None, content_
         output_path.write_bytes(body + b"\n")
 
 
-def _trusted_types_config() -> dict[str, Any]:
-    trusted = [t.strip() for t in os.environ.get("PACK_TRUSTED_TYPES", "").split(",") if t.strip()]
-    return {"trusted_types": trusted} if trusted else {}
+def load_options() -> dict[str, Any]:
+    """Flavor load options from the environment (``PACK_TRUSTED_TYPES``, ``PACK_SERVE_WORKERS``)."""
+    from pack.flavors.settings import LoadSettings
+
+    return LoadSettings().load_config()
 
 
 COMMANDS = [log_model, predict]

@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from pack.errors import InvalidInput
+from pack.names import clean_name
 from pack.uris import scheme_of
 
 _PREFIX = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9_.-]*)(?::(?P<version>[A-Za-z0-9_.-]+))?=(?P<uri>.+)$")
@@ -29,7 +30,7 @@ def default_name_version(uri: str, path: Path) -> tuple[str, str]:
     stem = "" if scheme else Path(uri.rstrip("/")).name
     if scheme == "runs":
         stem = uri.rstrip("/").rsplit("/", 1)[-1]
-    name = re.sub(r"[^A-Za-z0-9_.-]", "-", stem or path.name).lstrip("-_.") or "model"
+    name = clean_name(stem or path.name, max_length=128) or "model"
     return name, "1"
 
 
@@ -115,7 +116,7 @@ def serve(  # noqa: PLR0917 (one parameter per click option)
     Protocol), GET /ping, /health, /metrics, /openapi.json, /docs. Every option also reads
     PACK_SERVE_<OPTION> (e.g. PACK_SERVE_PORT); PACK_TRUSTED_TYPES lists extra skops types to trust.
     """
-    from pack.cli.models import _trusted_types_config
+    from pack.flavors.settings import LoadSettings
     from pack.serving.server import serve as run_server
     from pack.serving.settings import ServingSettings
 
@@ -130,7 +131,7 @@ def serve(  # noqa: PLR0917 (one parameter per click option)
         drain_timeout=drain_timeout,
         access_log=access_log,
         log_level=log_level,
-        model_config=_trusted_types_config(),
+        model_config=_trusted_types(LoadSettings(serve_workers=None)),  # the worker count is -w's
     )
     models = resolve_models(model_uris)
 
@@ -140,6 +141,11 @@ def serve(  # noqa: PLR0917 (one parameter per click option)
         click.echo(f"pack serve: listening on http://{shown}:{bound_port} ({names})", err=True)
 
     run_server(models, settings, on_listening=listening)
+
+
+def _trusted_types(load: Any) -> dict[str, Any]:
+    names = load.trusted_type_names()
+    return {"trusted_types": names} if names else {}
 
 
 COMMANDS = [serve]

@@ -25,7 +25,7 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
-from pack.flavors.enforce_columns import column_dtypes
+from pack.flavors.casts import column_dtypes
 from pack.types import Params, Predictor
 
 logger = logging.getLogger("pack.serving")

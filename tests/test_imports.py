@@ -45,3 +45,15 @@ def test_version_and_lazy_verbs():
 def test_cli_version_imports_no_framework():
     loaded = _modules_after("from pack.cli.main import cli")
     assert not loaded & {"numpy", "pandas", "sklearn", "torch", "sqlalchemy", "starlette"}
+
+
+def test_serving_a_model_imports_no_pydantic(tmp_path):
+    """``pack serve`` loads models with an explicit worker count: no settings model on its cold path."""
+    from tests.registry.support import train_model_dir
+
+    model_dir = train_model_dir(tmp_path / "iris")[0]
+    statement = (
+        "import pack.cli.main, pack.serving.server, pack.flavors.pyfunc as pyfunc; "
+        f"pyfunc.load_model({str(model_dir)!r}, model_config={{'workers': 2}})"
+    )
+    assert "pydantic" not in _modules_after(statement)

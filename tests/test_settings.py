@@ -12,10 +12,8 @@ from pack.registry.settings import RegistrySettings
 
 
 def test_load_settings_read_the_environment(monkeypatch):
-    monkeypatch.setenv("PACK_TRUSTED_TYPES", " mylib.Scaler, other.Thing ,")
     monkeypatch.setenv("PACK_SERVE_WORKERS", "3")
-    assert LoadSettings().load_config() == {"trusted_types": ["mylib.Scaler", "other.Thing"], "workers": 3}
-    monkeypatch.delenv("PACK_TRUSTED_TYPES")
+    assert LoadSettings().load_config() == {"workers": 3}
     monkeypatch.delenv("PACK_SERVE_WORKERS")
     assert LoadSettings().load_config() == {}
 

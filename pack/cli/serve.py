@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from pack.cli.load_options import load_options, trusted_types_option
 from pack.errors import InvalidInput
 from pack.names import clean_name
 from pack.uris import scheme_of
@@ -95,6 +96,7 @@ def resolve_models(args: tuple[str, ...]) -> list[Any]:
     show_default=True,
     type=click.Choice(["debug", "info", "warning", "error"]),
 )
+@trusted_types_option
 def serve(  # noqa: PLR0917 (one parameter per click option)
     model_uris: tuple[str, ...],
     host: str,
@@ -107,6 +109,7 @@ def serve(  # noqa: PLR0917 (one parameter per click option)
     drain_timeout: float,
     access_log: bool,
     log_level: str,
+    trusted_types: str,
 ) -> None:
     """Serve one or more models over HTTP.
 
@@ -114,9 +117,8 @@ def serve(  # noqa: PLR0917 (one parameter per click option)
     or models:/<name>@<alias>. A model is served under its registered name (or its directory name);
     NAME[:VERSION]=URI chooses. Routes: POST /invocations[/NAME] (MLflow), /v2/... (Open Inference
     Protocol), GET /ping, /health, /metrics, /openapi.json, /docs. Every option also reads
-    PACK_SERVE_<OPTION> (e.g. PACK_SERVE_PORT); PACK_TRUSTED_TYPES lists extra skops types to trust.
+    PACK_SERVE_<OPTION> (e.g. PACK_SERVE_PORT), except --trusted-types: PACK_TRUSTED_TYPES.
     """
-    from pack.flavors.settings import LoadSettings
     from pack.serving.server import serve as run_server
     from pack.serving.settings import ServingSettings
 
@@ -131,7 +133,7 @@ def serve(  # noqa: PLR0917 (one parameter per click option)
         drain_timeout=drain_timeout,
         access_log=access_log,
         log_level=log_level,
-        model_config=_trusted_types(LoadSettings(serve_workers=None)),  # the worker count is -w's
+        model_config=load_options(trusted_types),
     )
     models = resolve_models(model_uris)
 
@@ -141,11 +143,6 @@ def serve(  # noqa: PLR0917 (one parameter per click option)
         click.echo(f"pack serve: listening on http://{shown}:{bound_port} ({names})", err=True)
 
     run_server(models, settings, on_listening=listening)
-
-
-def _trusted_types(load: Any) -> dict[str, Any]:
-    names = load.trusted_type_names()
-    return {"trusted_types": names} if names else {}
 
 
 COMMANDS = [serve]

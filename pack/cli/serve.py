@@ -10,7 +10,9 @@ from typing import Any, TypeVar
 
 import click
 
+from pack.cli.load_options import load_options, trusted_types_option
 from pack.errors import InvalidInput
+from pack.names import clean_name
 from pack.uris import scheme_of
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -31,7 +33,7 @@ def default_name_version(uri: str, path: Path) -> tuple[str, str]:
     stem = "" if scheme else Path(uri.rstrip("/")).name
     if scheme == "runs":
         stem = uri.rstrip("/").rsplit("/", 1)[-1]
-    name = re.sub(r"[^A-Za-z0-9_.-]", "-", stem or path.name).lstrip("-_.") or "model"
+    name = clean_name(stem or path.name, max_length=128) or "model"
     return name, "1"
 
 
@@ -127,16 +129,16 @@ def _hosts(value: str | None) -> tuple[str, ...] | None:
 @_setting("--expose-errors/--no-expose-errors", field="expose_errors")
 @_setting("--access-log/--no-access-log", field="access_log")
 @_setting("--log-level", field="log_level", type=click.Choice(["debug", "info", "warning", "error"]))
-def serve(model_uris: tuple[str, ...], **options: Any) -> None:
+@trusted_types_option
+def serve(model_uris: tuple[str, ...], trusted_types: str, **options: Any) -> None:
     """Serve one or more models over HTTP.
 
     MODEL_URI is a path, file://, runs:/<run_id>/<path>, or models:/<name>/<version|stage|latest>
     or models:/<name>@<alias>. A model is served under its registered name (or its directory name);
     NAME[:VERSION]=URI chooses. Routes: POST /invocations[/NAME] (MLflow), /v2/... (Open Inference
     Protocol), GET /ping, /health, /metrics, /openapi.json, /docs. Every option also reads
-    PACK_SERVE_<OPTION> (e.g. PACK_SERVE_PORT); PACK_TRUSTED_TYPES lists extra skops types to trust.
+    PACK_SERVE_<OPTION> (e.g. PACK_SERVE_PORT), except --trusted-types: PACK_TRUSTED_TYPES.
     """
-    from pack.cli.models import _trusted_types_config
     from pack.serving.server import serve as run_server
     from pack.serving.settings import ServingSettings
 
@@ -144,7 +146,7 @@ def serve(model_uris: tuple[str, ...], **options: Any) -> None:
     for key in ("allowed_hosts", "cors_allowed_origins"):
         if key in given:
             given[key] = _hosts(given[key])
-    settings = ServingSettings.build(**given, load_options=_trusted_types_config())
+    settings = ServingSettings.build(**given, load_options=load_options(trusted_types))
     models = resolve_models(model_uris)
 
     def listening(bound_host: str, bound_port: int) -> None:

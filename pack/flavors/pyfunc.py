@@ -104,7 +104,8 @@ def load_model(
         model_uri: a path, ``file://``, ``models:/name/version|stage|latest``, ``models:/name@alias``
             or ``runs:/run_id/path``.
         model_config: flavor load options (e.g. ``trusted_types`` for skops, ``device`` for
-            PyTorch); custom PythonModels receive it as ``context.model_config``.
+            PyTorch, ``workers`` sharing the CPUs: default ``PACK_SERVE_WORKERS``); custom
+            PythonModels receive it as ``context.model_config``.
         mlmodel: the directory's MLmodel when the caller has already read it (a server reads it once).
 
     Raises:
@@ -116,7 +117,14 @@ def load_model(
     flavor = flavor_for_model(model)
     if model.pyfunc_conf is not None:
         add_code_to_sys_path(path, model.pyfunc_conf)
-    predictor = flavor.load_pyfunc(path, model, dict(model_config or {}))
+    config = dict(model_config or {})
+    if "workers" not in config:
+        from pack.flavors.settings import LoadSettings  # lazy: pydantic only when the caller did not say
+
+        workers = LoadSettings().serve_workers
+        if workers is not None:
+            config["workers"] = workers
+    predictor = flavor.load_pyfunc(path, model, config)
     return PyFuncModel(predictor, model, path)
 
 

@@ -101,9 +101,9 @@ def run_model(
         limits["mem_limit"] = settings["memory"]
     if settings.get("cpus"):
         limits["nano_cpus"] = int(float(settings["cpus"]) * 1e9)
-    return client.containers.run(
+    return _start(
+        client,
         image,
-        detach=True,
         name=model_name(name, number),
         network=network_name(name),
         environment=environment,
@@ -122,17 +122,28 @@ def run_model(
 def run_proxy(client: Any, *, name: str, image: str, target: str, host: str, port: int, drain: float) -> Any:
     """Start the proxy: publishes ``host:port`` (0: a free port) and forwards to ``target``."""
     binding = (host, port) if port else (host,)
-    return client.containers.run(
+    return _start(
+        client,
         image,
-        [*PROXY_COMMAND[2:], "serve", "--target", target, "--port", str(SERVING_PORT), "--drain", str(drain)],
+        command=[*PROXY_COMMAND[2:], "serve", "--target", target, "--port", str(SERVING_PORT), "--drain", str(drain)],
         entrypoint=PROXY_COMMAND[:2],
-        detach=True,
         name=proxy_name(name),
         network=network_name(name),
         ports={f"{SERVING_PORT}/tcp": binding},
         labels={NAME: name, ROLE: "proxy", HOST: host},
         restart_policy={"Name": "unless-stopped"},
     )
+
+
+def _start(client: Any, image: str, **options: Any) -> Any:
+    """Create and start a container; one that was created but cannot start is removed again."""
+    container = client.containers.create(image, **options)
+    try:
+        container.start()
+    except BaseException:
+        container.remove(force=True)
+        raise
+    return container
 
 
 def published_port(proxy: Any) -> int | None:

@@ -14,8 +14,8 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Mapping
-from contextlib import closing
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
@@ -52,7 +52,7 @@ class DockerOptions:
 
     def container_settings(self) -> dict[str, Any]:
         """What a model container is started with (kept in a label; an update starts from it)."""
-        return {"workers": self.workers, "memory": self.memory, "cpus": self.cpus}
+        return {"workers": self.workers, "memory": self.memory, "cpus": self.cpus, "base_image": self.base_image}
 
 
 def check_name(name: str) -> str:
@@ -97,12 +97,12 @@ class DockerDeploymentClient(BaseDeploymentClient):
         check_flavor(flavor)
         options = parse_options(DockerOptions, config, TARGET)
         check_name(name)
-        with closing(docker_client()) as client:
+        with _engine() as client:
             if containers.find(client, name) is not None:
                 raise AlreadyExists(f"deployment {name!r} already exists on docker (update or delete it)")
         source = resolve_source(model_uri)
         image = self._image(source, options)
-        with closing(docker_client()) as client:
+        with _engine() as client:
             started: containers.Found = containers.Found(name)
             try:
                 self._report(f"starting {containers.model_name(name, 1)} ({source.name} {source.version})")
@@ -147,7 +147,7 @@ class DockerDeploymentClient(BaseDeploymentClient):
         fixed = sorted(set(config or {}) & set(_FIXED_AT_CREATE))
         if fixed:
             raise InvalidInput(f"{', '.join(fixed)} cannot change on update: delete and create the deployment again")
-        with closing(docker_client()) as client:
+        with _engine() as client:
             found = self._found(client, name)
             if found.proxy is None:
                 raise DeployError(f"deployment {name!r} has no proxy container: delete it and create it again")
@@ -195,7 +195,7 @@ class DockerDeploymentClient(BaseDeploymentClient):
         self, name: str, config: Mapping[str, Any] | None = None, endpoint: str | None = None
     ) -> None:
         options = parse_options(DockerOptions, config, TARGET)
-        with closing(docker_client()) as client:
+        with _engine() as client:
             found = self._found(client, name)
             self._report(f"removing the containers and the network of {name}")
             containers.remove_all(found, options.drain_timeout)
@@ -203,12 +203,12 @@ class DockerDeploymentClient(BaseDeploymentClient):
     # ---- list / get / predict ----------------------------------------------------------------
 
     def list_deployments(self, endpoint: str | None = None) -> list[Deployment]:
-        with closing(docker_client()) as client:
+        with _engine() as client:
             found = (containers.find(client, name) for name in containers.names(client))
             return [self._describe(client, f) for f in found if f is not None]
 
     def get_deployment(self, name: str, endpoint: str | None = None) -> Deployment:
-        with closing(docker_client()) as client:
+        with _engine() as client:
             return self._describe(client, self._found(client, name))
 
     def predict(self, deployment_name: str | None = None, inputs: Any = None, endpoint: str | None = None) -> Any:
@@ -289,6 +289,21 @@ class DockerDeploymentClient(BaseDeploymentClient):
         if docker_host.startswith(("tcp://", "ssh://", "http://", "https://")):
             return urlparse(docker_host).hostname or host
         return "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+
+
+@contextmanager
+def _engine() -> Iterator[Any]:
+    """A client of the engine; its refusals become ``DeployError`` (one line, no traceback)."""
+    import docker
+
+    client = docker_client()
+    try:
+        yield client
+    except docker.errors.DockerException as exc:
+        reason = getattr(exc, "explanation", None) or str(exc)
+        raise DeployError(f"the Docker engine refused: {str(reason).splitlines()[0][:300]}") from None
+    finally:
+        client.close()
 
 
 def _image_name(container: Any) -> str:

@@ -15,9 +15,9 @@ _BODY_KEYS = {"dataframe_split", "dataframe_records", "instances", "inputs"}
 def scoring_body(inputs: Any) -> bytes:
     """``inputs`` as an ``/invocations`` JSON body.
 
-    A pandas DataFrame becomes ``dataframe_split``; a mapping that already has one of MLflow's keys
-    (``dataframe_split``, ``dataframe_records``, ``instances``, ``inputs``) is sent as it is; any other
-    mapping or list becomes ``inputs``.
+    A pandas DataFrame, or a mapping with ``columns`` and ``data``, becomes ``dataframe_split``; a list of
+    mappings ``dataframe_records``; a mapping that already has one of MLflow's keys (``dataframe_split``,
+    ``dataframe_records``, ``instances``, ``inputs``) is sent as it is; anything else becomes ``inputs``.
 
     Raises:
         InvalidInput: nothing to score, or data JSON cannot carry.
@@ -29,6 +29,10 @@ def scoring_body(inputs: Any) -> bytes:
         return b'{"dataframe_split": ' + frame.encode() + b"}"
     if hasattr(inputs, "tolist"):  # a numpy array
         inputs = {"inputs": inputs.tolist()}
+    elif isinstance(inputs, dict) and {"columns", "data"} <= set(inputs):  # a table in pandas' split form
+        inputs = {"dataframe_split": inputs}
+    elif isinstance(inputs, list) and inputs and all(isinstance(row, dict) for row in inputs):
+        inputs = {"dataframe_records": inputs}
     elif not (isinstance(inputs, dict) and _BODY_KEYS & set(inputs)):
         inputs = {"inputs": inputs}
     try:

@@ -12,9 +12,9 @@ import pytest
 
 from devtools.builders import save_forest
 from devtools.cli import run_pack
-from tests.builders.conftest import base_image, cache_dir, docker_client, image_tags
+from tests.builders.conftest import base_image, cache_dir, docker_client, image_tags, timings
 
-__all__ = ["base_image", "cache_dir", "docker_client", "image_tags"]  # the builders' engine fixtures, shared
+__all__ = ["base_image", "cache_dir", "docker_client", "image_tags", "timings"]  # the builders' engine fixtures, shared
 
 MODEL = "RandomForestClassifier"
 
@@ -72,3 +72,16 @@ def docker_deployments(docker_client: Any, image_tags: list[str]) -> Iterator[li
         for network in docker_client.networks.list(filters={"label": f"pack.deployment.name={name}"}):
             with contextlib.suppress(docker.errors.APIError):
                 network.remove()
+
+
+@pytest.fixture(scope="session")
+def image_registry() -> str:
+    """``127.0.0.1:PORT`` of the registry ``.ci/services/registry.sh`` started (PACK_TEST_REGISTRY)."""
+    from devtools.registry import answers
+
+    address = os.environ.get("PACK_TEST_REGISTRY")
+    if not address:
+        pytest.skip("PACK_TEST_REGISTRY is not set (.ci/services/registry.sh starts a registry)")
+    if not answers(address):
+        pytest.skip(f"no registry answers at {address}")
+    return address

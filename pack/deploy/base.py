@@ -7,6 +7,7 @@ MLflow's dictionaries (``client.get_deployment("rf")["name"]``) works unchanged.
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -172,10 +173,24 @@ class BaseDeploymentClient(ABC):
         raise DeployError(f"target {self.target_uri!r} does not explain predictions")
 
 
+_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,48}[a-z0-9])?$")
+
+
+def check_name(name: str) -> str:
+    """A deployment name every built-in target can carry (container, DNS-1123 label, SageMaker name).
+
+    Raises:
+        InvalidInput: not 1 to 50 of a-z, 0-9 and '-', with no '-' at either end.
+    """
+    if not _NAME.match(name or ""):
+        raise InvalidInput(f"invalid deployment name {name!r}: use a-z, 0-9 and '-' (1 to 50, no '-' at either end)")
+    return name
+
+
 def check_flavor(flavor: str | None) -> None:
     """Built-in targets serve ``python_function`` (every pack model has it); refuse any other flavor."""
     if flavor not in (None, "python_function"):
         raise InvalidInput(f"flavor {flavor!r} cannot be deployed here: pack's targets serve python_function")
 
 
-__all__ = ["BaseDeploymentClient", "DeployedModel", "Deployment", "check_flavor"]
+__all__ = ["BaseDeploymentClient", "DeployedModel", "Deployment", "check_flavor", "check_name"]

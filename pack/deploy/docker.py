@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ from pack.builders.base import SERVING_PORT, ProgressCallback
 from pack.builders.engines import docker_client
 from pack.builders.settings import BuildSettings
 from pack.deploy import containers
-from pack.deploy.base import BaseDeploymentClient, DeployedModel, Deployment, check_flavor
+from pack.deploy.base import BaseDeploymentClient, DeployedModel, Deployment, check_flavor, check_name
 from pack.deploy.images import MODEL, ImageRequest, ensure_image
 from pack.deploy.options import option, options_help, parse_options
 from pack.deploy.scoring import post_invocations
@@ -32,7 +31,6 @@ from pack.deploy.source import resolve_source
 from pack.errors import AlreadyExists, DeployError, InvalidInput, NotFound
 
 TARGET = "docker"
-_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,48}[a-z0-9])?$")
 _FIXED_AT_CREATE = ("host", "port")
 
 
@@ -53,13 +51,6 @@ class DockerOptions:
     def container_settings(self) -> dict[str, Any]:
         """What a model container is started with (kept in a label; an update starts from it)."""
         return {"workers": self.workers, "memory": self.memory, "cpus": self.cpus, "base_image": self.base_image}
-
-
-def check_name(name: str) -> str:
-    """A deployment name: lower-case letters, digits and '-', 1 to 50 characters."""
-    if not _NAME.match(name or ""):
-        raise InvalidInput(f"invalid deployment name {name!r}: use a-z, 0-9 and '-' (1 to 50, no '-' at either end)")
-    return name
 
 
 def target_help() -> str:
@@ -311,4 +302,4 @@ def _image_name(container: Any) -> str:
     return str(tags[0]) if tags else str(container.attrs.get("Config", {}).get("Image", ""))
 
 
-__all__ = ["DockerDeploymentClient", "DockerOptions", "check_name", "target_help"]
+__all__ = ["DockerDeploymentClient", "DockerOptions", "target_help"]

@@ -12,31 +12,39 @@ from pack.errors import DeployError, InvalidInput
 _BODY_KEYS = {"dataframe_split", "dataframe_records", "instances", "inputs"}
 
 
-def scoring_body(inputs: Any) -> bytes:
-    """``inputs`` as an ``/invocations`` JSON body.
+def scoring_payload(inputs: Any) -> Any:
+    """``inputs`` as the JSON-able body of ``/invocations``.
 
     A pandas DataFrame, or a mapping with ``columns`` and ``data``, becomes ``dataframe_split``; a list of
     mappings ``dataframe_records``; a mapping that already has one of MLflow's keys (``dataframe_split``,
     ``dataframe_records``, ``instances``, ``inputs``) is sent as it is; anything else becomes ``inputs``.
 
     Raises:
-        InvalidInput: nothing to score, or data JSON cannot carry.
+        InvalidInput: nothing to score.
     """
     if inputs is None:
         raise InvalidInput("nothing to score: pass inputs")
     if hasattr(inputs, "to_json") and hasattr(inputs, "columns"):  # a DataFrame, without importing pandas
-        frame: str = inputs.to_json(orient="split", index=False)
-        return b'{"dataframe_split": ' + frame.encode() + b"}"
+        return {"dataframe_split": json.loads(inputs.to_json(orient="split", index=False))}
     if hasattr(inputs, "tolist"):  # a numpy array
-        inputs = {"inputs": inputs.tolist()}
-    elif isinstance(inputs, dict) and {"columns", "data"} <= set(inputs):  # a table in pandas' split form
-        inputs = {"dataframe_split": inputs}
-    elif isinstance(inputs, list) and inputs and all(isinstance(row, dict) for row in inputs):
-        inputs = {"dataframe_records": inputs}
-    elif not (isinstance(inputs, dict) and _BODY_KEYS & set(inputs)):
-        inputs = {"inputs": inputs}
+        return {"inputs": inputs.tolist()}
+    if isinstance(inputs, dict) and {"columns", "data"} <= set(inputs):  # a table in pandas' split form
+        return {"dataframe_split": inputs}
+    if isinstance(inputs, list) and inputs and all(isinstance(row, dict) for row in inputs):
+        return {"dataframe_records": inputs}
+    if isinstance(inputs, dict) and _BODY_KEYS & set(inputs):
+        return inputs
+    return {"inputs": inputs}
+
+
+def scoring_body(inputs: Any) -> bytes:
+    """``scoring_payload(inputs)`` encoded.
+
+    Raises:
+        InvalidInput: nothing to score, or data JSON cannot carry.
+    """
     try:
-        return json.dumps(inputs).encode()
+        return json.dumps(scoring_payload(inputs)).encode()
     except (TypeError, ValueError) as exc:
         raise InvalidInput(f"inputs cannot be sent as JSON: {exc}") from None
 
@@ -79,4 +87,4 @@ def post_invocations(url: str, inputs: Any, timeout: float = 60.0) -> Any:
         raise DeployError(f"cannot reach {url}: {reason}") from None
 
 
-__all__ = ["post_invocations", "read_answer", "scoring_body"]
+__all__ = ["post_invocations", "read_answer", "scoring_body", "scoring_payload"]

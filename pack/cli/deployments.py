@@ -58,7 +58,7 @@ class _Display:
         if self.status is not None:
             self.status.update(event.message[:100])
         if self.verbose:
-            self.console.print(event.message, markup=False, style="dim")
+            self.console.print(event.message, markup=False, style="dim", soft_wrap=True)
 
 
 def _client(target: str, display: _Display | None = None) -> BaseDeploymentClient:

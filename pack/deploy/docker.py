@@ -28,7 +28,7 @@ from pack.deploy.images import MODEL, ImageRequest, ensure_image
 from pack.deploy.options import option, options_help, parse_options
 from pack.deploy.scoring import post_invocations
 from pack.deploy.source import resolve_source
-from pack.errors import AlreadyExists, DeployError, InvalidInput, NotFound
+from pack.errors import AlreadyExists, BuildError, DeployError, InvalidInput, NotFound
 
 TARGET = "docker"
 _FIXED_AT_CREATE = ("host", "port")
@@ -287,7 +287,10 @@ def _engine() -> Iterator[Any]:
     """A client of the engine; its refusals become ``DeployError`` (one line, no traceback)."""
     import docker
 
-    client = docker_client()
+    try:
+        client = docker_client()
+    except BuildError as error:  # the builders' advice (write a context, build elsewhere) is not ours
+        raise DeployError(str(error).split("; write the build context")[0]) from None
     try:
         yield client
     except docker.errors.DockerException as exc:

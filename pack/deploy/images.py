@@ -1,8 +1,9 @@
 """The image a deployment runs: reused by content when the engine has it, else built; pushed when asked.
 
-An image is reused when its labels say it holds the same model files (``pack.model.checksum``), was
-made by this pack (``pack.version``) on the same base image, and is of the kind asked for (the model
-baked in and ``pack serve`` as its entry point, or SageMaker's model-less ``serve`` image).
+An image is reused when its labels say it holds the same model files (``pack.model.checksum``) under the
+same name and version (the server in it names the model by them), was made by this pack
+(``pack.version``) on the same base image, and is of the kind asked for (the model baked in and
+``pack serve`` as its entry point, or SageMaker's model-less ``serve`` image).
 """
 
 from __future__ import annotations
@@ -68,7 +69,9 @@ def image_tag(source: ModelSource, request: ImageRequest) -> str:
 def find_image(client: Any, source: ModelSource, request: ImageRequest) -> str | None:
     """The newest image on the engine holding this content, or None."""
     base = request.base_image or default_base_image(source.python_version)
-    labels = [
+    labels = [  # name and version too: the server inside names the model by them
+        f"pack.model.name={source.name}",
+        f"pack.model.version={source.version}",
         f"pack.model.checksum={source.checksum}",
         f"pack.version={__version__}",
         f"org.opencontainers.image.base.name={base}",

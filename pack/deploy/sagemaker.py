@@ -17,10 +17,9 @@ from __future__ import annotations
 import tempfile
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 from pack.builders.base import ModelSource, ProgressCallback
 from pack.builders.output import write_tar_gz
@@ -30,9 +29,18 @@ from pack.deploy.aws import aws_error, aws_errors, aws_session, ensure_bucket, w
 from pack.deploy.base import BaseDeploymentClient, DeployedModel, Deployment, check_flavor, check_name
 from pack.deploy.images import SAGEMAKER, ImageRequest, ensure_image
 from pack.deploy.options import option, options_help, parse_options
+from pack.deploy.sagemaker_resources import (
+    EndpointResources,
+    endpoint_resources,
+    find_endpoint,
+    found_endpoint,
+    running_model,
+    tag_map,
+    tags_of,
+)
 from pack.deploy.scoring import read_answer, scoring_body
 from pack.deploy.source import resolve_source
-from pack.errors import AlreadyExists, DeployError, InvalidInput, NotFound
+from pack.errors import AlreadyExists, DeployError, InvalidInput
 
 TARGET = "sagemaker"
 DEPLOYMENT_TAG = "pack.deployment.name"
@@ -95,14 +103,14 @@ class SageMakerDeploymentClient(BaseDeploymentClient):
             raise InvalidInput("SageMaker needs a role to run the model: pass -C execution_role_arn=arn:aws:iam::...")
         aws = aws_session(options.region_name or self.region)
         sm = aws.client("sagemaker")
-        if _endpoint(sm, name) is not None:
+        if find_endpoint(sm, name) is not None:
             raise AlreadyExists(f"endpoint {name!r} already exists in {aws.region_name} (update or delete it)")
         source = resolve_source(model_uri)
         image = self._image(source, options)
-        made = _Made()
+        made = EndpointResources()
         try:
             config_name = self._model_and_config(aws, name, source, image=image, options=options, made=made)
-            tags = _tags({DEPLOYMENT_TAG: name, **DeployedModel.of(source).labels()})
+            tags = tags_of({DEPLOYMENT_TAG: name, **DeployedModel.of(source).labels()})
             self._report(f"creating endpoint {name}")
             with aws_errors(f"cannot create endpoint {name}"):
                 sm.create_endpoint(EndpointName=name, EndpointConfigName=config_name, Tags=tags)
@@ -127,7 +135,7 @@ class SageMakerDeploymentClient(BaseDeploymentClient):
         options = self._options(config)
         aws = aws_session(options.region_name or self.region)
         sm = aws.client("sagemaker")
-        old = _resources(sm, _found(sm, name))
+        old = endpoint_resources(sm, found_endpoint(sm, name))
         current = old.models[0] if old.models else {}
         role = options.execution_role_arn or current.get("ExecutionRoleArn")
         options = parse_options(SageMakerDeployOptions, {**dict(config or {}), "execution_role_arn": role}, TARGET)
@@ -136,10 +144,10 @@ class SageMakerDeploymentClient(BaseDeploymentClient):
             source = resolve_source(model_uri)
             image = self._image(source, options)
         elif current:
-            source, image, data_url = _running(sm, current)
+            source, image, data_url = running_model(sm, current)
         else:
             raise InvalidInput(f"endpoint {name!r} runs no model pack made: pass a model URI")
-        made = _Made()
+        made = EndpointResources()
         try:
             config_name = self._model_and_config(
                 aws, name, source, image=image, options=options, made=made, data_url=data_url
@@ -175,7 +183,7 @@ class SageMakerDeploymentClient(BaseDeploymentClient):
         options = self._options(config)
         aws = aws_session(options.region_name or self.region)
         sm = aws.client("sagemaker")
-        _resources(sm, _found(sm, name)).remove(aws, self._report)
+        endpoint_resources(sm, found_endpoint(sm, name)).remove(aws, self._report)
 
     # ---- list / get / predict ----------------------------------------------------------------
 
@@ -185,7 +193,7 @@ class SageMakerDeploymentClient(BaseDeploymentClient):
         with aws_errors("cannot list endpoints"):
             for page in sm.get_paginator("list_endpoints").paginate():
                 for summary in page["Endpoints"]:
-                    tags = _tag_map(sm.list_tags(ResourceArn=summary["EndpointArn"])["Tags"])
+                    tags = tag_map(sm.list_tags(ResourceArn=summary["EndpointArn"])["Tags"])
                     if DEPLOYMENT_TAG in tags:
                         found.append(summary["EndpointName"])
         return [self.get_deployment(name) for name in found]
@@ -193,12 +201,12 @@ class SageMakerDeploymentClient(BaseDeploymentClient):
     def get_deployment(self, name: str, endpoint: str | None = None) -> Deployment:
         aws = aws_session(self.region)
         sm = aws.client("sagemaker")
-        described = _found(sm, name)
-        resources = _resources(sm, described)
+        described = found_endpoint(sm, name)
+        resources = endpoint_resources(sm, described)
         model = None
         if resources.models:
             with aws_errors(f"model {resources.models[0]['ModelName']}"):
-                tags = _tag_map(sm.list_tags(ResourceArn=resources.models[0]["ModelArn"])["Tags"])
+                tags = tag_map(sm.list_tags(ResourceArn=resources.models[0]["ModelArn"])["Tags"])
             model = DeployedModel.from_labels(tags)
         status = str(described["EndpointStatus"])
         details = {
@@ -258,7 +266,7 @@ class SageMakerDeploymentClient(BaseDeploymentClient):
         *,
         image: str,
         options: SageMakerDeployOptions,
-        made: _Made,
+        made: EndpointResources,
         data_url: str | None = None,
     ) -> str:
         """Upload the model (unless ``data_url`` has it), create the model and an endpoint config."""
@@ -286,7 +294,7 @@ class SageMakerDeploymentClient(BaseDeploymentClient):
             ),
         )
         model = {**requests["CreateModel"], "ModelName": revision}
-        model["Tags"] = [*model["Tags"], *_tags({DEPLOYMENT_TAG: name})]
+        model["Tags"] = [*model["Tags"], *tags_of({DEPLOYMENT_TAG: name})]
         endpoint_config = {**requests["CreateEndpointConfig"], "EndpointConfigName": revision}
         endpoint_config["ProductionVariants"] = [
             {**variant, "ModelName": revision} for variant in endpoint_config["ProductionVariants"]
@@ -307,99 +315,6 @@ class SageMakerDeploymentClient(BaseDeploymentClient):
             return described
 
         return wait_for_endpoint(describe, options.timeout, options.poll, self._report)
-
-
-@dataclass
-class _Made:
-    """The resources of one endpoint revision (made here, or found), removable in the right order."""
-
-    endpoint: str | None = None
-    configs: list[str] = field(default_factory=list)
-    models: list[dict[str, Any]] = field(default_factory=list)
-    objects: list[str] = field(default_factory=list)
-
-    def remove(self, aws: Any, report: Any) -> None:
-        sm, s3 = aws.client("sagemaker"), aws.client("s3")
-        steps: list[tuple[str, Any]] = []
-        if self.endpoint:
-            steps.append((f"endpoint {self.endpoint}", lambda n=self.endpoint: sm.delete_endpoint(EndpointName=n)))
-        for config in self.configs:
-            steps.append(
-                (f"endpoint config {config}", lambda n=config: sm.delete_endpoint_config(EndpointConfigName=n))
-            )
-        for model in self.models:
-            steps.append((f"model {model['ModelName']}", lambda n=model["ModelName"]: sm.delete_model(ModelName=n)))
-        for url in self.objects:
-            parsed = urlparse(url)
-            steps.append((url, lambda p=parsed: s3.delete_object(Bucket=p.netloc, Key=p.path.lstrip("/"))))
-        for what, step in steps:
-            report(f"deleting {what}")
-            try:
-                with aws_errors(f"cannot delete {what}"):
-                    step()
-            except NotFound:
-                pass
-
-
-def _endpoint(sm: Any, name: str) -> dict[str, Any] | None:
-    try:
-        with aws_errors(f"endpoint {name}"):
-            described: dict[str, Any] = sm.describe_endpoint(EndpointName=name)
-            return described
-    except NotFound:
-        return None
-
-
-def _found(sm: Any, name: str) -> dict[str, Any]:
-    described = _endpoint(sm, name)
-    if described is None:
-        raise NotFound(f"no endpoint {name!r} on SageMaker")
-    return described
-
-
-def _resources(sm: Any, described: Mapping[str, Any]) -> _Made:
-    """The endpoint, its config, the config's models and their tarballs (what delete removes)."""
-    made = _Made(endpoint=str(described["EndpointName"]))
-    config_name = described.get("EndpointConfigName")
-    if not config_name:
-        return made
-    try:
-        with aws_errors(f"endpoint config {config_name}"):
-            config = sm.describe_endpoint_config(EndpointConfigName=config_name)
-    except NotFound:
-        return made
-    made.configs.append(str(config_name))
-    for variant in config.get("ProductionVariants", []):
-        try:
-            with aws_errors(f"model {variant['ModelName']}"):
-                model = sm.describe_model(ModelName=variant["ModelName"])
-        except NotFound:
-            continue
-        made.models.append(model)
-        url = (model.get("PrimaryContainer") or {}).get("ModelDataUrl")
-        if url and f"/pack/{described['EndpointName']}/" in url:  # only the tarballs this target uploaded
-            made.objects.append(url)
-    return made
-
-
-def _running(sm: Any, model: Mapping[str, Any]) -> tuple[ModelSource, str, str]:
-    """The model identity, image and tarball URL an endpoint runs (a config-only update keeps them)."""
-    with aws_errors(f"model {model['ModelName']}"):
-        tags = _tag_map(sm.list_tags(ResourceArn=model["ModelArn"])["Tags"])
-    identity = DeployedModel.from_labels(tags)
-    if identity is None:
-        raise InvalidInput(f"model {model['ModelName']} was not made by pack: pass a model URI")
-    container = model["PrimaryContainer"]
-    source = ModelSource(Path(), identity.name, identity.version, identity.source, identity.checksum, "", ())
-    return source, str(container["Image"]), str(container["ModelDataUrl"])
-
-
-def _tags(values: Mapping[str, str]) -> list[dict[str, str]]:
-    return [{"Key": key, "Value": value} for key, value in sorted(values.items())]
-
-
-def _tag_map(tags: list[Mapping[str, str]]) -> dict[str, str]:
-    return {tag["Key"]: tag["Value"] for tag in tags}
 
 
 __all__ = ["SageMakerDeployOptions", "SageMakerDeploymentClient", "target_help"]

@@ -63,7 +63,11 @@ def docker_deployments(docker_client: Any, image_tags: list[str]) -> Iterator[li
     import docker
 
     made: list[str] = []
+    before = {image.id for image in docker_client.images.list()}
     yield made
+    for image in docker_client.images.list():  # images the deployments built (kept as cache until the end)
+        if image.id not in before and image.tags and all(tag.startswith("pack/") for tag in image.tags):
+            image_tags.extend(image.tags)
     for name in made:
         for container in docker_client.containers.list(all=True, filters={"label": f"pack.deployment.name={name}"}):
             image_tags.extend(container.image.tags)

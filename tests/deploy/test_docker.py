@@ -86,12 +86,14 @@ def deployed(registry_env, forests, base_image, docker_deployments) -> dict[str,
     return registry_env
 
 
-def test_create_reuses_the_image_of_the_same_model_files(deployed, forests, base_image, docker_deployments):
-    messages: list[str] = []
-    client = get_deploy_client("docker", progress=lambda event: messages.append(event.message))
+def test_create_reuses_the_image_of_the_same_model_version(deployed, forests, base_image, docker_deployments):
     docker_deployments.append("rf-again")
-    created = client.create_deployment("rf-again", str(forests[0]), config={"base_image": base_image, "workers": "2"})
-    assert any(m.startswith("reusing image") for m in messages) and not any("Step" in m for m in messages)
+    args = ["deployments", "create", "-t", "docker", "--name", "rf-again", "-m", URI, "-v"]
+    done = run_pack(*args, "-C", f"base_image={base_image}", "-C", "workers=2", env=deployed)
+    assert done.returncode == 0, done.stderr
+    assert "reusing image" in done.stderr and "Step" not in done.stderr  # nothing was built
+    client = get_deploy_client("docker")
+    created = client.get_deployment("rf-again")
     assert created["state"] == "ready" and created.details["settings"]["workers"] == 2
     with pytest.raises(AlreadyExists, match="'rf-again' already exists"):
         client.create_deployment("rf-again", str(forests[0]), config={"base_image": base_image})

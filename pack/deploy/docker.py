@@ -38,7 +38,7 @@ _FIXED_AT_CREATE = ("host", "port")
 class DockerOptions:
     """``-C`` keys of the docker target."""
 
-    image: str | None = option(None, "run this image instead of building one (it must serve the model)")
+    image: str | None = option(None, "run this image (made by pack build-docker) instead of building one")
     base_image: str | None = option(None, "base of the built image (default python:<model's major.minor>-slim)")
     host: str = option("127.0.0.1", "interface the port is published on (0.0.0.0: every interface)")
     port: int = option(0, "host port of the endpoint (0: a free one); fixed at create")

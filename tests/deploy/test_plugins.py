@@ -134,3 +134,23 @@ def test_unknown_and_missing_targets(installed, monkeypatch, tmp_path):
     assert type(get_deploy_client()).__name__ == "FileDeploymentClient"
     result = run_pack("deployments", "list", "--json")  # -t from PACK_DEPLOYMENTS_TARGET
     assert result.returncode == 0 and json.loads(result.stdout) == []
+
+
+def _modules_after(code: str) -> set[str]:
+    import subprocess
+
+    out = subprocess.run(
+        [sys.executable, "-c", f"import sys; {code}; print('\\n'.join(sys.modules))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return {line.split(".")[0] for line in out.split()}
+
+
+def test_targets_import_only_what_they_use():
+    docker = _modules_after("from pack.deployments import get_deploy_client; get_deploy_client('docker')")
+    assert not docker & {"kubernetes", "boto3", "botocore", "docker", "sklearn", "torch"}, docker
+    # What `docker exec` runs in the proxy container every half second while waiting: the standard library.
+    probe = _modules_after("import pack.deploy.proxy")
+    assert not probe & {"numpy", "pandas", "yaml", "pydantic", "uvicorn", "h11", "docker", "click"}, probe

@@ -86,12 +86,16 @@ def test_create_applies_valid_objects_server_side_and_waits(env, kube):
     assert done.stdout.startswith(f"created rf on kubernetes: {MODEL} version 1 at http://rf.models.svc (ready)")
     applies = [r for r in kube.fake.requests if r.method == "PATCH"]
     assert [r.body["kind"] for r in applies] == KINDS
+    paths = [
+        "/apis/apps/v1/namespaces/models/deployments/rf",
+        "/api/v1/namespaces/models/services/rf",
+        "/apis/autoscaling/v2/namespaces/models/horizontalpodautoscalers/rf",
+        "/apis/policy/v1/namespaces/models/poddisruptionbudgets/rf",
+    ]
+    assert [r.path for r in applies] == paths
     for request in applies:
         assert request.content_type == "application/apply-patch+yaml"
         assert request.query == {"fieldManager": ["pack"], "force": ["true"]}
-        assert request.path.startswith("/api") and request.path.endswith(
-            "/namespaces/models/" + request.path.split("/")[-2] + "/rf"
-        )
         for version in VERSIONS:
             kubernetes_validate.validate(request.body, version, strict=True)
     deployment = applies[0].body
@@ -104,13 +108,14 @@ def test_create_applies_valid_objects_server_side_and_waits(env, kube):
     assert template["metadata"]["annotations"]["pack.model/version"] == "1"
     assert template["metadata"]["annotations"]["pack.model/source"] == URI
     assert applies[2].body["spec"]["scaleTargetRef"]["name"] == "rf"
-    progress = done.stderr.splitlines()
-    waited = [line for line in progress if " rf " in f" {line} " or "rf rolled out" in line]
-    assert "waiting for the controller to observe the new spec of rf" in waited
-    assert "0 of 2 updated replicas of rf are available" in waited
-    assert waited.index("1 of 2 updated replicas of rf are available") < waited.index(
-        "rf rolled out: 2 of 2 replicas available"
-    )
+    progress = done.stderr.splitlines()  # the recorded sequence, in order, as the wait reported it
+    seen = [line for line in progress if line.endswith(("of rf", "are available", "replicas available"))]
+    assert seen == [
+        "waiting for the controller to observe the new spec of rf",
+        "0 of 2 updated replicas of rf are available",
+        "1 of 2 updated replicas of rf are available",
+        "rf rolled out: 2 of 2 replicas available",
+    ]
     got = get(env)
     assert (got["state"], got["model"]["version"], got["details"]["revision"]) == ("ready", "1", "1")
 

@@ -117,14 +117,15 @@ def build_times(client: Any, base: str, work: Path, cold: bool) -> dict[str, dic
     return times
 
 
-def rollout_pack(models: list[Path], base: str, body: bytes) -> dict[str, Any]:
+def rollout_pack(docker: Any, models: list[Path], base: str, body: bytes) -> dict[str, Any]:
     from pack.builders.settings import BuildSettings
     from pack.deploy.images import MODEL, ImageRequest, ensure_image
 
     client = get_deploy_client("docker")
+    request = ImageRequest(MODEL, base, None, BuildSettings().cache_dir)
     created = client.create_deployment("bench-rf", str(models[0]), config={"base_image": base})
     # Version 2's image is built before the clock starts, as the other way's images are.
-    ensure_image(ModelSource.from_directory(models[1]), ImageRequest(MODEL, base, None, BuildSettings().cache_dir))
+    images = [created.details["image"], ensure_image(ModelSource.from_directory(models[1]), request).local]
     try:
         with Loop(f"{created.endpoint}/invocations", body) as loop:
             started = time.monotonic()
@@ -133,6 +134,9 @@ def rollout_pack(models: list[Path], base: str, body: bytes) -> dict[str, Any]:
         return {**loop.figures(), "seconds": seconds}
     finally:
         client.delete_deployment("bench-rf")
+        for image in images:
+            with contextlib.suppress(Exception):
+                docker.images.remove(image, force=True)
 
 
 def rollout_stop_start(docker: Any, models: list[Path], base: str, body: bytes, work: Path) -> dict[str, Any]:
@@ -178,7 +182,7 @@ def main() -> None:
         rows = json.loads((models[0].parent / "RandomForestClassifier-rows.json").read_text())
         body = json.dumps({"dataframe_split": rows}).encode()
         rolled = {
-            "pack deployments update": rollout_pack(models, args.base_image, body),
+            "pack deployments update": rollout_pack(docker, models, args.base_image, body),
             "docker stop + docker run": rollout_stop_start(docker, models, args.base_image, body, work),
         }
     driver = docker.info()["Driver"]

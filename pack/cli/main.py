@@ -58,6 +58,8 @@ COMMAND_MODULES = (
     "pack.cli.convert",
     "pack.cli.serve",
     "pack.cli.build",
+    "pack.cli.run",
+    "pack.cli.deployments",
 )
 
 

@@ -37,7 +37,7 @@ from pack.store import ModelVersion, ModelVersionFile, ModelVersionStatus
 from pack.store.artifacts import ArtifactOpener, ArtifactStore
 from pack.store.rest import LoggedModels, RestRegistryStore, RestTrackingStore
 from pack.store.rest.logged_models import READY
-from pack.uris import resolve_model_uri, scheme_of
+from pack.uris import resolve, scheme_of
 
 _UPLOAD_FAILED = "LOGGED_MODEL_UPLOAD_FAILED"
 _LOGGED_MODEL = "models:/m-"
@@ -130,7 +130,7 @@ class RemoteRegistrar:
             RegistryError: the server failed the registration.
         """
         scheme = scheme_of(source_uri)
-        local = resolve_model_uri(source_uri) if scheme in ("", "file") else None
+        local = resolve(source_uri).path if scheme in ("", "file") else None
         if local is not None:
             MLModel.load(local)  # not a model: refused before anything is created
         if create_model:

@@ -92,10 +92,10 @@ def test_downloads_are_cached_and_verified_before_use(remote, trained, workdir):
     pack.Client().create_registered_model(name)
     pack.Client().create_model_version(name, str(model_dir))
     registry = process_default().services().registry
-    local = pack.uris.resolve_model_uri(f"models:/{name}/1")
+    local = pack.uris.resolve(f"models:/{name}/1").path
     assert local.is_relative_to(Path(os.environ["PACK_CACHE_DIR"]))
     first = {p.name: p.stat().st_ino for p in local.iterdir()}
-    assert pack.uris.resolve_model_uri(f"models:/{name}/latest") == local  # from the cache, not fetched again
+    assert pack.uris.resolve(f"models:/{name}/latest").path == local  # from the cache, not fetched again
     assert {p.name: p.stat().st_ino for p in local.iterdir()} == first
     target = local / "model.skops"
     damaged = bytearray(target.read_bytes())

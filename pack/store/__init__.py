@@ -7,13 +7,17 @@ decides policy; ``pack.registry.service`` does.
 """
 
 from pack.store.entities import (
+    ApiToken,
     Dataset,
     DatasetInput,
+    DatasetSummary,
     Experiment,
     FileInfo,
     LifecycleStage,
+    LoggedModel,
     LoggedModelInput,
     LoggedModelOutput,
+    LoggedModelStatus,
     Metric,
     ModelVersion,
     ModelVersionFile,
@@ -30,18 +34,24 @@ from pack.store.entities import (
     RunStatus,
     RunTag,
     Stage,
+    User,
     ViewType,
 )
-from pack.store.protocols import RegistryStore, TrackingStore
+from pack.store.protocols import AuthStore, RegistryStore, TrackingStore
 
 __all__ = [
+    "ApiToken",
+    "AuthStore",
     "Dataset",
     "DatasetInput",
+    "DatasetSummary",
     "Experiment",
     "FileInfo",
     "LifecycleStage",
+    "LoggedModel",
     "LoggedModelInput",
     "LoggedModelOutput",
+    "LoggedModelStatus",
     "Metric",
     "ModelVersion",
     "ModelVersionFile",
@@ -60,5 +70,6 @@ __all__ = [
     "RunTag",
     "Stage",
     "TrackingStore",
+    "User",
     "ViewType",
 ]

@@ -12,21 +12,30 @@ from sqlalchemy.engine import Connection, Row
 
 from pack.errors import InvalidInput, NotFound
 from pack.store.entities import (
+    DatasetInput,
+    DatasetSummary,
     LifecycleStage,
+    LoggedModelInput,
+    LoggedModelOutput,
     Metric,
     PagedList,
     Param,
     Run,
     RunData,
     RunInfo,
+    RunInputs,
+    RunOutputs,
     RunStatus,
     RunTag,
     ViewType,
     now_ms,
 )
 from pack.store.run_names import random_run_name
+from pack.store.sql import run_io
 from pack.store.sql.database import Database
 from pack.store.sql.experiments import DEFAULT_EXPERIMENT_ID, SqlExperiments, as_id, view_stages
+from pack.store.sql.logged_models import log_model_metrics
+from pack.store.sql.metric_history import bulk_interval
 from pack.store.sql.run_search import run_search_statement
 from pack.store.sql.search import check_max_results, decode_page_token, encode_page_token
 from pack.store.sql.tables import experiments, run_tags, runs
@@ -155,7 +164,9 @@ class SqlRuns:
         """Log metrics, params and tags in one transaction.
 
         Params are immutable: logging a key again with the same value is a no-op, with another value
-        an error (and nothing of the batch is written).
+        an error (and nothing of the batch is written). Metrics naming a logged model (``model_id``)
+        are recorded for it too; in the run's history such a value is written once (MLflow's client
+        logs a run's metrics again for the model it logs).
 
         Raises:
             NotFound: no such run. InvalidInput: a bad key or value, or a changed param.
@@ -174,13 +185,63 @@ class SqlRuns:
             if new_params:
                 _insert_params(conn, run_id, new_params)
             if metrics:
-                conn.execute(insert(metric_table), [_metric_row(run_id, m) for m in metrics])
+                rows = [_metric_row(run_id, m) for m in metrics]
+                if any(m.model_id for m in metrics):
+                    log_model_metrics(conn, run_id, metrics)
+                    rows = _new_rows(conn, run_id, rows, [bool(m.model_id) for m in metrics])
+                if rows:
+                    conn.execute(insert(metric_table), rows)
             if new_tags:
                 _write_tags(conn, run_id, new_tags)
             if renamed is not None:
                 conn.execute(update(runs).where(runs.c.run_id == run_id).values(name=renamed))
 
         self.db.transact(write)
+
+    def log_inputs(
+        self, run_id: str, datasets: Sequence[DatasetInput] = (), models: Sequence[LoggedModelInput] = ()
+    ) -> None:
+        """Record datasets and logged models the run read.
+
+        Raises:
+            NotFound: no such run. InvalidInput: the run is deleted.
+        """
+
+        def write(conn: Connection) -> None:
+            _check_active(conn, run_id)
+            run_io.write_inputs(conn, run_id, datasets, models)
+
+        self.db.transact(write)
+
+    def log_outputs(self, run_id: str, models: Sequence[LoggedModelOutput]) -> None:
+        """Record logged models the run produced.
+
+        Raises:
+            NotFound: no such run. InvalidInput: the run is deleted.
+        """
+
+        def write(conn: Connection) -> None:
+            _check_active(conn, run_id)
+            run_io.write_outputs(conn, run_id, models)
+
+        self.db.transact(write)
+
+    def metric_history_bulk_interval(
+        self,
+        run_ids: Sequence[str],
+        key: str,
+        max_results: int = 320,
+        start_step: int | None = None,
+        end_step: int | None = None,
+    ) -> list[Metric]:
+        """Values of a metric in several runs, down-sampled per run; see ``metric_history.bulk_interval``."""
+        with self.db.read() as conn:
+            return bulk_interval(conn, run_ids, key, max_results=max_results, start_step=start_step, end_step=end_step)
+
+    def search_datasets(self, experiment_ids: Sequence[str]) -> list[DatasetSummary]:
+        """The datasets the runs of some experiments used."""
+        with self.db.read() as conn:
+            return run_io.search_datasets(conn, [as_id(e) for e in experiment_ids])
 
     def delete_tag(self, run_id: str, key: str) -> None:
         """Delete a run tag.
@@ -302,6 +363,25 @@ def _metric_row(run_id: str, metric: Metric) -> dict[str, Any]:
     }
 
 
+def _new_rows(conn: Connection, run_id: str, rows: list[dict[str, Any]], for_model: list[bool]) -> list[dict[str, Any]]:
+    """``rows`` without the model-attached ones already in the run's history (same key, time, step, value)."""
+    keys = sorted({row["key"] for row, attached in zip(rows, for_model, strict=True) if attached})
+    found = conn.execute(
+        select(metric_table.c.key, metric_table.c.timestamp, metric_table.c.step, metric_table.c.value).where(
+            metric_table.c.run_id == run_id, metric_table.c.key.in_(keys)
+        )
+    )
+    seen = {(r.key, int(r.timestamp), int(r.step), r.value) for r in found}
+    fresh = []
+    for row, attached in zip(rows, for_model, strict=True):
+        identity = (row["key"], row["timestamp"], row["step"], row["value"])
+        if attached and identity in seen:
+            continue
+        seen.add(identity)
+        fresh.append(row)
+    return fresh
+
+
 def _to_metric(row: Row[Any]) -> Metric:
     value = math.nan if row.is_nan else float(row.value)
     return Metric(key=row.key, value=value, timestamp=int(row.timestamp), step=int(row.step))
@@ -329,27 +409,28 @@ def _to_runs(conn: Connection, found: Sequence[Row[Any]]) -> list[Run]:
         per_run = latest.setdefault(row.run_id, {})
         if row.key not in per_run or per_run[row.key][0] < rank:
             per_run[row.key] = (rank, _to_metric(row).value)
-    return [
-        Run(
-            info=RunInfo(
-                run_id=row.run_id,
-                experiment_id=str(row.experiment_id),
-                run_name=row.name,
-                user_id=row.user_id,
-                status=row.status,
-                start_time=int(row.start_time),
-                end_time=None if row.end_time is None else int(row.end_time),
-                artifact_uri=row.artifact_uri,
-                lifecycle_stage=row.lifecycle_stage,
-            ),
-            data=RunData(
-                metrics={k: v for k, (_, v) in latest.get(row.run_id, {}).items()},
-                params=run_params.get(row.run_id, {}),
-                tags=tags.get(row.run_id, {}),
-            ),
+    io = run_io.read_io(conn, ids)
+    result = []
+    for row in found:
+        inputs, outputs = io.get(row.run_id, (RunInputs(), RunOutputs()))
+        info = RunInfo(
+            run_id=row.run_id,
+            experiment_id=str(row.experiment_id),
+            run_name=row.name,
+            user_id=row.user_id,
+            status=row.status,
+            start_time=int(row.start_time),
+            end_time=None if row.end_time is None else int(row.end_time),
+            artifact_uri=row.artifact_uri,
+            lifecycle_stage=row.lifecycle_stage,
         )
-        for row in found
-    ]
+        data = RunData(
+            metrics={k: v for k, (_, v) in latest.get(row.run_id, {}).items()},
+            params=run_params.get(row.run_id, {}),
+            tags=tags.get(row.run_id, {}),
+        )
+        result.append(Run(info=info, data=data, inputs=inputs, outputs=outputs))
+    return result
 
 
 __all__ = ["MAX_KEY_LENGTH", "MAX_PARAM_LENGTH", "SqlRuns", "check_key"]

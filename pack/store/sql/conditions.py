@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, exists
 
 from pack.errors import InvalidInput
 from pack.store.sql.search import Clause
@@ -44,6 +44,17 @@ def compare(column: Any, clause: Clause, value: Any = None) -> ColumnElement[boo
     return result
 
 
+def tag_condition(table: Any, owner: Sequence[ColumnElement[bool]], clause: Clause) -> ColumnElement[bool]:
+    """A tag clause on registry objects: ``tags.k != 'v'`` (and ``NOT IN``) also matches objects
+    without the tag, as MLflow's client expects (it excludes prompts with
+    ``tags.`mlflow.prompt.is_prompt` != 'true'`` from every model search)."""
+    check_ops(clause, STRING_OPS)
+    if clause.op in ("!=", "NOT IN"):
+        positive = Clause(clause.prefix, clause.key, "=" if clause.op == "!=" else "IN", clause.value)
+        return ~exists().where(*owner, table.c.key == clause.key, compare(table.c.value, positive))
+    return exists().where(*owner, table.c.key == clause.key, compare(table.c.value, clause))
+
+
 def check_ops(clause: Clause, allowed: Sequence[str]) -> None:
     """Refuse an operator an identifier does not support.
 
@@ -55,4 +66,4 @@ def check_ops(clause: Clause, allowed: Sequence[str]) -> None:
         raise InvalidInput(f"operator {clause.op} is not supported for {name} (use: {', '.join(allowed)})")
 
 
-__all__ = ["STRING_OPS", "check_ops", "compare"]
+__all__ = ["STRING_OPS", "check_ops", "compare", "tag_condition"]

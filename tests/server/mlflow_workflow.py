@@ -7,8 +7,6 @@ import subprocess
 import sys
 
 import mlflow
-import numpy as np
-import pandas as pd
 from mlflow import MlflowClient
 from mlflow.entities import Metric, Param, RunTag
 from mlflow.exceptions import MlflowException
@@ -110,10 +108,15 @@ out["client_run"] = [
 out["register_again"] = mlflow.register_model(f"runs:/{run_id}/model", "conformance").version
 out["runs_load"] = mlflow.sklearn.load_model(f"runs:/{run_id}/model").predict(features[:4]).tolist()
 path = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path="notes.txt")
-out["downloaded"] = len(open(path).read())
+with open(path) as handle:
+    out["downloaded"] = len(handle.read())
 
 # loading by stage and by alias in fresh processes
-loader = "import mlflow, sys; mlflow.set_tracking_uri(sys.argv[1]); import pandas as pd; from sklearn.datasets import load_iris; X, _ = load_iris(return_X_y=True, as_frame=True); print(mlflow.pyfunc.load_model(sys.argv[2]).predict(X[:4]).tolist())"
+loader = (
+    "import mlflow, sys; from sklearn.datasets import load_iris; mlflow.set_tracking_uri(sys.argv[1]); "
+    "X, _ = load_iris(return_X_y=True, as_frame=True); "
+    "print(mlflow.pyfunc.load_model(sys.argv[2]).predict(X[:4]).tolist())"
+)
 for model_uri in ("models:/conformance/Production", "models:/conformance@champion"):
     done = subprocess.run([sys.executable, "-c", loader, uri, model_uri], capture_output=True, text=True, check=True)
     out[model_uri] = json.loads(done.stdout.strip().splitlines()[-1])

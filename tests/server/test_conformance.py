@@ -102,7 +102,7 @@ def _check(out: dict, server: TrackingServerProcess) -> None:
     }
     assert out["after_delete"] == ["1"] and out["models_left"] == []
     seen = {_route(m, p) for m, p, status in server.requests() if status < 400 and "/mlflow" in p}
-    assert CLIENT_ENDPOINTS <= seen, sorted(CLIENT_ENDPOINTS - seen)
+    assert seen >= CLIENT_ENDPOINTS, sorted(CLIENT_ENDPOINTS - seen)
     assert "Traceback" not in server.output
 
 

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Connection, Row
 
 from pack.errors import InvalidInput, NotFound
@@ -397,6 +397,19 @@ def _write_tags(conn: Connection, run_id: str, tags: Mapping[str, str]) -> None:
         conn.execute(insert(run_tags), [{"run_id": run_id, "key": k, "value": str(v)} for k, v in tags.items()])
 
 
+def _latest_metrics(run_ids: Sequence[str]) -> Any:
+    """Each run's latest value of each metric (highest step, then timestamp), ranked inside the database:
+    a run with a long history is not read into Python to find its last values."""
+    m = metric_table
+    rank = (
+        func.row_number()
+        .over(partition_by=(m.c.run_id, m.c.key), order_by=(m.c.step.desc(), m.c.timestamp.desc(), m.c.id.desc()))
+        .label("rank")
+    )
+    ranked = select(m.c.run_id, m.c.key, m.c.value, m.c.is_nan, rank).where(m.c.run_id.in_(run_ids)).subquery()
+    return select(ranked.c.run_id, ranked.c.key, ranked.c.value, ranked.c.is_nan).where(ranked.c.rank == 1)
+
+
 def _to_runs(conn: Connection, found: Sequence[Row[Any]]) -> list[Run]:
     ids = [row.run_id for row in found]
     if not ids:
@@ -407,12 +420,9 @@ def _to_runs(conn: Connection, found: Sequence[Row[Any]]) -> list[Run]:
     tags: dict[str, dict[str, str]] = {}
     for row in conn.execute(select(run_tags).where(run_tags.c.run_id.in_(ids))):
         tags.setdefault(row.run_id, {})[row.key] = row.value
-    latest: dict[str, dict[str, tuple[tuple[int, int, int], float]]] = {}
-    for row in conn.execute(select(metric_table).where(metric_table.c.run_id.in_(ids))):
-        rank = (int(row.step), int(row.timestamp), int(row.id))
-        per_run = latest.setdefault(row.run_id, {})
-        if row.key not in per_run or per_run[row.key][0] < rank:
-            per_run[row.key] = (rank, _to_metric(row).value)
+    latest: dict[str, dict[str, float]] = {}
+    for run_id, key, value, is_nan in conn.execute(_latest_metrics(ids)):
+        latest.setdefault(run_id, {})[key] = math.nan if is_nan else float(value)
     io = run_io.read_io(conn, ids)
     result = []
     for row in found:
@@ -429,7 +439,7 @@ def _to_runs(conn: Connection, found: Sequence[Row[Any]]) -> list[Run]:
             lifecycle_stage=row.lifecycle_stage,
         )
         data = RunData(
-            metrics={k: v for k, (_, v) in latest.get(row.run_id, {}).items()},
+            metrics=latest.get(row.run_id, {}),
             params=run_params.get(row.run_id, {}),
             tags=tags.get(row.run_id, {}),
         )

@@ -119,11 +119,15 @@ def test_bad_requests_are_json_4xx(server):
     custom = client.post(f"{API}/experiments/create", json={"name": "sneaky", "artifact_location": "/etc"}).json()
     sneaky = client.post(f"{API}/runs/create", json=custom).json()["run"]["info"]["run_id"]
     _error(
-        client.post(f"{API}/model-versions/create", json={"name": "dup", "source": f"runs:/{sneaky}/"}),
+        client.post(
+            f"{API}/model-versions/create", json={"name": "dup", "source": f"runs:/{sneaky}/", "run_id": sneaky}
+        ),
         400,
         "INVALID_PARAMETER_VALUE",
         "outside",
     )
+    _error(client.get(f"{API}/artifacts/list", params={"run_id": sneaky}), 400, "INVALID_PARAMETER_VALUE", "outside")
+    _error(client.get("/get-artifact", params={"run_id": sneaky, "path": "x"}), 400, "INVALID_PARAMETER_VALUE")
 
 
 def test_artifact_paths_cannot_leave_the_destination(server):

@@ -244,7 +244,7 @@ def measure(kind: str, config: dict[str, Any]) -> dict[str, Any]:
         return result
 
 
-def table(results: dict[str, dict[str, Any]], config: dict[str, Any], quick: bool) -> str:
+def table(results: dict[str, dict[str, Any]], config: dict[str, Any], quick: bool, loads: tuple[float, float]) -> str:
     pack, mlflow, stub = results["pack"], results["mlflow"], results["stub"]
     rows = [
         ("log_metric p50 (ms)", "log_metric_p50_ms", "lower"),
@@ -279,6 +279,9 @@ def table(results: dict[str, dict[str, Any]], config: dict[str, Any], quick: boo
         lines.append(f"| {label} | {floor} | {theirs:.2f} | {ours:.2f} | {ratio:.1f}x | {beyond} |")
     lines += [
         "",
+        f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} by `python benchmarks/tracking.py"
+        f"{' --quick' if quick else ''}` on {os.cpu_count()} cores, Python {sys.version.split()[0]}; load average "
+        f"{loads[0]:.1f} before, {loads[1]:.1f} after (on a shared machine the figures are noisy; re-run on a quiet one).",
         f"pack's log_metric is {pack['log_metric_p50_ms'] - stub['log_metric_p50_ms']:.2f} ms above the client floor "
         f"(MLflow's: {mlflow['log_metric_p50_ms'] - stub['log_metric_p50_ms']:.2f} ms). Search hits: "
         f"{pack['search_hits']} (pack) and {mlflow['search_hits']} (MLflow).",
@@ -310,9 +313,10 @@ def main() -> None:
             "history_repeats": 3,
             "artifact_mb": 200,
         }
+    before = os.getloadavg()[0]
     results = {kind: measure(kind, config) for kind in ("stub", "pack", "mlflow")}
     print(json.dumps(results, indent=2))
-    write_section("tracking", table(results, config, args.quick))
+    write_section("tracking", table(results, config, args.quick, (before, os.getloadavg()[0])))
 
 
 if __name__ == "__main__":

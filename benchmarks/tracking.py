@@ -281,7 +281,8 @@ def table(results: dict[str, dict[str, Any]], config: dict[str, Any], quick: boo
         "",
         f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} by `python benchmarks/tracking.py"
         f"{' --quick' if quick else ''}` on {os.cpu_count()} cores, Python {sys.version.split()[0]}; load average "
-        f"{loads[0]:.1f} before, {loads[1]:.1f} after (on a shared machine the figures are noisy; re-run on a quiet one).",
+        f"{loads[0]:.1f} before, {loads[1]:.1f} after (on a shared machine the figures are noisy; "
+        "re-run on a quiet one).",
         f"pack's log_metric is {pack['log_metric_p50_ms'] - stub['log_metric_p50_ms']:.2f} ms above the client floor "
         f"(MLflow's: {mlflow['log_metric_p50_ms'] - stub['log_metric_p50_ms']:.2f} ms). Search hits: "
         f"{pack['search_hits']} (pack) and {mlflow['search_hits']} (MLflow).",

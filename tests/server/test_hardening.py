@@ -156,6 +156,17 @@ def test_bodies_are_bounded_in_size_and_time(server):
         "INVALID_PARAMETER_VALUE",
         "limit",
     )
+
+    def chunked():  # no Content-Length: the limit is enforced while streaming
+        for _ in range(4):
+            yield b"x" * 65536
+
+    _error(
+        client.put(f"/api/2.0/mlflow-artifacts/artifacts/{files}/big.bin", content=chunked()),
+        413,
+        "INVALID_PARAMETER_VALUE",
+        "limit",
+    )
     assert client.get("/api/2.0/mlflow-artifacts/artifacts", params={"path": files}).json() == {}  # nothing left
 
     host, port = server.url.removeprefix("http://").split(":")

@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks._results import write_section
 from devtools.mlflow_peer import MLFLOW_VERSION, run_mlflow
-from devtools.tracking_servers import MLFLOW, PACK, TrackingServer, pack_server_available
+from devtools.tracking_servers import MLFLOW, PACK, TrackingServer
 
 MLFLOW_SCRIPT = textwrap.dedent(
     """
@@ -200,7 +200,7 @@ def main() -> None:
         if args.quick
         else {"single": 500, "batches": 20, "history": 50_000, "runs": 500, "repeats": 5, "blob_mb": 64}
     )
-    kinds = [MLFLOW] + ([PACK] if pack_server_available() else [])
+    kinds = [MLFLOW, PACK]
     results: dict[str, dict[str, dict[str, list[float]]]] = {}
     with tempfile.TemporaryDirectory(prefix="pack-bench-client-") as tmp:
         root = Path(tmp)

@@ -19,13 +19,6 @@ PACK = "pack"
 MLFLOW = "mlflow"
 
 
-def pack_server_available() -> bool:
-    """Whether this checkout has the ``pack server`` command."""
-    from pack.cli.main import cli
-
-    return "server" in cli.commands
-
-
 class TrackingServer:
     """A tracking server of ``kind`` (``pack`` or ``mlflow``) keeping everything under ``root``.
 
@@ -110,4 +103,4 @@ class TrackingServer:
         self._handle.close()
 
 
-__all__ = ["MLFLOW", "PACK", "TrackingServer", "free_port", "pack_server_available"]
+__all__ = ["MLFLOW", "PACK", "TrackingServer", "free_port"]

@@ -29,17 +29,16 @@ import orjson
 
 from pack._fs import iter_files, sha256_file
 from pack.checksums import Verifier
-from pack.errors import AlreadyExists, InvalidModel, NotFound, RegistryError
+from pack.errors import AlreadyExists, InvalidInput, InvalidModel, NotFound, RegistryError
 from pack.flavors.mlmodel import MLModel
 from pack.refs import MODELS, RUNS, ModelRef, RunArtifactRef
 from pack.registry.resolution import VersionResolver
-from pack.store import ModelVersion, ModelVersionFile, ModelVersionStatus
+from pack.store import LoggedModelStatus, ModelVersion, ModelVersionFile, ModelVersionStatus
 from pack.store.artifacts import ArtifactOpener, ArtifactStore
-from pack.store.rest import LoggedModels, RestRegistryStore, RestTrackingStore
-from pack.store.rest.logged_models import READY
+from pack.store.rest import RestRegistryStore, RestTrackingStore
+from pack.store.rest.logged_models import logged_model_uri
 from pack.uris import resolve, scheme_of
 
-_UPLOAD_FAILED = "LOGGED_MODEL_UPLOAD_FAILED"
 _LOGGED_MODEL = "models:/m-"
 
 
@@ -98,7 +97,6 @@ class RemoteRegistrar:
         store: RestRegistryStore,
         *,
         tracking: RestTrackingStore,
-        logged_models: LoggedModels,
         resolver: VersionResolver,
         open_store: ArtifactOpener,
         poll: float = 0.5,
@@ -106,11 +104,14 @@ class RemoteRegistrar:
     ) -> None:
         self.store = store
         self.tracking = tracking
-        self.logged_models = logged_models
         self.resolver = resolver
         self.open_store = open_store
         self.poll = poll
         self.timeout = timeout
+
+    def acting_as(self, user: str) -> RemoteRegistrar:
+        """This registrar: the server records who registers from the credentials the client sends."""
+        return self
 
     def register(
         self,
@@ -122,13 +123,19 @@ class RemoteRegistrar:
         run_link: str | None = None,
         description: str | None = None,
         create_model: bool = False,
+        model_id: str | None = None,
+        files_at: str | None = None,
     ) -> ModelVersion:
         """Register ``source_uri`` as a new version of ``name`` on the server; the READY version.
+        ``model_id`` names the logged model the version comes from (else taken from a ``models:/m-<id>``
+        source); ``files_at`` is the server's own option and refused here.
 
         Raises:
             NotFound: no such model, run or source. InvalidModel: a local source is not a model.
-            RegistryError: the server failed the registration.
+            InvalidInput: ``files_at`` is given. RegistryError: the server failed the registration.
         """
+        if files_at is not None:
+            raise InvalidInput("files_at names files on the server itself; register the source instead")
         scheme = scheme_of(source_uri)
         local = resolve(source_uri).path if scheme in ("", "file") else None
         if local is not None:
@@ -154,6 +161,7 @@ class RemoteRegistrar:
             tags=tags,
             run_link=run_link,
             description=description,
+            model_id=model_id,
         )
         return self._await_ready(created)
 
@@ -162,25 +170,31 @@ class RemoteRegistrar:
         mlmodel = f"{ref.path}/MLmodel" if ref.path else "MLmodel"
         if any(f.path == mlmodel for f in self.open_store(run.info.artifact_uri).ls(ref.path)):
             return str(ref), ref.run_id
-        logged = self.logged_models.find(run.info.experiment_id, ref.run_id, ref.path) if ref.path else None
-        if logged is None:
-            raise NotFound(f"run {ref.run_id} has no model at {ref.path!r}")
-        return logged.uri, ref.run_id
+        if ref.path and "'" not in ref.path:  # not expressible in the filter language, and never logged so
+            found = self.tracking.search_logged_models(
+                [run.info.experiment_id],
+                f"source_run_id = '{ref.run_id}' AND name = '{ref.path}'",
+                max_results=1,
+                order_by=["creation_timestamp DESC"],
+            )
+            if found:
+                return logged_model_uri(found[0]), ref.run_id
+        raise NotFound(f"run {ref.run_id} has no model at {ref.path!r}")
 
     def _upload(self, local: Path, name: str, run_id: str | None) -> str:
         experiment = (
             self.tracking.get_run(run_id).info.experiment_id if run_id else self.tracking.default_experiment_id()
         )
-        logged = self.logged_models.create(experiment, name, source_run_id=run_id)
-        files: ArtifactStore = self.open_store(logged.artifact_uri)
+        logged = self.tracking.create_logged_model(experiment, name, source_run_id=run_id)
+        files: ArtifactStore = self.open_store(logged.artifact_location)
         try:
             files.put_tree(local, fsync=False)
         except BaseException:
             with suppress(Exception):
-                self.logged_models.finalize(logged.model_id, _UPLOAD_FAILED)
+                self.tracking.finalize_logged_model(logged.model_id, LoggedModelStatus.UPLOAD_FAILED)
             raise
-        self.logged_models.finalize(logged.model_id, READY)
-        return logged.uri
+        self.tracking.finalize_logged_model(logged.model_id, LoggedModelStatus.READY)
+        return logged_model_uri(logged)
 
     def _await_ready(self, version: ModelVersion) -> ModelVersion:
         deadline = time.monotonic() + self.timeout

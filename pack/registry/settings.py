@@ -37,30 +37,30 @@ class RegistrySettings(PackSettings):
     """Database or tracking server of registered models; the tracking one when unset."""
 
     tracking_token: SecretStr | None = Field(
-        None, validation_alias=AliasChoices("pack_tracking_token", "mlflow_tracking_token")
+        default=None, validation_alias=AliasChoices("pack_tracking_token", "mlflow_tracking_token")
     )
     """Bearer token sent to a tracking server (``PACK_TRACKING_TOKEN``, else ``MLFLOW_TRACKING_TOKEN``)."""
 
     tracking_username: str | None = Field(
-        None, validation_alias=AliasChoices("pack_tracking_username", "mlflow_tracking_username")
+        default=None, validation_alias=AliasChoices("pack_tracking_username", "mlflow_tracking_username")
     )
     """HTTP basic user for a tracking server (``PACK_``/``MLFLOW_TRACKING_USERNAME``); with a password,
     basic credentials are sent instead of the token, as MLflow's client does."""
 
     tracking_password: SecretStr | None = Field(
-        None, validation_alias=AliasChoices("pack_tracking_password", "mlflow_tracking_password")
+        default=None, validation_alias=AliasChoices("pack_tracking_password", "mlflow_tracking_password")
     )
     """HTTP basic password (``PACK_``/``MLFLOW_TRACKING_PASSWORD``)."""
 
     tracking_insecure_tls: bool = Field(
-        False, validation_alias=AliasChoices("pack_tracking_insecure_tls", "mlflow_tracking_insecure_tls")
+        default=False, validation_alias=AliasChoices("pack_tracking_insecure_tls", "mlflow_tracking_insecure_tls")
     )
     """Skip checking the tracking server's TLS certificate (for test setups only)."""
 
-    http_timeout: float = Field(120.0, gt=0)
+    http_timeout: float = Field(default=120.0, gt=0)
     """Seconds each request to a tracking server may take (``PACK_HTTP_TIMEOUT``)."""
 
-    http_max_retries: int = Field(5, ge=0)
+    http_max_retries: int = Field(default=5, ge=0)
     """Retries of a failed request to a tracking server, with exponential backoff (``PACK_HTTP_MAX_RETRIES``):
     unreachable server for any call; 429/502/503/504 and broken connections for idempotent calls only."""
 

@@ -7,7 +7,6 @@ test) and filters what it lists by those names.
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from devtools.tracking_servers import MLFLOW, PACK, TrackingServer, pack_server_available
+from devtools.tracking_servers import MLFLOW, PACK, TrackingServer
 from pack.registry.services import Services
 from pack.registry.settings import RegistrySettings
 
@@ -66,23 +65,8 @@ class Backend:
         return pytest.raises(error, match=None if self.kind == MLFLOW else match)
 
 
-@dataclass(frozen=True)
-class RunningServer:
-    """A server somebody else started (``PACK_TEST_PACK_SERVER_URL``)."""
-
-    kind: str
-    url: str
-
-
-def start_server(kind: str, root: Path) -> Iterator[TrackingServer | RunningServer]:
-    """A session's tracking server of ``kind``: started here, or for ``pack`` the one at
-    ``PACK_TEST_PACK_SERVER_URL`` if set (skips when this checkout has no ``pack server``)."""
-    running = os.environ.get("PACK_TEST_PACK_SERVER_URL")
-    if kind == PACK and running:
-        yield RunningServer(PACK, running.rstrip("/"))
-        return
-    if kind == PACK and not pack_server_available():
-        pytest.skip("pack server is not in this checkout yet")
+def start_server(kind: str, root: Path) -> Iterator[TrackingServer]:
+    """A session's tracking server of ``kind`` in a subprocess on a free port, stopped at the end."""
     server = TrackingServer(kind, root)
     try:
         yield server
@@ -91,7 +75,7 @@ def start_server(kind: str, root: Path) -> Iterator[TrackingServer | RunningServ
 
 
 @pytest.fixture(scope="session")
-def pack_tracking_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TrackingServer | RunningServer]:
+def pack_tracking_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TrackingServer]:
     yield from start_server(PACK, tmp_path_factory.mktemp("pack-server"))
 
 
@@ -101,9 +85,9 @@ def mlflow_tracking_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator
 
 
 @pytest.fixture(params=SERVERS)
-def tracking_server(request: pytest.FixtureRequest) -> TrackingServer | RunningServer:
+def tracking_server(request: pytest.FixtureRequest) -> TrackingServer:
     """A running tracking server: ``pack server``, and ``mlflow server`` as a conformance check."""
-    server: TrackingServer | RunningServer = request.getfixturevalue(f"{request.param}_tracking_server")
+    server: TrackingServer = request.getfixturevalue(f"{request.param}_tracking_server")
     return server
 
 

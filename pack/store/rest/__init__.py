@@ -9,14 +9,11 @@ parameters); ``ProxiedArtifactStore`` moves files through the server's ``mlflow-
 from pack.store.rest.artifacts import ProxiedArtifactStore
 from pack.store.rest.backend import RestBackend
 from pack.store.rest.connection import HttpOptions, MissingEndpoint, RestConnection
-from pack.store.rest.logged_models import LoggedModel, LoggedModels
 from pack.store.rest.registry import RestRegistryStore
 from pack.store.rest.tracking import RestTrackingStore
 
 __all__ = [
     "HttpOptions",
-    "LoggedModel",
-    "LoggedModels",
     "MissingEndpoint",
     "ProxiedArtifactStore",
     "RestBackend",

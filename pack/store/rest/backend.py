@@ -9,7 +9,6 @@ from pack.refs import MODELS, RUNS, ModelRef, RunArtifactRef
 from pack.store.artifacts import ArtifactOpener, ArtifactStore
 from pack.store.rest.artifacts import SCHEME, ProxiedArtifactStore, proxied_path
 from pack.store.rest.connection import HttpOptions, RestConnection
-from pack.store.rest.logged_models import LoggedModels
 from pack.store.rest.registry import RestRegistryStore
 from pack.store.rest.tracking import RestTrackingStore
 from pack.uris import scheme_of
@@ -24,7 +23,6 @@ class RestBackend:
         self.connection = RestConnection(base_url, options)
         self.tracking = RestTrackingStore(self.connection)
         self.registry = RestRegistryStore(self.connection)
-        self.logged_models = LoggedModels(self.connection)
 
     def opener(self, fallback: ArtifactOpener) -> ArtifactOpener:
         """An artifact opener that also understands this server's URIs: ``mlflow-artifacts:/``
@@ -44,7 +42,7 @@ class RestBackend:
             if scheme == MODELS:
                 body = unquote(url.split(":", 1)[1].lstrip("/"))
                 if body.startswith("m-") and "/" not in body:
-                    return open_store(self.logged_models.get(body).artifact_uri, depth + 1)
+                    return open_store(self.tracking.get_logged_model(body).artifact_location, depth + 1)
                 ref = ModelRef.parse(url)
                 if ref.version is None:
                     raise InvalidInput(f"{url!r}: a download location names an exact version")

@@ -140,10 +140,13 @@ class RestRegistryStore:
         run_link: str | None = None,
         description: str | None = None,
         user_id: str | None = None,
+        model_id: str | None = None,
     ) -> ModelVersion:
         """See ``RegistryStore.create_model_version``: the server stores the files of ``source`` where
-        it chooses (``storage_location`` is not used) and records who by its own authentication."""
-        model_id = source[len("models:/") :] if source and source.startswith(_LOGGED_MODEL_PREFIX) else None
+        it chooses (``storage_location`` is not used) and records who by its own authentication.
+        ``model_id`` defaults to the logged model a ``models:/m-<id>`` source names."""
+        if model_id is None and source and source.startswith(_LOGGED_MODEL_PREFIX):
+            model_id = source[len("models:/") :]
         answer = self._send(
             "POST",
             "model-versions/create",

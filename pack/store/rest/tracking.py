@@ -8,7 +8,11 @@ from typing import Any
 
 from pack.errors import NotFound
 from pack.store.entities import (
+    DatasetInput,
+    DatasetSummary,
     Experiment,
+    LoggedModelInput,
+    LoggedModelOutput,
     Metric,
     PagedList,
     Param,
@@ -21,6 +25,7 @@ from pack.store.entities import (
 )
 from pack.store.rest import wire
 from pack.store.rest.connection import RestConnection
+from pack.store.rest.logged_models import LoggedModelCalls
 from pack.store.tags import USER_TAG
 
 API = "/api/2.0/mlflow"
@@ -31,8 +36,9 @@ MAX_PARAMS_TAGS_PER_BATCH = 100
 HISTORY_PAGE = 25_000
 
 
-class RestTrackingStore:
-    """Implements ``pack.store.TrackingStore`` by calling a tracking server through ``connection``."""
+class RestTrackingStore(LoggedModelCalls):
+    """Implements ``pack.store.TrackingStore`` by calling a tracking server through ``connection``
+    (logged models: ``LoggedModelCalls``)."""
 
     def __init__(self, connection: RestConnection) -> None:
         self.connection = connection
@@ -108,6 +114,15 @@ class RestTrackingStore:
         self._post(
             "experiments/set-experiment-tag", idempotent=True, experiment_id=experiment_id, key=key, value=str(value)
         )
+
+    def delete_experiment_tag(self, experiment_id: str, key: str) -> None:
+        """See ``TrackingStore.delete_experiment_tag``."""
+        self._post("experiments/delete-experiment-tag", idempotent=True, experiment_id=experiment_id, key=key)
+
+    def search_datasets(self, experiment_ids: Sequence[str]) -> list[DatasetSummary]:
+        """See ``TrackingStore.search_datasets``."""
+        answer = self._post("experiments/search-datasets", idempotent=True, experiment_ids=list(experiment_ids))
+        return [wire.dataset_summary_of(d) for d in answer.get("dataset_summaries") or ()]
 
     # runs
 
@@ -213,6 +228,45 @@ class RestTrackingStore:
             metric_key=key,
             max_results=max_results,
             page_token=page_token or None,
+        )
+
+    def get_metric_history_bulk_interval(
+        self,
+        run_ids: Sequence[str],
+        key: str,
+        max_results: int = 320,
+        start_step: int | None = None,
+        end_step: int | None = None,
+    ) -> list[Metric]:
+        """See ``TrackingStore.get_metric_history_bulk_interval`` (the server down-samples)."""
+        answer = self._get(
+            "metrics/get-history-bulk-interval",
+            run_ids=list(run_ids),
+            metric_key=key,
+            max_results=max_results,
+            start_step=start_step,
+            end_step=end_step,
+        )
+        return [wire.metric_of(m) for m in answer.get("metrics") or ()]
+
+    def log_inputs(
+        self, run_id: str, datasets: Sequence[DatasetInput] = (), models: Sequence[LoggedModelInput] = ()
+    ) -> None:
+        """See ``TrackingStore.log_inputs``."""
+        self._post(
+            "runs/log-inputs",
+            run_id=run_id,
+            datasets=[wire.dataset_input_json(d) for d in datasets] or None,
+            models=[{"model_id": m.model_id} for m in models] or None,
+        )
+
+    def log_outputs(self, run_id: str, models: Sequence[LoggedModelOutput]) -> None:
+        """See ``TrackingStore.log_outputs``."""
+        self._post(
+            "runs/outputs",
+            idempotent=True,
+            run_id=run_id,
+            models=[{"model_id": m.model_id, "step": m.step} for m in models],
         )
 
     def search_runs(  # noqa: PLR0917 - MLflow's signature

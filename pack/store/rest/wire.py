@@ -18,9 +18,11 @@ from pack.errors import InvalidInput
 from pack.store.entities import (
     Dataset,
     DatasetInput,
+    DatasetSummary,
     Experiment,
     FileInfo,
     LifecycleStage,
+    LoggedModel,
     LoggedModelInput,
     LoggedModelOutput,
     Metric,
@@ -74,22 +76,73 @@ def _int(value: Any, default: int | None = None) -> int | None:
 
 
 def metric_json(metric: Metric) -> Json:
-    """A ``Metric`` for ``log-metric`` / ``log-batch``."""
-    return {
+    """A ``Metric`` for ``log-metric`` / ``log-batch`` (with the logged model and dataset it is about)."""
+    document: Json = {
         "key": metric.key,
         "value": double(metric.value, f"metric {metric.key!r}"),
         "timestamp": int(metric.timestamp),
         "step": int(metric.step or 0),
     }
+    extra = {"model_id": metric.model_id, "dataset_name": metric.dataset_name, "dataset_digest": metric.dataset_digest}
+    document.update({k: v for k, v in extra.items() if v is not None})
+    return document
 
 
 def metric_of(item: Json) -> Metric:
-    """A wire ``Metric``."""
+    """A wire ``Metric`` (``MetricWithRunId`` too)."""
     return Metric(
         key=str(item["key"]),
         value=float(item.get("value", 0.0)),
         timestamp=_int(item.get("timestamp"), 0) or 0,
         step=_int(item.get("step"), 0) or 0,
+        model_id=item.get("model_id") or None,
+        dataset_name=item.get("dataset_name") or None,
+        dataset_digest=item.get("dataset_digest") or None,
+        run_id=item.get("run_id") or None,
+    )
+
+
+def dataset_input_json(item: DatasetInput) -> Json:
+    """A ``DatasetInput`` for ``runs/log-inputs``."""
+    dataset = item.dataset
+    fields = {
+        "name": dataset.name,
+        "digest": dataset.digest,
+        "source_type": dataset.source_type,
+        "source": dataset.source,
+        "schema": dataset.schema,
+        "profile": dataset.profile,
+    }
+    return {"tags": tags_json(item.tags), "dataset": {k: v for k, v in fields.items() if v is not None}}
+
+
+def dataset_summary_of(item: Json) -> DatasetSummary:
+    """A wire ``DatasetSummary``."""
+    return DatasetSummary(
+        experiment_id=str(item.get("experiment_id", "")),
+        name=str(item.get("name", "")),
+        digest=str(item.get("digest", "")),
+        context=item.get("context") or None,
+    )
+
+
+def logged_model_of(item: Json) -> LoggedModel:
+    """A wire ``LoggedModel`` (``info`` and ``data``)."""
+    info = item.get("info") or {}
+    data = item.get("data") or {}
+    return LoggedModel(
+        model_id=str(info["model_id"]),
+        experiment_id=str(info.get("experiment_id", "")),
+        name=str(info.get("name", "")),
+        artifact_location=str(info.get("artifact_uri", "")),
+        status=str(info.get("status", "")),
+        creation_timestamp=_int(info.get("creation_timestamp_ms"), 0) or 0,
+        last_updated_timestamp=_int(info.get("last_updated_timestamp_ms"), 0) or 0,
+        source_run_id=info.get("source_run_id") or None,
+        model_type=info.get("model_type") or None,
+        tags=tags_of(info.get("tags")),
+        params=tags_of(data.get("params")),
+        metrics=tuple(metric_of(m) for m in data.get("metrics") or ()),
     )
 
 
@@ -188,6 +241,7 @@ def model_version_of(item: Json) -> ModelVersion:
         file_count=_int(item.get("file_count")),
         flavors=tuple(str(f) for f in item.get("flavors") or ()),
         signature=item.get("signature") or None,
+        model_id=item.get("model_id") or None,
     )
 
 
@@ -227,10 +281,13 @@ def promotion_event_of(item: Json) -> PromotionEvent:
 
 __all__ = [
     "Json",
+    "dataset_input_json",
+    "dataset_summary_of",
     "double",
     "experiment_of",
     "file_checksum_of",
     "file_info_of",
+    "logged_model_of",
     "metric_json",
     "metric_of",
     "model_version_of",

@@ -62,7 +62,7 @@ def work_tree_info(directory: Path, *, whole_tree: bool = False) -> tuple[GitInf
     """
     scope = ":/" if whole_tree else "."
     status = _git(["status", "--porcelain=v2", "--branch", "--untracked-files=normal", "--", scope], directory)
-    top = _git(["rev-parse", "--show-toplevel"], directory)
+    top = None if status is None else _git(["rev-parse", "--show-toplevel"], directory)
     if status is None or top is None:
         return None
     commit = branch = None

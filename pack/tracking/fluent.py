@@ -8,7 +8,6 @@ active when the interpreter exits are ended as FINISHED.
 from __future__ import annotations
 
 import atexit
-import sys
 import threading
 import time
 from collections.abc import Mapping
@@ -167,8 +166,8 @@ def start_run(  # noqa: PLR0917 - MLflow's signature
 ) -> ActiveRun:
     """Start a run (or resume ``run_id``) and make it active; use it as a context manager.
 
-    A new run records where it came from as MLflow does (``pack.tracking.source``): the entry script,
-    the user and, in a git work tree, the commit, branch, remote and dirty flag.
+    A new run is tagged with where its code comes from (``pack.tracking.source``: the entry script,
+    its git commit, branch, origin and dirty flag), under the ``tags`` given.
 
     Without ``run_id``, a top-level run resumes the run ``PACK_RUN_ID`` names when it is set (as
     ``pack run`` sets it for a project's command), like MLflow's ``MLFLOW_RUN_ID``.
@@ -189,9 +188,7 @@ def start_run(  # noqa: PLR0917 - MLflow's signature
         client.update_run(run_id, status=RunStatus.RUNNING.value)
         run = client.get_run(run_id)
     else:
-        entry = sys.argv[0] if sys.argv else None
-        all_tags = source_tags(entry, process_default().settings().effective_user)
-        all_tags.update({str(k): str(v) for k, v in (tags or {}).items()})
+        all_tags = {**source_tags(), **{str(k): str(v) for k, v in (tags or {}).items()}}
         parent = parent_run_id or (stack[-1].info.run_id if stack else None)
         if parent is not None:
             all_tags[PARENT_RUN_TAG] = parent

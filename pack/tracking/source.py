@@ -1,78 +1,118 @@
-"""Where a run came from, as the tags MLflow writes (so MLflow's UI shows ours and ours shows theirs).
+"""Where a run's code comes from: the ``mlflow.source.*`` tags MLflow's client writes, read the same way.
 
-``mlflow.source.name`` (the entry script, ``sys.argv[0]``), ``mlflow.source.type`` (``LOCAL``) and
-``mlflow.user``; and when the entry script is in a git work tree (and not ignored by it):
-``mlflow.source.git.commit``, ``.branch`` (unless HEAD is detached), ``.repoURL`` (the first remote,
-credentials stripped) and ``.dirty`` (``true`` when tracked files differ from HEAD). Git is asked once
-per process and entry script (the ``git`` command; nothing is recorded without it).
+``mlflow.source.name`` is the entry script as the process was started (``sys.argv[0]``, ``<console>``
+without one), ``mlflow.source.type`` is ``LOCAL``; when that script lies in a git working tree, its
+commit, branch (not when detached), ``origin`` URL (credentials removed) and whether the tree has
+changes that are not committed (``mlflow.source.git.dirty``, as ``pack run`` records it). Read once per
+process and script, as MLflow does.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
-from functools import lru_cache
+import sys
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from pack.store.tags import USER_TAG
-
-SOURCE_NAME = "mlflow.source.name"
-SOURCE_TYPE = "mlflow.source.type"
-GIT_COMMIT = "mlflow.source.git.commit"
-GIT_BRANCH = "mlflow.source.git.branch"
-GIT_REPO_URL = "mlflow.source.git.repoURL"
-GIT_DIRTY = "mlflow.source.git.dirty"
-LOCAL = "LOCAL"
-_GIT_TIMEOUT = 10.0
+SOURCE_NAME_TAG = "mlflow.source.name"
+SOURCE_TYPE_TAG = "mlflow.source.type"
+GIT_COMMIT_TAG = "mlflow.source.git.commit"
+GIT_BRANCH_TAG = "mlflow.source.git.branch"
+GIT_REPO_URL_TAG = "mlflow.source.git.repoURL"
+GIT_DIRTY_TAG = "mlflow.source.git.dirty"
 
 
-def source_tags(entry: str | None, user: str) -> dict[str, str]:
-    """The source tags of a run started by the script ``entry`` (``sys.argv[0]``) as ``user``."""
-    tags = {USER_TAG: user, SOURCE_NAME: entry or "<console>", SOURCE_TYPE: LOCAL}
-    if entry and os.path.isfile(entry):
-        tags.update(git_tags(os.path.abspath(entry)))
-    return tags
+@dataclass(frozen=True)
+class GitInfo:
+    """What a git working tree says about its code: commit, branch (None when detached), dirty, origin URL."""
+
+    commit: str | None = None
+    branch: str | None = None
+    dirty: bool | None = None
+    repo_url: str | None = None
 
 
-@lru_cache(maxsize=8)
-def git_tags(script: str) -> dict[str, str]:
-    """The git tags for a script file (empty outside a git work tree, for ignored files, or without git)."""
-    where = str(Path(script).parent)
-    head = _git(where, "rev-parse", "HEAD", "--abbrev-ref", "HEAD")
-    if head is None or _git(where, "check-ignore", "-q", script) is not None:
-        return {}
-    lines = head.splitlines()
-    tags = {GIT_COMMIT: lines[0]}
-    if len(lines) > 1 and lines[1] != "HEAD":
-        tags[GIT_BRANCH] = lines[1]
-    remotes = _git(where, "config", "--get-regexp", r"^remote\..*\.url$")
-    if remotes:
-        tags[GIT_REPO_URL] = _without_credentials(remotes.splitlines()[0].split(" ", 1)[-1])
-    status = _git(where, "status", "--porcelain", "--untracked-files=no")
-    if status is not None:
-        tags[GIT_DIRTY] = "true" if status.strip() else "false"
-    return tags
-
-
-def _git(where: str, *args: str) -> str | None:
-    """``git -C where args...``'s output, or None when it fails or git is missing."""
-    env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}
+def _git(args: list[str], cwd: Path) -> str | None:
+    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "", "LC_ALL": "C"}
     try:
         done = subprocess.run(
-            ["git", "-C", where, *args], capture_output=True, text=True, timeout=_GIT_TIMEOUT, env=env, check=False
+            ["git", *args], cwd=cwd, env=env, capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL
         )
-    except (OSError, subprocess.TimeoutExpired):
+    except OSError:  # no git, or no such directory: no provenance, not an error
         return None
-    return done.stdout.strip() if done.returncode == 0 else None
+    return done.stdout if done.returncode == 0 else None
 
 
-def _without_credentials(url: str) -> str:
-    """A remote URL without ``user:token@`` (recorded tags are shown to everyone)."""
+def without_credentials(url: str) -> str:
+    """``url`` without a ``user:token@`` part (scp-like ``git@host:path`` stays as it is)."""
     parts = urlsplit(url)
     if not parts.scheme or "@" not in parts.netloc:
         return url
-    return urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, parts.query, parts.fragment))
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
 
 
-__all__ = ["GIT_BRANCH", "GIT_COMMIT", "GIT_DIRTY", "GIT_REPO_URL", "SOURCE_NAME", "SOURCE_TYPE", "source_tags"]
+def work_tree_info(directory: Path, *, whole_tree: bool = False) -> tuple[GitInfo, Path] | None:
+    """What the git working tree holding ``directory`` says (and its top level), or None outside one.
+
+    ``dirty``: a file under ``directory`` (with ``whole_tree``, anywhere in the tree) is modified,
+    staged, or untracked and not ignored.
+    """
+    scope = ":/" if whole_tree else "."
+    status = _git(["status", "--porcelain=v2", "--branch", "--untracked-files=normal", "--", scope], directory)
+    top = None if status is None else _git(["rev-parse", "--show-toplevel"], directory)
+    if status is None or top is None:
+        return None
+    commit = branch = None
+    dirty = False
+    for line in status.splitlines():
+        if line.startswith("# branch.oid "):
+            oid = line.split(" ", 2)[2]
+            commit = None if oid == "(initial)" else oid
+        elif line.startswith("# branch.head "):
+            head = line.split(" ", 2)[2]
+            branch = None if head == "(detached)" else head
+        elif not line.startswith("#"):
+            dirty = True
+    remote = (_git(["remote", "get-url", "origin"], directory) or "").strip()
+    url = without_credentials(remote) if remote else None
+    return GitInfo(commit, branch, dirty, url), Path(top.strip())
+
+
+@functools.lru_cache(maxsize=8)
+def _tags_of(main_file: str | None, cwd: str) -> tuple[tuple[str, str], ...]:
+    tags = {SOURCE_NAME_TAG: main_file or "<console>", SOURCE_TYPE_TAG: "LOCAL"}
+    if main_file:
+        script = Path(cwd, main_file)
+        found = work_tree_info(script.parent, whole_tree=True) if script.is_file() else None
+        if found is not None and found[0].commit is not None:
+            git = found[0]
+            tags[GIT_COMMIT_TAG] = git.commit or ""
+            tags[GIT_DIRTY_TAG] = str(git.dirty).lower()
+            if git.branch:
+                tags[GIT_BRANCH_TAG] = git.branch
+            if git.repo_url:
+                tags[GIT_REPO_URL_TAG] = git.repo_url
+    return tuple(tags.items())
+
+
+def source_tags() -> dict[str, str]:
+    """The source tags of a run this process starts (the entry script, and its git commit when it has one)."""
+    main_file = sys.argv[0] if sys.argv and sys.argv[0] else None
+    return dict(_tags_of(main_file, os.getcwd()))
+
+
+__all__ = [
+    "GIT_BRANCH_TAG",
+    "GIT_COMMIT_TAG",
+    "GIT_DIRTY_TAG",
+    "GIT_REPO_URL_TAG",
+    "SOURCE_NAME_TAG",
+    "SOURCE_TYPE_TAG",
+    "GitInfo",
+    "source_tags",
+    "without_credentials",
+    "work_tree_info",
+]

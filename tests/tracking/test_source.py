@@ -1,114 +1,139 @@
-"""``start_run`` records where a run came from with MLflow's tags (entry script, user, git commit, branch,
-remote, dirty flag): a real script in a real git work tree, logging in process (SQL store) and over HTTP."""
+"""A run records where its code comes from: the entry script, and its git commit, branch, origin and dirty flag.
+
+The script runs in its own process (``sys.argv[0]`` is what a run records); the last test shows the
+tags are the ones MLflow's own client writes for the same script, sent to ``pack server``.
+"""
 
 from __future__ import annotations
 
+import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.store.backends import SERVERS
+from pack.tracking.source import work_tree_info
 
 SCRIPT = """
+import json, sys
 import pack
-with pack.start_run() as run:
+with pack.start_run(tags={"team": "fraud"}) as run:
     pass
-print(run.info.run_id)
+print(json.dumps(pack.get_run(run.info.run_id).data.tags))
 """
 
 
-def _git(repo: Path, *args: str) -> str:
-    done = subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "-C", str(repo), *args],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return done.stdout.strip()
+def _git(*args: str, cwd: Path) -> str:
+    env = {**os.environ, "GIT_AUTHOR_NAME": "a", "GIT_AUTHOR_EMAIL": "a@b", "GIT_COMMITTER_NAME": "a"}
+    env["GIT_COMMITTER_EMAIL"] = "a@b"
+    return subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True, check=True).stdout.strip()
 
 
-@pytest.fixture
-def repo(tmp_path: Path) -> Path:
-    if shutil.which("git") is None:
-        pytest.skip("needs git")
-    root = tmp_path / "project"
-    root.mkdir()
-    _git(root, "init", "-q", "-b", "main")
-    (root / "train.py").write_text(SCRIPT)
-    (root / "data.csv").write_text("a,b\n1,2\n")
-    _git(root, "add", "train.py", "data.csv")
-    _git(root, "commit", "-q", "-m", "first")
-    _git(root, "remote", "add", "origin", "https://alice:s3cret@git.example.com/team/project.git")
+def _repository(root: Path, script: str) -> Path:
+    """A git working tree with ``src/train.py`` committed on branch ``main``, origin carrying a token."""
+    (root / "src").mkdir(parents=True)
+    (root / "src" / "train.py").write_text(script)
+    (root / ".gitignore").write_text("*.db\npackruns/\nmlruns/\n")
+    _git("init", "--quiet", "--initial-branch", "main", cwd=root)
+    _git("remote", "add", "origin", "https://ci:s3cret-token@git.example.com/team/fraud.git", cwd=root)
+    _git("add", ".", cwd=root)
+    _git("commit", "--quiet", "-m", "train", cwd=root)
     return root
 
 
-@pytest.fixture(params=["sqlite", *SERVERS])
-def tracking_uri(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path}/pack.db"
-    return str(request.getfixturevalue(f"{request.param}_tracking_server").url)
-
-
-def _run_script(directory: Path, tracking_uri: str, tmp_path: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PACK_") or k.startswith("PACK_TEST")}
-    env.update(
-        PACK_TRACKING_URI=tracking_uri,
-        PACK_DEFAULT_ARTIFACT_ROOT=str(tmp_path / "artifacts"),
-        PACK_USER="trainer",
-        PACK_CACHE_DIR=str(tmp_path / "cache"),
-    )
+def _tags(python: str | Path, cwd: Path, *args: str, env: dict[str, str] | None = None) -> dict[str, str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("PACK_", "MLFLOW_"))}
     done = subprocess.run(
-        [sys.executable, "train.py"], cwd=directory, env=env, capture_output=True, text=True, timeout=300, check=False
+        [str(python), "src/train.py", *args],
+        cwd=cwd,
+        env={**clean, "PACK_CACHE_DIR": str(cwd / ".cache"), **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
-    assert done.returncode == 0, done.stderr
-    from pack.registry.services import Services
-    from pack.registry.settings import RegistrySettings
-
-    services = Services.from_settings(RegistrySettings(tracking_uri=tracking_uri))
-    try:
-        return dict(services.tracking.get_run(done.stdout.strip().splitlines()[-1]).data.tags)
-    finally:
-        services.close()
+    assert done.returncode == 0, done.stderr[-4000:]
+    tags: dict[str, str] = json.loads(done.stdout.strip().splitlines()[-1])
+    return tags
 
 
-def test_a_run_records_its_script_user_and_git_state(repo: Path, tracking_uri: str, tmp_path: Path):
-    commit = _git(repo, "rev-parse", "HEAD")
-    tags = _run_script(repo, tracking_uri, tmp_path)
-    assert tags["mlflow.source.name"] == "train.py"
+def test_a_run_records_its_script_and_git_commit(tmp_path):
+    root = _repository(tmp_path / "repo", SCRIPT)
+    commit = _git("rev-parse", "HEAD", cwd=root)
+    tags = _tags(sys.executable, root)
+    assert tags["mlflow.source.name"] == "src/train.py"
     assert tags["mlflow.source.type"] == "LOCAL"
-    assert tags["mlflow.user"] == "trainer"
     assert tags["mlflow.source.git.commit"] == commit
     assert tags["mlflow.source.git.branch"] == "main"
-    assert tags["mlflow.source.git.repoURL"] == "https://git.example.com/team/project.git"  # no credentials
+    assert tags["mlflow.source.git.repoURL"] == "https://git.example.com/team/fraud.git"  # no token
     assert tags["mlflow.source.git.dirty"] == "false"
-    (repo / "data.csv").write_text("a,b\n1,3\n")  # a tracked file changed: the tree is dirty
-    (repo / "untracked.txt").write_text("ignored by the dirty flag")
-    dirty = _run_script(repo, tracking_uri, tmp_path)
-    assert (dirty["mlflow.source.git.dirty"], dirty["mlflow.source.git.commit"]) == ("true", commit)
+    assert tags["team"] == "fraud" and tags["mlflow.user"]
+
+    (root / "README.md").write_text("not committed")  # anywhere in the tree, not only next to the script
+    assert _tags(sys.executable, root)["mlflow.source.git.dirty"] == "true"
+    _git("checkout", "--quiet", "--detach", cwd=root)
+    assert "mlflow.source.git.branch" not in _tags(sys.executable, root)
 
 
-def test_detached_head_has_no_branch(repo: Path, tmp_path: Path):
-    _git(repo, "checkout", "-q", "--detach")
-    tags = _run_script(repo, f"sqlite:///{tmp_path}/pack.db", tmp_path)
-    assert "mlflow.source.git.branch" not in tags and tags["mlflow.source.git.commit"]
-
-
-def test_a_script_outside_git_records_no_git_tags(tmp_path: Path):
-    plain = tmp_path / "plain"
-    plain.mkdir()
-    (plain / "train.py").write_text(SCRIPT)
-    tags = _run_script(plain, f"sqlite:///{tmp_path}/pack.db", tmp_path)
-    assert tags["mlflow.source.name"] == "train.py"
+def test_tags_given_win_and_no_git_means_no_git_tags(tmp_path):
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "train.py").write_text(
+        SCRIPT.replace('{"team": "fraud"}', '{"mlflow.source.name": "notebook.ipynb"}')
+    )
+    tags = _tags(sys.executable, tmp_path, env={"GIT_CEILING_DIRECTORIES": str(tmp_path.parent)})
+    assert tags["mlflow.source.name"] == "notebook.ipynb"
+    assert tags["mlflow.source.type"] == "LOCAL"
     assert not [key for key in tags if key.startswith("mlflow.source.git")]
 
 
-def test_user_tags_win_over_recorded_ones(workdir):
-    import pack
+def test_outside_a_work_tree_or_without_git_there_is_nothing_to_read(tmp_path, monkeypatch):
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))
+    assert work_tree_info(tmp_path) is None
+    monkeypatch.setenv("PATH", str(tmp_path))  # no git at all
+    assert work_tree_info(tmp_path) is None
 
-    with pack.start_run(tags={"mlflow.source.name": "pipeline.step3"}) as run:
-        pass
-    assert pack.get_run(run.info.run_id).data.tags["mlflow.source.name"] == "pipeline.step3"
+
+@pytest.mark.interop
+@pytest.mark.slow
+def test_the_tags_are_the_ones_mlflows_client_writes(tmp_path, mlflow_python):
+    """The same script, once with pack and once with MLflow's client against ``pack server``."""
+    from tests.server.support import TrackingServerProcess
+
+    mlflow_script = """
+import json, sys
+import mlflow
+mlflow.set_tracking_uri(sys.argv[1])
+with mlflow.start_run(tags={"team": "fraud"}) as run:
+    pass
+print(json.dumps(mlflow.get_run(run.info.run_id).data.tags))
+"""
+    root = _repository(tmp_path / "repo", SCRIPT)
+    (root / "src" / "mlflow_train.py").write_text(mlflow_script)
+    _git("add", ".", cwd=root)
+    _git("commit", "--quiet", "-m", "mlflow", cwd=root)
+    ours = _tags(sys.executable, root)
+    server = TrackingServerProcess(
+        ["--backend-store-uri", f"sqlite:///{tmp_path}/server.db", "--default-artifact-root", str(tmp_path / "art")],
+        tmp_path / "server.log",
+    )
+    try:
+        (root / "src" / "train.py").rename(root / "src" / "pack_train.py")
+        (root / "src" / "mlflow_train.py").rename(root / "src" / "train.py")
+        theirs = _tags(mlflow_python, root, server.url, env={"GIT_PYTHON_REFRESH": "quiet"})
+    finally:
+        server.stop()
+    shared = {key for key in theirs if key.startswith("mlflow.source")}
+    assert {"mlflow.source.name", "mlflow.source.type", "mlflow.source.git.commit"} <= shared
+    assert {key: theirs[key] for key in shared} == {key: ours[key] for key in shared}
+
+
+def test_over_http_the_same_tags_are_recorded(tmp_path, tracking_server):
+    """pack's client against a tracking server records what it records in process."""
+    root = _repository(tmp_path / "repo", SCRIPT)
+    local = _tags(sys.executable, root)
+    remote = _tags(sys.executable, root, env={"PACK_TRACKING_URI": tracking_server.url})
+    recorded = {key for key in local if key.startswith("mlflow.source")} | {"mlflow.user", "team"}
+    assert {"mlflow.source.git.commit", "mlflow.source.git.dirty"} <= recorded
+    assert {key: remote.get(key) for key in recorded} == {key: local[key] for key in recorded}

@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 
 from devtools.tracking_servers import MLFLOW
-from pack.errors import InvalidInput, NotFound
+from pack.errors import InvalidInput, NotFound, RegistryError
 from pack.store.entities import (
     Dataset,
     DatasetInput,
@@ -60,7 +60,7 @@ def test_logged_model_lifecycle(backend: Backend):
         m.name
         for m in store.search_logged_models([experiment], max_results=1, order_by=["name ASC"], page_token=first.token)
     ] == ["other"]
-    with backend.raises(InvalidInput):
+    with backend.raises(RegistryError if backend.kind == MLFLOW else InvalidInput):  # MLflow's server: a 500
         store.search_logged_models([experiment], "colour = 'red'")
 
     store.delete_logged_model(other.model_id)
@@ -85,7 +85,9 @@ def test_metrics_for_a_logged_model_land_once_in_the_run_history(backend: Backen
     assert [(m.value, m.step) for m in history] == [(0.8, 0), (0.9, 1)]
     assert math.isnan(store.get_metric_history(run_id, "nan")[0].value)
     metrics = {m.key: m for m in store.get_logged_model(model.model_id).metrics}
-    assert metrics["acc"].value == 0.9 and metrics["acc"].run_id == run_id and math.isnan(metrics["nan"].value)
+    assert metrics["acc"].value == 0.9 and metrics["acc"].run_id == run_id
+    if backend.kind != MLFLOW:  # MLflow's server answers a logged model's NaN as 0
+        assert math.isnan(metrics["nan"].value)
     assert [m.model_id for m in store.search_logged_models([experiment], "metrics.acc > 0.85")] == [model.model_id]
     if backend.kind != MLFLOW:  # MLflow's server records metrics for a logged model that does not exist
         with backend.raises(NotFound, match="logged model"):
@@ -126,8 +128,9 @@ def test_metric_history_bulk_interval_samples_each_run_keeping_first_and_last(ba
     assert by_run[short] == [0, 1, 2, 3, 4]
     assert len(by_run[long]) == 10 and by_run[long][0] == 0 and by_run[long][-1] == 999
     assert by_run[long] == sorted(by_run[long])
-    window = store.get_metric_history_bulk_interval([long], "loss", max_results=3, start_step=100, end_step=200)
-    assert [p.step for p in window] == [100, 150, 200]
+    window = [p.step for p in store.get_metric_history_bulk_interval([long], "loss", 3, 100, 200)]
+    expected = [100, 134, 200] if backend.kind == MLFLOW else [100, 150, 200]  # MLflow's own spacing
+    assert window == expected
     with backend.raises(InvalidInput):
         store.get_metric_history_bulk_interval([long], "loss", start_step=5)
     with backend.raises(InvalidInput):

@@ -29,6 +29,7 @@ from pack.store.rest.logged_models import LoggedModelCalls
 from pack.store.tags import USER_TAG
 
 API = "/api/2.0/mlflow"
+AJAX_API = "/ajax-api/2.0/mlflow"  # the UI's prefix: MLflow's server answers search-datasets only there
 DEFAULT_EXPERIMENT_ID = "0"
 # MLflow's server refuses larger batches; bigger ones are sent in several requests, params first.
 MAX_METRICS_PER_BATCH = 1000
@@ -120,8 +121,9 @@ class RestTrackingStore(LoggedModelCalls):
         self._post("experiments/delete-experiment-tag", idempotent=True, experiment_id=experiment_id, key=key)
 
     def search_datasets(self, experiment_ids: Sequence[str]) -> list[DatasetSummary]:
-        """See ``TrackingStore.search_datasets``."""
-        answer = self._post("experiments/search-datasets", idempotent=True, experiment_ids=list(experiment_ids))
+        """See ``TrackingStore.search_datasets`` (under the UI's prefix, where MLflow's server serves it)."""
+        body = {"experiment_ids": list(experiment_ids)}
+        answer = self.connection.post(f"{AJAX_API}/experiments/search-datasets", body, idempotent=True)
         return [wire.dataset_summary_of(d) for d in answer.get("dataset_summaries") or ()]
 
     # runs

@@ -1,6 +1,6 @@
 """pack's REST client vs MLflow's client, against the same tracking server in the same run.
 
-Both clients drive one server (``mlflow server``, and ``pack server`` too when this checkout has it:
+Both clients drive each server in turn (``mlflow server`` and ``pack server``:
 SQLite, served artifacts, one worker, MLflow's job runners off) through the same operations: log_metric,
 log_batch of 1,000 metrics, get_run, get_metric_history of 50,000 points, search_runs over 500 runs
 (filtered and ordered), a 64 MB artifact up and down, and ``models:/<name>/1`` loaded in a fresh
@@ -211,7 +211,7 @@ def main() -> None:
             try:
                 prefix = uuid.uuid4().hex[:8]
                 shared = {**cfg, "url": server.url, "prefix": prefix, "blob": str(blob)}
-                shared["model_uri"] = _register(server.url, root, prefix)
+                shared["model_uri"] = _register(server.url, root / kind, prefix)
                 (root / "cfg.json").write_text(json.dumps({**shared, "out": str(root / "mlflow.json")}))
                 run_mlflow(MLFLOW_SCRIPT, root, args=[str(root / "cfg.json")], timeout=3600)
                 peer = json.loads((root / "mlflow.json").read_text())

@@ -80,7 +80,8 @@ def pack_tracking_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[T
 
 
 @pytest.fixture(scope="session")
-def mlflow_tracking_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TrackingServer]:
+def mlflow_tracking_server(tmp_path_factory: pytest.TempPathFactory, mlflow_python: Path) -> Iterator[TrackingServer]:
+    """``mlflow server`` (skips, as ``mlflow_python`` does, when MLflow's virtualenv cannot be made)."""
     yield from start_server(MLFLOW, tmp_path_factory.mktemp("mlflow-server"))
 
 

@@ -201,6 +201,7 @@ def main() -> None:
         else {"single": 500, "batches": 20, "history": 50_000, "runs": 500, "repeats": 5, "blob_mb": 64}
     )
     kinds = [MLFLOW, PACK]
+    load_before = os.getloadavg()[0]
     results: dict[str, dict[str, dict[str, list[float]]]] = {}
     with tempfile.TemporaryDirectory(prefix="pack-bench-client-") as tmp:
         root = Path(tmp)
@@ -220,6 +221,11 @@ def main() -> None:
             finally:
                 server.stop()
     body = table(results, cfg)
+    body += (
+        f"\n\nRun {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} by `python benchmarks/tracking_client.py"
+        f"{' --quick' if args.quick else ''}` on {os.cpu_count()} cores; load average {load_before:.1f} before, "
+        f"{os.getloadavg()[0]:.1f} after (on a shared machine the figures are noisy; re-run on a quiet one).\n"
+    )
     print(body)
     mode = " (quick mode)" if args.quick else ""
     write_section(

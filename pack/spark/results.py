@@ -82,8 +82,8 @@ def result_type_for(result_type: str | DataType | None, signature: ModelSignatur
         if outputs is None or len(outputs) == 0:
             return DoubleType()
         if len(outputs) == 1:
-            return _spec_type(outputs.specs[0])
-        return StructType([StructField(spec.name or str(i), _spec_type(spec)) for i, spec in enumerate(outputs.specs)])
+            return spark_type(outputs.specs[0])
+        return StructType([StructField(spec.name or str(i), spark_type(spec)) for i, spec in enumerate(outputs.specs)])
     if isinstance(result_type, str):
         try:
             parsed = DataType.fromDDL("boolean" if result_type.strip() == "bool" else result_type)
@@ -113,7 +113,12 @@ def _check_supported(kind: DataType, inside_struct: bool = False) -> None:
     )
 
 
-def _spec_type(spec: Spec) -> DataType:
+def spark_type(spec: Spec) -> DataType:
+    """The Spark type of one signature column or tensor (a tensor's extra dimensions become arrays).
+
+    Raises:
+        InvalidInput: the spec has no Spark counterpart.
+    """
     if isinstance(spec, TensorSpec):
         element = _numpy_type(np.dtype(spec.dtype), spec.name)
         for _ in spec.shape[1:]:
@@ -286,4 +291,4 @@ def _all_str(values: np.ndarray) -> bool:
     return all(isinstance(value, str) or value is None for value in values)
 
 
-__all__ = ["result_type_for", "to_spark"]
+__all__ = ["result_type_for", "spark_type", "to_spark"]

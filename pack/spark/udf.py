@@ -61,6 +61,11 @@ class ModelUDF:
         self.asNondeterministic = default.asNondeterministic
 
     @property
+    def inputs(self) -> Schema | None:
+        """The signature's inputs (None without a signature)."""
+        return self._inputs
+
+    @property
     def returnType(self) -> DataType:
         """The Spark type of the UDF's column."""
         return self._plan.result_type

@@ -40,12 +40,17 @@ def _java_missing() -> str | None:
 
 
 @pytest.fixture(scope="session")
-def spark() -> Iterator[Any]:
-    """A SparkSession on local[2] whose Python workers run this interpreter."""
+def spark_runs() -> None:
+    """Skip unless pyspark and a Java runtime are here."""
     pytest.importorskip("pyspark", reason="pyspark is not installed (pip install 'pack[spark]')")
     reason = _java_missing()
     if reason is not None:
         pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def spark(spark_runs: None) -> Iterator[Any]:
+    """A SparkSession on local[2] whose Python workers run this interpreter."""
     from pyspark.sql import SparkSession
 
     saved = {key: os.environ.get(key) for key in ("PYSPARK_PYTHON", "SPARK_LOCAL_IP")}

@@ -8,11 +8,11 @@ import pytest
 
 pytest.importorskip("pyspark", reason="pyspark is not installed (pip install 'pack[spark]')")
 
-from pyspark.sql.types import ArrayType, DoubleType, FloatType, IntegerType, LongType, StringType  # noqa: E402
+from pyspark.sql.types import ArrayType, DoubleType, FloatType, IntegerType, LongType, StringType
 
-from pack.errors import SchemaError  # noqa: E402
-from pack.flavors.schema import ColSpec, DataType, ModelSignature, Schema, TensorSpec  # noqa: E402
-from pack.spark.results import result_type_for, to_spark  # noqa: E402
+from pack.errors import SchemaError
+from pack.flavors.schema import ColSpec, DataType, ModelSignature, Schema, TensorSpec
+from pack.spark.results import result_type_for, to_spark
 
 
 @pytest.mark.parametrize(

@@ -10,8 +10,8 @@ import pytest
 
 pytest.importorskip("pyspark", reason="pyspark is not installed (pip install 'pack[spark]')")
 
-from pack.errors import InvalidModel  # noqa: E402
-from pack.spark.shipping import FileRecord, Manifest, unpack, verify, write_archive  # noqa: E402
+from pack.errors import InvalidModel
+from pack.spark.shipping import FileRecord, Manifest, unpack, verify, write_archive
 
 
 @pytest.fixture

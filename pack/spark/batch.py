@@ -109,17 +109,18 @@ def score_dataset(
     """
     check_paths(input_path, output_path)
     kind = detect_format(input_path, input_format)
+    partitions = partition_columns(input_path)
     started = time.monotonic()
-    udf = spark_udf(spark, model_uri, model_config=model_config)
     with _spark_errors():
+        udf = spark_udf(spark, model_uri, model_config=model_config)
         frame = _read(spark, kind, input_path, udf.inputs)
         if result_column in frame.columns:
             raise InvalidInput(f"the input already has a column {result_column!r}; pass another result column name")
-        scored = frame.withColumn(result_column, _apply(udf, frame, partition_columns(input_path)))
+        scored = frame.withColumn(result_column, _apply(udf, frame, partitions))
         partial = output_path.parent / f".{output_path.name}.{uuid.uuid4().hex[:8]}.partial"
         try:
             with _reporting(spark, on_progress):
-                scored.write.partitionBy(*partition_columns(input_path)).parquet(str(partial))
+                scored.write.partitionBy(*partitions).parquet(str(partial))
             os.replace(partial, output_path)
         finally:
             shutil.rmtree(partial, ignore_errors=True)
@@ -220,6 +221,7 @@ def _reporting(spark: SparkSession, on_progress: Callable[[Progress], None] | No
 def _spark_errors() -> Iterator[None]:
     """Spark's exceptions as pack errors: the first line of Spark's message, or the pack error an
     executor raised, class and message."""
+    from py4j.protocol import Py4JJavaError
     from pyspark.errors import AnalysisException, PySparkException, PythonException
 
     try:
@@ -230,6 +232,8 @@ def _spark_errors() -> Iterator[None]:
         raise InvalidInput(_first_line(str(exc))) from None
     except PySparkException as exc:
         raise PackError(_first_line(str(exc))) from None
+    except Py4JJavaError as exc:  # a JVM error pyspark does not translate
+        raise PackError(_first_line(str(exc.java_exception))) from None
 
 
 def _executor_error(text: str) -> PackError:

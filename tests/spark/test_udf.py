@@ -181,3 +181,12 @@ def test_sql_can_call_a_registered_udf(spark, table, rows, forest_dir):
 def test_bad_arguments_fail_at_creation(spark, forest_dir, kwargs, message):
     with pytest.raises(InvalidInput, match=message):
         pack.pyfunc.spark_udf(spark, forest_dir, **kwargs)
+
+
+def test_a_model_uri_that_does_not_resolve_fails_at_creation(spark, tmp_path):
+    from pack.errors import NotFound
+
+    with pytest.raises(NotFound, match="no model at"):
+        pack.pyfunc.spark_udf(spark, tmp_path / "missing")
+    with pytest.raises(InvalidInput, match="unsupported model URI scheme 'ftp'"):
+        pack.pyfunc.spark_udf(spark, "ftp://host/model")

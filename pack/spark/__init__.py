@@ -1,5 +1,5 @@
-"""Batch scoring on Spark: any pack model as a pandas UDF (``spark_udf``) and whole datasets
-(``score_dataset``, behind ``pack predict --engine spark``).
+"""Batch scoring on Spark: any pack model as a pandas UDF (``spark_udf``, also ``pack.pyfunc.spark_udf``)
+and whole datasets (``pack.spark.batch.score_dataset``, behind ``pack predict --engine spark``).
 
 Importing this package imports pyspark (``pip install 'pack[spark]'``); nothing else in pack does.
 """

@@ -26,7 +26,7 @@ from pyspark.sql.functions import col
 
 from pack import errors
 from pack.errors import AlreadyExists, InvalidInput, ModelError, NotFound, PackError
-from pack.flavors.schema import ColSpec, Schema
+from pack.flavors.schema import ColSpec, DataType, Schema
 from pack.spark.locate import LocatedModel
 from pack.spark.results import spark_type
 from pack.spark.udf import ModelUDF, spark_udf
@@ -176,7 +176,11 @@ def _read(spark: SparkSession, kind: str, path: Path, inputs: Schema | None) -> 
     if kind == "json":
         return spark.read.json(str(path))
     frame = spark.read.csv(str(path), header=True)
-    typed = {spec.name: spark_type(spec) for spec in (inputs or ()) if isinstance(spec, ColSpec) and spec.name}
+    typed = {
+        spec.name: spark_type(spec)
+        for spec in (inputs or ())
+        if isinstance(spec, ColSpec) and spec.name and isinstance(spec.type, DataType)  # primitives only
+    }
     return frame.select(*[col(c).cast(typed[c]).alias(c) if c in typed else col(c) for c in frame.columns])
 
 

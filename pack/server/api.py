@@ -44,6 +44,8 @@ class Call:
     locations: ArtifactLocations
     user: str
     args: dict[str, str] = field(default_factory=dict)
+    role: str | None = None
+    """The caller's role (None when the server runs without ``--auth``)."""
 
     @property
     def tracking(self) -> TrackingStore:

@@ -23,7 +23,7 @@ from pack._version import __version__
 from pack.errors import PackError
 from pack.registry.services import Services
 from pack.registry.settings import RegistrySettings
-from pack.server import models_api, registry_api, tracking_api
+from pack.server import accounts_api, models_api, registry_api, tracking_api
 from pack.server.api import Access, Call, Endpoint, EndpointTable, collect, strip_prefix
 from pack.server.artifacts import ArtifactProxy, proxy_path, run_artifact, version_artifact
 from pack.server.auth import Authenticator, authorize
@@ -68,7 +68,7 @@ class TrackingServer:
         self.locations = locations
         self.authenticator = authenticator
         self.extra = extra
-        self.table = EndpointTable(collect(tracking_api, models_api, registry_api))
+        self.table = EndpointTable(collect(tracking_api, models_api, registry_api, accounts_api))
         self.proxy = ArtifactProxy(locations, settings.max_artifact_bytes, settings.upload_idle_timeout)
         hosts = settings.hosts
         self.any_host = "*" in hosts
@@ -152,12 +152,12 @@ class TrackingServer:
     def _invoke(
         self, endpoint: Endpoint, args: dict[str, str], params: Params, authorization: str | None, path: str
     ) -> bytes:
-        user = ANONYMOUS
+        user, role = ANONYMOUS, None
         if self.authenticator is not None and path not in OPEN_PATHS:
             found = self.authenticator.authenticate(authorization)
             authorize(found, endpoint.access)
-            user = found.username
-        call = Call(params=params, services=self.services, locations=self.locations, user=user, args=args)
+            user, role = found.username, found.role
+        call = Call(params=params, services=self.services, locations=self.locations, user=user, args=args, role=role)
         return orjson.dumps(endpoint.handler(call))
 
     async def _artifacts(self, scope: Scope, receive: Receive, send: Send, method: str, path: str) -> None:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.services import SERVICES, chromium_path
+from tests.services import SERVICES, chromium_path, skip_without
 
 # A test taking one of these fixtures needs that service and carries its marker, so CI can run exactly those
 # tests once the services are up (``pytest -m "docker or postgres or browser"``).
@@ -21,6 +23,37 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         for fixture in set(getattr(item, "fixturenames", ())) & SERVICE_FIXTURES.keys():
             item.add_marker(SERVICE_FIXTURES[fixture])
+
+
+@pytest.fixture(scope="session")
+def docker_client() -> Iterator[Any]:
+    """A client of a real engine (DOCKER_HOST or the default socket); skips when none can be reached."""
+    from pack.builders.engines import docker_client as connect
+    from pack.errors import BuildError
+
+    skip_without("docker")
+
+    try:
+        client = connect()
+    except BuildError as exc:
+        pytest.skip(f"no Docker engine ({exc}); .ci/services/docker.sh starts one")
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def base_image(docker_client: Any) -> str:
+    """The base image the tests build on (no registry can be pulled from here)."""
+    name = os.environ.get("PACK_TEST_BASE_IMAGE")
+    if not name:
+        pytest.skip("PACK_TEST_BASE_IMAGE is not set (.ci/services/docker.sh imports a debootstrap image)")
+    import docker
+
+    try:
+        docker_client.images.get(name)
+    except docker.errors.ImageNotFound:
+        pytest.skip(f"base image {name} is not in the engine")
+    return name
 
 
 @pytest.fixture(scope="session")

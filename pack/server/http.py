@@ -56,10 +56,29 @@ async def stream_body(receive: Receive, limit: int, idle_timeout: float) -> Asyn
 
 
 async def _receive(receive: Receive, seconds: float) -> Mapping[str, Any]:
+    """The next body message, within ``seconds`` (a timer per message: ``asyncio.wait_for`` would start
+    a task for each of an upload's thousands of chunks)."""
+    task = asyncio.current_task()
+    expired = False
+
+    def expire() -> None:
+        nonlocal expired
+        expired = True
+        if task is not None:
+            task.cancel()
+
+    timer = asyncio.get_running_loop().call_later(max(seconds, 0.001), expire)
     try:
-        message = await asyncio.wait_for(receive(), timeout=max(seconds, 0.001))
-    except asyncio.TimeoutError:
+        message = await receive()
+    except asyncio.CancelledError:
+        if not expired:
+            raise
+        uncancel = getattr(task, "uncancel", None)  # Python 3.11+: take back our own cancellation
+        if uncancel is not None:
+            uncancel()
         raise RequestTimeout("the request body did not arrive in time") from None
+    finally:
+        timer.cancel()
     if message["type"] == "http.disconnect":
         raise RequestTimeout("the client disconnected before sending the whole body")
     return message

@@ -15,6 +15,7 @@ import orjson
 from pack.errors import InvalidInput
 
 _INT64 = 2**63
+_SPECIAL = {"nan": math.nan, "infinity": math.inf, "-infinity": -math.inf, "inf": math.inf, "-inf": -math.inf}
 
 
 class Params:
@@ -154,14 +155,14 @@ def to_float(value: Any, name: str) -> float:
     Raises:
         InvalidInput: not a number.
     """
-    if isinstance(value, bool):
-        raise InvalidInput(f"Invalid value {value!r} for parameter '{name}': expected a number")
-    if isinstance(value, (int, float)):
+    kind = type(value)
+    if kind is float:
+        return value  # type: ignore[no-any-return]
+    if kind is int:
         return float(value)
     if isinstance(value, str):
-        special = {"nan": math.nan, "infinity": math.inf, "-infinity": -math.inf, "inf": math.inf, "-inf": -math.inf}
-        if value.lower() in special:
-            return special[value.lower()]
+        if value.lower() in _SPECIAL:
+            return _SPECIAL[value.lower()]
         try:
             return float(value)
         except ValueError:

@@ -138,8 +138,6 @@ def create_model_version(call: Call) -> Json:
         model_id=model_id,
         files_at=files_at,
     )
-    if model_id:
-        _record_registration(call, model_id, version.name, version.version)
     return {"model_version": wire.model_version(version)}
 
 
@@ -168,21 +166,6 @@ def _files_of(call: Call, source: str, run_id: str | None) -> str | None:
         return None
     call.locations.check_readable(source)
     return source
-
-
-def _record_registration(call: Call, model_id: str, name: str, version: int) -> None:
-    """Tag the logged model with its registered versions (``mlflow.modelVersions``), as MLflow's server."""
-    import orjson
-
-    model = call.tracking.get_logged_model(model_id)
-    try:
-        known = orjson.loads(model.tags.get("mlflow.modelVersions", "[]"))
-    except orjson.JSONDecodeError:
-        known = []
-    entry = {"name": name, "version": version}
-    if entry not in known:
-        known.append(entry)
-        call.tracking.set_logged_model_tags(model_id, {"mlflow.modelVersions": orjson.dumps(known).decode()})
 
 
 @endpoints("PATCH", EDIT, "model-versions/update")

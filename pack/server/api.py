@@ -37,13 +37,15 @@ class Access(enum.IntEnum):
 
 @dataclass
 class Call:
-    """One API call: its fields, who makes it, and what the server runs on."""
+    """One API call: its fields, who makes it (``role`` None: access control is off), and what the
+    server runs on."""
 
     params: Params
     services: Services
     locations: ArtifactLocations
     user: str
     args: dict[str, str] = field(default_factory=dict)
+    role: str | None = None
 
     @property
     def tracking(self) -> TrackingStore:

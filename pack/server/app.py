@@ -152,12 +152,12 @@ class TrackingServer:
     def _invoke(
         self, endpoint: Endpoint, args: dict[str, str], params: Params, authorization: str | None, path: str
     ) -> bytes:
-        user = ANONYMOUS
+        user, role = ANONYMOUS, None
         if self.authenticator is not None and path not in OPEN_PATHS:
             found = self.authenticator.authenticate(authorization)
             authorize(found, endpoint.access)
-            user = found.username
-        call = Call(params=params, services=self.services, locations=self.locations, user=user, args=args)
+            user, role = found.username, found.role
+        call = Call(params=params, services=self.services, locations=self.locations, user=user, args=args, role=role)
         return orjson.dumps(endpoint.handler(call))
 
     async def _artifacts(self, scope: Scope, receive: Receive, send: Send, method: str, path: str) -> None:

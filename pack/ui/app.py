@@ -50,7 +50,7 @@ _STATIC_HEADERS = (
 
 def is_page(path: str) -> bool:
     """Whether ``path`` is an address of the UI (answered with the page)."""
-    return path == "/" or any(path == p.rstrip("/") or path.startswith(p.rstrip("/") + "/") for p in PAGE_PREFIXES)
+    return path == "/" or any(path == p or path.startswith(p if p.endswith("/") else p + "/") for p in PAGE_PREFIXES)
 
 
 class WebUI:

@@ -4,7 +4,6 @@ versions with stages and aliases, and the hostile values the page must keep iner
 
 from __future__ import annotations
 
-import base64
 import math
 import struct
 import zlib
@@ -128,8 +127,8 @@ class Seeder:
         self.put_file(xss, "report.html", XSS_HTML)
         self.put_file(xss, "drawing.svg", XSS_SVG)
         self.put_file(xss, "evil.txt", XSS_NAME.encode())
+        self.call("POST", "experiments/set-experiment-tag", json={"experiment_id": experiment, "key": "owner", "value": XSS_NAME})
+        self.call("POST", "registered-models/set-tag", json={"name": seeded.model, "key": "note", "value": XSS_NAME})
+        self.call("PATCH", "model-versions/update", json={"name": seeded.model, "version": "2", "description": XSS_NAME})
+        self.call("POST", "model-versions/set-tag", json={"name": seeded.model, "version": "2", "key": XSS_NAME, "value": XSS_NAME})
         return seeded
-
-
-def b64(text: str) -> str:
-    return base64.b64encode(text.encode()).decode()

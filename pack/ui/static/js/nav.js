@@ -102,12 +102,13 @@ async function render() {
     document.title = 'Error · pack';
   }
   if (mine !== generation) return;
+  const first = shownPath === null;
   replace(main, view.main);
   shownPath = path;
   const again = focusKey && samePage ? main.querySelector(`[data-focus="${CSS.escape(focusKey)}"]`) : null;
   if (again) again.focus();
-  else if (!samePage) (main.querySelector('h1') || main).focus({ preventScroll: true });
-  if (!samePage) window.scrollTo(0, 0);
+  else if (!samePage && !first) (main.querySelector('h1') || main).focus({ preventScroll: true }); // say where we are
+  if (!samePage && !first) window.scrollTo(0, 0);
 }
 
 function onClick(event) {

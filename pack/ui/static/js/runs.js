@@ -245,7 +245,7 @@ export async function render(view) {
         type: 'button', class: 'sort', data: { focus: `sort-${key}` },
         on: { click: () => setQuery({ order: `${key} ${next === 'descending' ? 'DESC' : 'ASC'}`, page: null, at: null }) },
       }, prefix, column.label, h('span', { class: 'sort-mark', 'aria-hidden': 'true' }, sorted ? (descending ? ' ▼' : ' ▲') : ''),
-      h('span', { class: 'visually-hidden' }, `, sort ${next}`)));
+      h('span', { class: 'visually-hidden' }, `(sort ${next})`)));
   }));
   const body = h('tbody', {}, runs.map((run, index) => {
     const info = run.info;

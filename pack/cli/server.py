@@ -61,6 +61,7 @@ def server_options(command: F) -> F:
         _option("--body-timeout", field="body_timeout", type=float),
         _option("--upload-idle-timeout", field="upload_idle_timeout", type=float),
         _option("--keep-alive-timeout", field="keep_alive_timeout", type=float),
+        _option("--max-connections", field="max_connections", type=int),
         _option("--drain-timeout", field="drain_timeout", type=float),
         _option("--access-log/--no-access-log", field="access_log"),
         _option("--log-level", field="log_level", type=click.Choice(["debug", "info", "warning", "error"])),

@@ -28,8 +28,8 @@ from pack.server import models_api, registry_api, tracking_api
 from pack.server.api import Access, Call, Endpoint, EndpointTable, collect, strip_prefix
 from pack.server.artifacts import ArtifactProxy, proxy_path, run_artifact, version_artifact
 from pack.server.auth import Authenticator, authorize
-from pack.server.errors import BadHost, PermissionDenied, error_body, http_error
-from pack.server.http import header, query_pairs, read_body, send_json
+from pack.server.errors import BadHost, PayloadTooLarge, PermissionDenied, error_body, http_error
+from pack.server.http import header, query_pairs, read_body, send_json, too_large
 from pack.server.locations import ArtifactLocations
 from pack.server.params import Params
 from pack.server.settings import ServerSettings
@@ -177,6 +177,7 @@ class TrackingServer:
                 await self.proxy.list(scope, send)
         elif method == "PUT" and path:
             await self._authenticate(scope, Access.EDIT)
+            _check_declared_size(scope, self.settings.max_artifact_bytes)
             await self.proxy.upload(receive, send, path)
         elif method == "DELETE" and path:
             await self._authenticate(scope, Access.ADMIN)
@@ -260,6 +261,13 @@ def _accepts_gzip(scope: Scope) -> bool:
         if coding.strip() == "gzip":
             return weight.replace(" ", "") not in ("q=0", "q=0.0", "q=0.00", "q=0.000")
     return False
+
+
+def _check_declared_size(scope: Scope, limit: int) -> None:
+    """Refuse a body whose declared length is over ``limit`` before reading any of it."""
+    declared = header(scope, b"content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(too_large(limit))
 
 
 async def _send_text(send: Send, body: bytes) -> None:

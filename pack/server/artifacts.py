@@ -173,6 +173,7 @@ async def run_artifact(scope: Scope, send: Send, locations: ArtifactLocations, t
     """``GET /get-artifact?run_id=&path=``: a run's file (the UI's preview)."""
     params = Params(query_pairs(scope), b"")
     run = await run_in_threadpool(tracking.get_run, params.run_id())
+    locations.check_readable(run.info.artifact_uri)
     store = await run_in_threadpool(locations.open, run.info.artifact_uri)
     await send_file(send, store, safe_relpath(params.need("path")))
 

@@ -17,8 +17,9 @@ import hmac
 import secrets
 import threading
 from collections import OrderedDict
+from typing import Any
 
-from pack.errors import InvalidInput, NotFound
+from pack.errors import InvalidInput, MissingDependency, NotFound
 from pack.server.api import Access
 from pack.server.errors import PermissionDenied, Unauthenticated
 from pack.store import ApiToken, AuthStore, User
@@ -96,16 +97,32 @@ class Users:
 
 
 def hash_password(password: str) -> str:
-    """An argon2id hash of ``password``."""
-    from argon2 import PasswordHasher
+    """An argon2id hash of ``password``.
 
-    return PasswordHasher().hash(password)
+    Raises:
+        MissingDependency: argon2-cffi is not installed (``pip install 'pack[server]'``).
+    """
+    return str(password_hasher().hash(password))
+
+
+def password_hasher() -> Any:
+    """argon2's ``PasswordHasher`` (its defaults: argon2id, 64 MiB, 3 passes).
+
+    Raises:
+        MissingDependency: argon2-cffi is not installed.
+    """
+    try:
+        from argon2 import PasswordHasher
+    except ImportError:
+        raise MissingDependency("argon2-cffi", "server") from None
+    return PasswordHasher()
 
 
 class Authenticator:
     """Turns an ``Authorization`` header into a user, and checks what the user's role allows."""
 
     def __init__(self, store: AuthStore) -> None:
+        password_hasher()  # fail at start, not at the first request, when argon2-cffi is missing
         self.store = store
         self._key = secrets.token_bytes(32)
         self._verified: OrderedDict[bytes, str] = OrderedDict()
@@ -162,11 +179,11 @@ class Authenticator:
 
 
 def _verify(stored: str, password: str) -> bool:
-    from argon2 import PasswordHasher
+    hasher = password_hasher()
     from argon2.exceptions import InvalidHashError, VerificationError
 
     try:
-        return bool(PasswordHasher().verify(stored, password))
+        return bool(hasher.verify(stored, password))
     except (VerificationError, InvalidHashError):
         return False
 

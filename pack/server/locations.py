@@ -98,7 +98,7 @@ class ArtifactLocations:
             if inside and ".." not in resolved[len(root) :].split("/"):
                 return
         raise InvalidInput(
-            f"source {uri!r} is outside this server's artifact storage: use a runs:/, models:/ or "
+            f"{uri!r} is outside this server's artifact storage: use a runs:/, models:/ or "
             f"{PROXY_SCHEME}:/ URI, or a location under the default artifact root"
         )
 

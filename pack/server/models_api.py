@@ -13,17 +13,8 @@ READ, EDIT, ADMIN = Access.READ, Access.EDIT, Access.ADMIN
 MAX_SEARCH_RESULTS = 10_000
 
 
-def _document(call: Call, model: LoggedModel) -> Json:
-    return {"model": wire.logged_model(_client_view(call, model))}
-
-
-def _client_view(call: Call, model: LoggedModel) -> LoggedModel:
-    location = call.locations.client_uri(model.artifact_location)
-    if location == model.artifact_location:
-        return model
-    from dataclasses import replace
-
-    return replace(model, artifact_location=location)
+def _document(model: LoggedModel) -> Json:
+    return {"model": wire.logged_model(model)}
 
 
 @endpoints("POST", EDIT, "logged-models")
@@ -37,12 +28,12 @@ def create_logged_model(call: Call) -> Json:
         params=params.key_values("params"),
         model_type=params.text("model_type"),
     )
-    return _document(call, model)
+    return _document(model)
 
 
 @endpoints("GET", READ, "logged-models/{model_id}")
 def get_logged_model(call: Call) -> Json:
-    return _document(call, call.tracking.get_logged_model(call.args["model_id"]))
+    return _document(call.tracking.get_logged_model(call.args["model_id"]))
 
 
 @endpoints("PATCH", EDIT, "logged-models/{model_id}")
@@ -50,7 +41,7 @@ def finalize_logged_model(call: Call) -> Json:
     status = call.params.raw("status")
     if status is None:
         raise InvalidInput("Missing value for required parameter 'status'")
-    return _document(call, call.tracking.finalize_logged_model(call.args["model_id"], str(status)))
+    return _document(call.tracking.finalize_logged_model(call.args["model_id"], str(status)))
 
 
 @endpoints("DELETE", ADMIN, "logged-models/{model_id}")
@@ -61,7 +52,7 @@ def delete_logged_model(call: Call) -> Json:
 
 @endpoints("PATCH", EDIT, "logged-models/{model_id}/tags")
 def set_logged_model_tags(call: Call) -> Json:
-    return _document(call, call.tracking.set_logged_model_tags(call.args["model_id"], call.params.key_values("tags")))
+    return _document(call.tracking.set_logged_model_tags(call.args["model_id"], call.params.key_values("tags")))
 
 
 @endpoints("DELETE", EDIT, "logged-models/{model_id}/tags/{tag_key}")
@@ -92,7 +83,7 @@ def search_logged_models(call: Call) -> Json:
         order,
         params.text("page_token"),
     )
-    documents = [wire.logged_model(_client_view(call, m)) for m in page]
+    documents = [wire.logged_model(m) for m in page]
     return wire.compact({"models": documents, "next_page_token": page.token})
 
 
@@ -103,7 +94,7 @@ def list_logged_model_artifacts(call: Call) -> Json:
     files = call.locations.open(model.artifact_location).ls(path)
     return wire.compact(
         {
-            "root_uri": call.locations.client_uri(model.artifact_location),
+            "root_uri": model.artifact_location,
             "files": [wire.file_info(f) for f in files],
         }
     )

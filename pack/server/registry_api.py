@@ -125,9 +125,8 @@ def create_model_version(call: Call) -> Json:
     source = params.need("source")
     run_id = params.text("run_id")
     model_id = params.text("model_id")
-    files_at = _files_of(call, source, run_id)
-    if files_at is not None and source.startswith(f"{MODELS}:/m-"):
-        model_id = model_id or source.removeprefix(f"{MODELS}:/").strip("/")
+    files_at, logged_model = _files_of(call, source, run_id)
+    model_id = model_id or logged_model
     version = call.registry.create_model_version(
         params.need("name"),
         source,
@@ -141,11 +140,38 @@ def create_model_version(call: Call) -> Json:
     return {"model_version": wire.model_version(version)}
 
 
-def _files_of(call: Call, source: str, run_id: str | None) -> str | None:
-    """Where the files of ``source`` are when the registry cannot find them itself (None: it can), after
-    checking that the server may read them (MLflow's source rules: a ``runs:/`` source matches
-    ``run_id``; the files lie in this server's storage)."""
+def _files_of(call: Call, source: str, run_id: str | None) -> tuple[str | None, str | None]:
+    """Where the files of ``source`` are when the registry cannot find them itself (None: it can), and
+    the MLflow 3 logged model they belong to, after MLflow's source rules (a ``runs:/`` source names the
+    ``run_id`` given; a named run exists) and checking that the files lie in this server's storage.
+
+    ``runs:/<run>/<name>`` names the run's logged model ``<name>`` when the run has no such artifact
+    (MLflow 3 keeps a logged model's files under the experiment, not the run).
+    """
     scheme = scheme_of(source)
+    if scheme == RUNS:
+        try:
+            ref = RunArtifactRef.parse(source)
+        except InvalidInput as exc:
+            raise InvalidInput(f"Invalid model version source: '{source}': {exc}") from None
+        if ref.run_id != run_id:
+            raise InvalidInput(
+                f"Invalid model version source: '{source}'. The run_id request parameter must identify the "
+                "run that contains the source."
+            )
+        run = call.tracking.get_run(ref.run_id)
+        root = run.info.artifact_uri
+        call.locations.check_readable(f"{root}/{ref.path}" if ref.path else root)
+        if ref.path and not call.locations.open(root).ls(ref.path):
+            found = call.tracking.search_logged_models(
+                [run.info.experiment_id],
+                f"name = '{_quote(ref.path)}' AND source_run_id = '{ref.run_id}' AND status = 'LOGGED_MODEL_READY'",
+                1,
+            )
+            if found:
+                call.locations.check_readable(found[0].artifact_location)
+                return found[0].artifact_location, found[0].model_id
+        return None, None
     if run_id:
         call.tracking.get_run(run_id)  # NotFound for an unknown run, as MLflow
     if scheme == MODELS:
@@ -153,19 +179,14 @@ def _files_of(call: Call, source: str, run_id: str | None) -> str | None:
         if name.startswith("m-") and "/" not in name:
             location = call.tracking.get_logged_model(name).artifact_location
             call.locations.check_readable(location)
-            return location
-        return None  # a registered version: the registry copies its verified files
-    if scheme == RUNS:
-        ref = RunArtifactRef.parse(source)
-        if run_id and ref.run_id != run_id:
-            raise InvalidInput(
-                f"Invalid model version source: '{source}'; the run_id request parameter must be the run of the source"
-            )
-        root = call.tracking.get_run(ref.run_id).info.artifact_uri
-        call.locations.check_readable(f"{root}/{ref.path}" if ref.path else root)
-        return None
+            return location, name
+        return None, None  # a registered version: the registry copies its verified files
     call.locations.check_readable(source)
-    return source
+    return source, None
+
+
+def _quote(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("'", "\\'")
 
 
 @endpoints("PATCH", EDIT, "model-versions/update")

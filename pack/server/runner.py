@@ -106,6 +106,7 @@ def uvicorn_config(settings: ServerSettings, extra: str | None = None) -> uvicor
         proxy_headers=False,
         server_header=False,
         timeout_keep_alive=settings.keep_alive_timeout,  # type: ignore[arg-type]
+        limit_concurrency=settings.max_connections,
         timeout_graceful_shutdown=max(1, round(settings.drain_timeout)),
         workers=settings.workers,
     )

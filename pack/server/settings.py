@@ -62,6 +62,9 @@ class ServerSettings(PackSettings):
     keep_alive_timeout: float = Field(
         default=5.0, gt=0, description="Seconds an idle connection, or one still sending its headers, stays open."
     )
+    max_connections: int = Field(
+        default=1000, ge=1, description="Connections and requests handled at once per worker (503 above it)."
+    )
     drain_timeout: float = Field(default=30.0, ge=0, description="Seconds SIGTERM waits for in-flight requests.")
     cache_dir: str | None = Field(default=None, description="Local copies of remote registered versions.")
     access_log: bool = Field(default=False, description="Log one line per request.")

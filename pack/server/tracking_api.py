@@ -347,6 +347,7 @@ def list_artifacts(call: Call) -> Json:
     from pack.server.artifacts import listing
 
     run = call.tracking.get_run(call.params.run_id())
+    call.locations.check_readable(run.info.artifact_uri)
     path = safe_relpath(call.params.text("path") or "")
     files = listing(call.locations.open(run.info.artifact_uri), path)
     base = f"{path}/" if path else ""

@@ -24,7 +24,6 @@ from pack.store import (
 )
 
 Json = dict[str, Any]
-_INFINITIES = (math.inf, -math.inf)
 
 
 def compact(document: Mapping[str, Any]) -> Json:
@@ -85,7 +84,7 @@ def metric(m: Metric) -> Json:
     value = m.value
     document: Json = {
         "key": m.key,
-        "value": value if value == value and value not in _INFINITIES else number(value),
+        "value": value if math.isfinite(value) else number(value),
         "timestamp": m.timestamp,
         "step": m.step,
     }

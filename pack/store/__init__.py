@@ -6,8 +6,8 @@ history) are implemented on SQL in ``pack.store.sql``; files live in artifact st
 decides policy; ``pack.registry.service`` does.
 """
 
+from pack.store.accounts import ApiToken, User
 from pack.store.entities import (
-    ApiToken,
     Dataset,
     DatasetInput,
     DatasetSummary,
@@ -34,7 +34,6 @@ from pack.store.entities import (
     RunStatus,
     RunTag,
     Stage,
-    User,
     ViewType,
 )
 from pack.store.protocols import AuthStore, RegistryStore, TrackingStore

@@ -348,26 +348,6 @@ class PromotionEvent:
     reason: str | None = None
 
 
-@dataclass(frozen=True)
-class User:
-    """A user of ``pack server --auth``: a global role and the hash of the password (never the password)."""
-
-    username: str
-    role: str
-    password_hash: str = field(repr=False)
-    creation_time: int = 0
-
-
-@dataclass(frozen=True)
-class ApiToken:
-    """A bearer token of a user (only its sha256 is stored; the token is shown once, at creation)."""
-
-    token_id: int
-    username: str
-    name: str
-    creation_time: int
-
-
 class PagedList(list[T], Generic[T]):
     """A page of results; ``token`` fetches the next page (``None`` on the last page)."""
 
@@ -377,7 +357,6 @@ class PagedList(list[T], Generic[T]):
 
 
 __all__ = [
-    "ApiToken",
     "Dataset",
     "DatasetInput",
     "DatasetSummary",
@@ -404,7 +383,6 @@ __all__ = [
     "RunStatus",
     "RunTag",
     "Stage",
-    "User",
     "ViewType",
     "now_ms",
 ]

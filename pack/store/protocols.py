@@ -15,8 +15,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
+from pack.store.accounts import ApiToken, User
 from pack.store.entities import (
-    ApiToken,
     DatasetInput,
     DatasetSummary,
     Experiment,
@@ -36,7 +36,6 @@ from pack.store.entities import (
     RunStatus,
     RunTag,
     Stage,
-    User,
     ViewType,
 )
 

@@ -96,7 +96,7 @@ def _check(out: dict, server: TrackingServerProcess) -> None:
     assert out["errors"] == {
         "duplicate_model": "RESOURCE_ALREADY_EXISTS",
         "missing_run": "RESOURCE_DOES_NOT_EXIST",
-        "bad_run_id": "RESOURCE_DOES_NOT_EXIST",
+        "bad_run_id": "INVALID_PARAMETER_VALUE",
         "changed_param": "INVALID_PARAMETER_VALUE",
         "foreign_source": "INVALID_PARAMETER_VALUE",
     }

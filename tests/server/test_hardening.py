@@ -119,11 +119,15 @@ def test_bad_requests_are_json_4xx(server):
     custom = client.post(f"{API}/experiments/create", json={"name": "sneaky", "artifact_location": "/etc"}).json()
     sneaky = client.post(f"{API}/runs/create", json=custom).json()["run"]["info"]["run_id"]
     _error(
-        client.post(f"{API}/model-versions/create", json={"name": "dup", "source": f"runs:/{sneaky}/"}),
+        client.post(
+            f"{API}/model-versions/create", json={"name": "dup", "source": f"runs:/{sneaky}/", "run_id": sneaky}
+        ),
         400,
         "INVALID_PARAMETER_VALUE",
         "outside",
     )
+    _error(client.get(f"{API}/artifacts/list", params={"run_id": sneaky}), 400, "INVALID_PARAMETER_VALUE", "outside")
+    _error(client.get("/get-artifact", params={"run_id": sneaky, "path": "x"}), 400, "INVALID_PARAMETER_VALUE")
 
 
 def test_artifact_paths_cannot_leave_the_destination(server):
@@ -148,6 +152,17 @@ def test_bodies_are_bounded_in_size_and_time(server):
     files = run["artifact_uri"].removeprefix("mlflow-artifacts:/")
     _error(
         client.put(f"/api/2.0/mlflow-artifacts/artifacts/{files}/big.bin", content=b"x" * 200_000),
+        413,
+        "INVALID_PARAMETER_VALUE",
+        "limit",
+    )
+
+    def chunked():  # no Content-Length: the limit is enforced while streaming
+        for _ in range(4):
+            yield b"x" * 65536
+
+    _error(
+        client.put(f"/api/2.0/mlflow-artifacts/artifacts/{files}/big.bin", content=chunked()),
         413,
         "INVALID_PARAMETER_VALUE",
         "limit",

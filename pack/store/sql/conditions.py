@@ -44,12 +44,15 @@ def compare(column: Any, clause: Clause, value: Any = None) -> ColumnElement[boo
     return result
 
 
+PROMPT_TAG = "mlflow.prompt.is_prompt"
+
+
 def tag_condition(table: Any, owner: Sequence[ColumnElement[bool]], clause: Clause) -> ColumnElement[bool]:
-    """A tag clause on registry objects: ``tags.k != 'v'`` (and ``NOT IN``) also matches objects
-    without the tag, as MLflow's client expects (it excludes prompts with
-    ``tags.`mlflow.prompt.is_prompt` != 'true'`` from every model search)."""
+    """A tag clause on registry objects: the object has the tag with a matching value. As in MLflow,
+    ``tags.`mlflow.prompt.is_prompt` != 'true'`` (which MLflow's client adds to every model search, to
+    leave out prompts) also matches objects without that tag."""
     check_ops(clause, STRING_OPS)
-    if clause.op in ("!=", "NOT IN"):
+    if clause.key == PROMPT_TAG and clause.op in ("!=", "NOT IN"):
         positive = Clause(clause.prefix, clause.key, "=" if clause.op == "!=" else "IN", clause.value)
         return ~exists().where(*owner, table.c.key == clause.key, compare(table.c.value, positive))
     return exists().where(*owner, table.c.key == clause.key, compare(table.c.value, clause))
@@ -66,4 +69,4 @@ def check_ops(clause: Clause, allowed: Sequence[str]) -> None:
         raise InvalidInput(f"operator {clause.op} is not supported for {name} (use: {', '.join(allowed)})")
 
 
-__all__ = ["STRING_OPS", "check_ops", "compare", "tag_condition"]
+__all__ = ["PROMPT_TAG", "STRING_OPS", "check_ops", "compare", "tag_condition"]

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
-from sqlalchemy.engine import Connection, Row
+from sqlalchemy.engine import Connection
 
 from pack.errors import InvalidInput, NotFound
 from pack.store.entities import (
@@ -21,10 +21,7 @@ from pack.store.entities import (
     PagedList,
     Param,
     Run,
-    RunData,
     RunInfo,
-    RunInputs,
-    RunOutputs,
     RunStatus,
     RunTag,
     ViewType,
@@ -36,6 +33,7 @@ from pack.store.sql.database import Database
 from pack.store.sql.experiments import DEFAULT_EXPERIMENT_ID, SqlExperiments, as_id, view_stages
 from pack.store.sql.logged_models import log_model_metrics
 from pack.store.sql.metric_history import bulk_interval
+from pack.store.sql.run_rows import to_runs
 from pack.store.sql.run_search import run_search_statement
 from pack.store.sql.search import check_max_results, decode_page_token, encode_page_token
 from pack.store.sql.tables import experiments, run_tags, runs
@@ -115,7 +113,7 @@ class SqlRuns:
             row = conn.execute(select(runs).where(runs.c.run_id == run_id)).first()
             if row is None:
                 raise NotFound(f"run {run_id!r} not found")
-            return _to_runs(conn, [row])[0]
+            return to_runs(conn, [row])[0]
 
     def update_info(
         self, run_id: str, status: RunStatus | str, end_time: int | None = None, run_name: str | None = None
@@ -306,7 +304,7 @@ class SqlRuns:
         statement = run_search_statement(ids, view_stages(run_view_type), filter_string, order_by)
         with self.db.read() as conn:
             found = conn.execute(statement.limit(limit + 1).offset(offset)).all()
-            result = _to_runs(conn, found[:limit])
+            result = to_runs(conn, found[:limit])
         return PagedList(result, encode_page_token(offset + limit) if len(found) > limit else None)
 
 
@@ -386,55 +384,10 @@ def _new_rows(conn: Connection, run_id: str, rows: list[dict[str, Any]], for_mod
     return fresh
 
 
-def _to_metric(row: Row[Any]) -> Metric:
-    value = math.nan if row.is_nan else float(row.value)
-    return Metric(key=row.key, value=value, timestamp=int(row.timestamp), step=int(row.step))
-
-
 def _write_tags(conn: Connection, run_id: str, tags: Mapping[str, str]) -> None:
     if tags:
         conn.execute(delete(run_tags).where(run_tags.c.run_id == run_id, run_tags.c.key.in_(list(tags))))
         conn.execute(insert(run_tags), [{"run_id": run_id, "key": k, "value": str(v)} for k, v in tags.items()])
-
-
-def _to_runs(conn: Connection, found: Sequence[Row[Any]]) -> list[Run]:
-    ids = [row.run_id for row in found]
-    if not ids:
-        return []
-    run_params: dict[str, dict[str, str]] = {}
-    for row in conn.execute(select(param_table).where(param_table.c.run_id.in_(ids))):
-        run_params.setdefault(row.run_id, {})[row.key] = row.value
-    tags: dict[str, dict[str, str]] = {}
-    for row in conn.execute(select(run_tags).where(run_tags.c.run_id.in_(ids))):
-        tags.setdefault(row.run_id, {})[row.key] = row.value
-    latest: dict[str, dict[str, tuple[tuple[int, int, int], float]]] = {}
-    for row in conn.execute(select(metric_table).where(metric_table.c.run_id.in_(ids))):
-        rank = (int(row.step), int(row.timestamp), int(row.id))
-        per_run = latest.setdefault(row.run_id, {})
-        if row.key not in per_run or per_run[row.key][0] < rank:
-            per_run[row.key] = (rank, _to_metric(row).value)
-    io = run_io.read_io(conn, ids)
-    result = []
-    for row in found:
-        inputs, outputs = io.get(row.run_id, (RunInputs(), RunOutputs()))
-        info = RunInfo(
-            run_id=row.run_id,
-            experiment_id=str(row.experiment_id),
-            run_name=row.name,
-            user_id=row.user_id,
-            status=row.status,
-            start_time=int(row.start_time),
-            end_time=None if row.end_time is None else int(row.end_time),
-            artifact_uri=row.artifact_uri,
-            lifecycle_stage=row.lifecycle_stage,
-        )
-        data = RunData(
-            metrics={k: v for k, (_, v) in latest.get(row.run_id, {}).items()},
-            params=run_params.get(row.run_id, {}),
-            tags=tags.get(row.run_id, {}),
-        )
-        result.append(Run(info=info, data=data, inputs=inputs, outputs=outputs))
-    return result
 
 
 __all__ = ["MAX_KEY_LENGTH", "MAX_PARAM_LENGTH", "SqlRuns", "check_key"]

@@ -12,7 +12,8 @@ from sqlalchemy.engine import Connection, Row
 from sqlalchemy.exc import IntegrityError
 
 from pack.errors import AlreadyExists, NotFound
-from pack.store.entities import ApiToken, User, now_ms
+from pack.store.accounts import ApiToken, User
+from pack.store.entities import now_ms
 from pack.store.sql.database import Database
 from pack.store.sql.tables import api_tokens, users
 

@@ -1,9 +1,10 @@
-"""Metric history for charts: many runs' values of one metric, down-sampled per run
-(``get_metric_history_bulk_interval``, what MLflow's run charts ask for).
+"""Reading metric histories without reading them whole: many runs' values of one metric, down-sampled
+per run (``get_metric_history_bulk_interval``, what MLflow's run charts ask for), and each run's latest
+value of every metric (what a run carries).
 
-A chart needs a few hundred points whatever the history's length, so the work is bounded by the
-points returned, not by the points stored: every step is chosen through the ``(run_id, key, step)``
-index (a run with a million points costs a few thousand index lookups, not a million-row scan).
+The work is bounded by the values returned, not by the values stored: every step and key is found
+through the ``(run_id, key, step)`` index, so a run with a million points costs a few thousand index
+lookups for a chart and a few per metric for its latest values, never a million-row scan.
 """
 
 from __future__ import annotations
@@ -32,6 +33,17 @@ _PROBES = text(
     bindparam("span", type_=BigInteger),
     bindparam("high", type_=BigInteger),
 )
+# Each run's metric keys (walking the index from one key to the next), then the latest row of each.
+_LATEST = text(
+    "WITH RECURSIVE keys(run_id, key) AS ("
+    "SELECT r.run_id, (SELECT MIN(m.key) FROM metrics m WHERE m.run_id = r.run_id) FROM runs r WHERE r.run_id IN :ids "
+    "UNION ALL SELECT k.run_id, (SELECT MIN(m.key) FROM metrics m WHERE m.run_id = k.run_id AND m.key > k.key) "
+    "FROM keys k WHERE k.key IS NOT NULL) "
+    "SELECT x.run_id, x.key, x.value, x.is_nan FROM keys k JOIN metrics x ON x.id = ("
+    "SELECT m.id FROM metrics m WHERE m.run_id = k.run_id AND m.key = k.key "
+    "ORDER BY m.step DESC, m.timestamp DESC, m.id DESC LIMIT 1) WHERE k.key IS NOT NULL"
+).bindparams(bindparam("ids", expanding=True))
+_IDS_PER_QUERY = 500
 _SPAN_LIMIT = 1 << 50  # (i * span) must stay inside a signed 64-bit integer for i < MAX_POINTS
 
 
@@ -78,6 +90,16 @@ def bulk_interval(
         if steps:
             result.extend(_points(conn, run_id, key, steps)[:max_results])
     return result
+
+
+def latest_values(conn: Connection, run_ids: Sequence[str]) -> dict[str, dict[str, float]]:
+    """Each run's latest value of each metric (highest step, then latest timestamp, then last logged)."""
+    latest: dict[str, dict[str, float]] = {}
+    ids = list(dict.fromkeys(run_ids))
+    for start in range(0, len(ids), _IDS_PER_QUERY):
+        for row in conn.execute(_LATEST, {"ids": ids[start : start + _IDS_PER_QUERY]}):
+            latest.setdefault(row.run_id, {})[row.key] = math.nan if row.is_nan else float(row.value)
+    return latest
 
 
 def _in_range(statement: Select[Any], run_id: str, key: str, window: tuple[int, int] | None) -> Select[Any]:
@@ -130,4 +152,4 @@ def _points(conn: Connection, run_id: str, key: str, steps: list[int]) -> list[M
     ]
 
 
-__all__ = ["MAX_POINTS", "MAX_RUNS", "bulk_interval", "evenly_spaced"]
+__all__ = ["MAX_POINTS", "MAX_RUNS", "bulk_interval", "evenly_spaced", "latest_values"]

@@ -156,6 +156,23 @@ def test_metric_history_bulk_interval_picks_evenly_spaced_steps_of_a_long_histor
     assert all(p.value == 1 / (p.step + 1) and p.run_id == run for p in points)
 
 
+def test_latest_metric_values_come_from_the_index_for_long_and_short_histories(store):
+    experiment = store.create_experiment("latest")
+    long = store.create_run(experiment, user_id="alice").info.run_id
+    short = store.create_run(experiment, user_id="alice").info.run_id
+    store.log_batch(long, metrics=[Metric("loss", 1 / (s + 1), s, s) for s in range(20_000)])
+    store.log_batch(long, metrics=[Metric("loss", 5.0, 1, 19_999)])  # same top step, older: not the latest
+    store.log_batch(long, metrics=[Metric("acc", 0.1, 7, 3), Metric("acc", 0.2, 7, 3)])  # a tie: the last logged
+    store.log_batch(long, metrics=[Metric("a b/c", math.nan, 1, 0)])
+    store.log_batch(short, metrics=[Metric("loss", 2.0, 5, 0), Metric("loss", 1.0, 9, 0)])  # a later time wins
+    metrics = store.get_run(long).data.metrics
+    assert metrics["loss"] == 1 / 20_000 and metrics["acc"] == 0.2 and math.isnan(metrics["a b/c"])
+    assert sorted(metrics) == ["a b/c", "acc", "loss"]
+    found = {r.info.run_id: r.data.metrics for r in store.search_runs([experiment])}
+    assert found[short] == {"loss": 1.0} and found[long]["loss"] == 1 / 20_000
+    assert store.get_run(store.create_run(experiment, user_id="alice").info.run_id).data.metrics == {}
+
+
 def test_experiment_tags_can_be_deleted(store):
     experiment = store.create_experiment("tagged", tags={"a": "1", "b": "2"})
     store.delete_experiment_tag(experiment, "a")

@@ -33,8 +33,9 @@ export async function render(view) {
   const ready = mv.status === 'READY';
 
   // promotion: stage and aliases, each after a confirmation
+  const next = { None: 'Staging', Staging: 'Production', Production: 'Archived', Archived: 'Staging' }[stage];
   const stageSelect = h('select', { id: 'stage-target', data: { focus: 'stage-target' } },
-    STAGES.filter((s) => s !== stage).map((s) => h('option', { value: s }, s)));
+    STAGES.filter((s) => s !== stage).map((s) => h('option', { value: s, selected: s === next }, s)));
   const archive = h('input', { type: 'checkbox', id: 'archive-others', data: { focus: 'archive-others' } });
   async function transition() {
     const target = stageSelect.value;

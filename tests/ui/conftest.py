@@ -63,7 +63,7 @@ class Watch:
         page.on("pageerror", lambda error: self.errors.append(f"uncaught: {error}"))
         page.on("requestfailed", self._failed)
         page.on("response", self._response)
-        page.on("request", lambda request: self.requests.append(request))
+        page.on("request", lambda request: self.requests.append(request))  # noqa: PLW0108 - playwright needs a function
 
     def _console(self, message: Any) -> None:
         self.console.append(f"{message.type}: {message.text}")
@@ -112,6 +112,8 @@ def serious_violations(page: Any) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = page.evaluate(
         """async () => (await axe.run(document, { resultTypes: ['violations'] })).violations
             .filter((v) => ['serious', 'critical'].includes(v.impact))
-            .map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 5).map((n) => n.target.join(' ')) }))"""
+            .map((v) => ({
+              id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 5).map((n) => n.target.join(' ')),
+            }))"""
     )
     return found

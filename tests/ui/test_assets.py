@@ -67,7 +67,9 @@ def test_the_build_hash_follows_the_files(tmp_path: Any) -> None:
     first = Assets(root, index)
     assert first.index.body.decode() == f'<script type="module" src="/static/{first.version}/js/a.js"></script>'
     assert first.find(f"/static/{first.version}/js/a.js").gzipped is not None
-    assert gzip.decompress(first.find(f"/static/{first.version}/js/a.js").gzipped) == (root / "js" / "a.js").read_bytes()
+    assert (
+        gzip.decompress(first.find(f"/static/{first.version}/js/a.js").gzipped) == (root / "js" / "a.js").read_bytes()
+    )
     assert Assets(root, index).version == first.version
     (root / "js" / "a.js").write_text("export const a = 2;\n")
     assert Assets(root, index).version != first.version
@@ -86,7 +88,7 @@ def test_the_runs_page_weighs_at_most_300_kb(browser: Any, ui_server: Any, seede
     try:
         page = context.new_page()
         responses: list[Any] = []
-        page.on("response", lambda response: responses.append(response))
+        page.on("response", lambda response: responses.append(response))  # noqa: PLW0108 - playwright needs a function
         page.goto(f"{ui_server.url}/experiments/{seeded.experiment_id}")
         settle(page)
         code = [r for r in responses if r.request.resource_type in ("document", "script", "stylesheet")]
@@ -113,12 +115,15 @@ def test_helpers_in_the_browser(page: Any, ui_server: Any) -> None:
           const experiments = await import(base + 'js/experiments.js');
           return {
             csv: preview.parseCsv('a,b\\n"x, y","say ""hi"""\\r\\n"multi\\nline",3'),
-            kinds: ['MLmodel', 'a/b.PNG', 'r.html', 'd.json', 't.tsv', 'requirements.txt', 'x.bin', 'Makefile'].map(preview.kindOf),
+            kinds: ['MLmodel', 'a/b.PNG', 'r.html', 'd.json', 't.tsv', 'requirements.txt', 'x.bin', 'Makefile']
+              .map(preview.kindOf),
             quote: ['models:/m@champion', "it's", 'a b', 'ok-1.2/x'].map(dom.shellQuote),
-            urls: ['javascript:alert(1)', '/runs/1', '//evil.example', 'https://x.example/a', 'data:text/html,x'].map(dom.safeUrl),
+            urls: ['javascript:alert(1)', '/runs/1', '//evil.example', 'https://x.example/a', 'data:text/html,x']
+              .map(dom.safeUrl),
             ticks: plots.ticks(0, 1, 5),
             smooth: charts.smooth([1, 1, 1, 1], 0.9).map((v) => Math.round(v * 1000) / 1000),
-            filters: [experiments.nameFilter("iris's"), experiments.nameFilter("tags.team = 'x'"), experiments.nameFilter('')],
+            filters: [experiments.nameFilter("iris's"), experiments.nameFilter("tags.team = 'x'"),
+              experiments.nameFilter('')],
             duration: [dom.fmt.duration(500), dom.fmt.duration(61000), dom.fmt.duration(3723000)],
           };
         }''',

@@ -105,5 +105,7 @@ def test_sort_filter_open_chart_preview_and_promote(page: Any, ui_server: Any, s
     assert stage.json()["model_version"]["current_stage"] == "Production"
     shot(page, "journey-promoted", full_page=True)
     # the bad filter's 400 is the one error answer (and Chromium's console line about it)
-    assert [e for e in watch.errors if "runs/search" in e] == [f"HTTP 400: POST {ui_server.url}/ajax-api/2.0/mlflow/runs/search"]
+    assert [e for e in watch.errors if "runs/search" in e] == [
+        f"HTTP 400: POST {ui_server.url}/ajax-api/2.0/mlflow/runs/search"
+    ]
     assert [e for e in watch.errors if "runs/search" not in e and "status of 400" not in e] == []

@@ -12,7 +12,9 @@ from tests.ui.seed import Seeded
 
 
 def focused(page: Any) -> str:
-    return page.evaluate("() => document.activeElement.getAttribute('aria-label') || document.activeElement.textContent")
+    return page.evaluate(
+        "() => document.activeElement.getAttribute('aria-label') || document.activeElement.textContent"
+    )
 
 
 def test_runs_table_and_compare_by_keyboard(page: Any, ui_server: Any, seeded: Seeded) -> None:

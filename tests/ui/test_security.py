@@ -97,7 +97,7 @@ fetch("{target}{API}/experiments/create", {{method: "POST", mode: "no-cors", cre
 </script></body></html>""".encode()
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            def do_GET(self) -> None:
                 self.send_response(200)
                 self.send_header("Content-Type", "text/html")
                 self.send_header("Content-Length", str(len(page)))
@@ -127,12 +127,29 @@ def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TrackingServer
     store = ["--backend-store-uri", f"sqlite:///{root}/pack.db"]
     for name in ("reader", "editor", "admin"):
         done = subprocess.run(
-            [sys.executable, "-c", "from pack.cli.main import main; main()", "server", *store, "users", "add", name,
-             "--role", name, "--password", f"{name}-pw"],
-            capture_output=True, text=True, timeout=120, check=False,
+            [
+                sys.executable,
+                "-c",
+                "from pack.cli.main import main; main()",
+                "server",
+                *store,
+                "users",
+                "add",
+                name,
+                "--role",
+                name,
+                "--password",
+                f"{name}-pw",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
         )
         assert done.returncode == 0, done.stderr
-    server = TrackingServerProcess([*store, "--default-artifact-root", str(root / "runs"), "--auth"], root / "server.log")
+    server = TrackingServerProcess(
+        [*store, "--default-artifact-root", str(root / "runs"), "--auth"], root / "server.log"
+    )
     server.client.auth = ("admin", "admin-pw")
     server.seeded = Seeder(server.client).seed()
     yield server
@@ -140,7 +157,9 @@ def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TrackingServer
 
 
 @pytest.mark.parametrize("who", [None, "admin"])
-def test_another_site_cannot_write_through_the_browser(who: str | None, browser: Any, ui_server: Any, secured: Any) -> None:
+def test_another_site_cannot_write_through_the_browser(
+    who: str | None, browser: Any, ui_server: Any, secured: Any
+) -> None:
     target = secured if who else ui_server
     credentials = {"username": who, "password": f"{who}-pw"} if who else None
     attacker = Attacker(target.url)

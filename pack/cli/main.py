@@ -60,6 +60,7 @@ COMMAND_MODULES = (
     "pack.cli.server",
     "pack.cli.build",
     "pack.cli.run",
+    "pack.cli.deployments",
 )
 
 

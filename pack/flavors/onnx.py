@@ -37,7 +37,7 @@ from pack.errors import FlavorError, InvalidInput, InvalidModel, MissingDependen
 from pack.flavors import packaging
 from pack.flavors.base import SavedFlavor, check_options
 from pack.flavors.mlmodel import MLModel
-from pack.flavors.threads import WORKERS_ENV, declared_workers, threads_per_worker
+from pack.flavors.threads import declared_workers, threads_per_worker
 from pack.types import Params
 
 MODEL_FILE = "model.onnx"
@@ -294,7 +294,6 @@ FLAVOR = OnnxFlavor()
 __all__ = [
     "FLAVOR",
     "SESSION_KEYS",
-    "WORKERS_ENV",
     "OnnxFlavor",
     "OnnxPredictor",
     "check_model",

@@ -5,7 +5,6 @@ stored, FAILED_REGISTRATION (and no files left behind) when the copy fails.
 
 from __future__ import annotations
 
-import re
 import tempfile
 import uuid
 from collections.abc import Iterator, Mapping
@@ -15,13 +14,12 @@ from pathlib import Path
 from pack.errors import AlreadyExists, InvalidInput
 from pack.flavors.mlmodel import PYFUNC, MLModel
 from pack.flavors.schema import Schema, TensorSpec
+from pack.names import clean_name
 from pack.refs import MODELS, RUNS, ModelRef, RunArtifactRef
 from pack.registry.resolution import VersionResolver
 from pack.store import ModelVersion, RegistryStore
 from pack.store.artifacts import ArtifactOpener, RunArtifacts
-from pack.uris import resolve_model_uri, scheme_of
-
-_UNSAFE_PATH = re.compile(r"[^A-Za-z0-9._-]+")
+from pack.uris import resolve, scheme_of
 
 
 class Registrar:
@@ -85,7 +83,7 @@ class Registrar:
             if create_model:
                 with suppress(AlreadyExists):
                     self.store.create_registered_model(name)
-            base = f"models/{_UNSAFE_PATH.sub('_', name)[:80] or 'model'}"
+            base = f"models/{clean_name(name, replacement='_', strip='', max_length=80) or 'model'}"
             locations: dict[int, str] = {}
 
             def location(version: int) -> str:
@@ -128,7 +126,7 @@ class Registrar:
             ref = RunArtifactRef.parse(uri)
             yield self.runs.resolve_path(ref), ref.run_id
         elif scheme in ("", "file"):
-            yield resolve_model_uri(uri), None
+            yield resolve(uri).path, None
         else:
             store = self.open_store(uri)
             local = store.local_path()

@@ -58,7 +58,10 @@ def _setup(admin: httpx.Client) -> dict[str, str]:
     assert admin.put(f"/api/2.0/mlflow-artifacts/artifacts/{files}/model/MLmodel", content=mlmodel).status_code == 200
     name = f"m-{uuid.uuid4().hex[:12]}"
     admin.post(f"{API}/registered-models/create", json={"name": name})
-    created = admin.post(f"{API}/model-versions/create", json={"name": name, "source": f"runs:/{run['run_id']}/model"})
+    created = admin.post(
+        f"{API}/model-versions/create",
+        json={"name": name, "source": f"runs:/{run['run_id']}/model", "run_id": run["run_id"]},
+    )
     assert created.status_code == 200, created.text
     return {"experiment": experiment, "run": run["run_id"], "files": files, "model": name}
 
@@ -79,7 +82,8 @@ WRITES = {
     "register a version": (
         "editor",
         lambda c, s: c.post(
-            f"{API}/model-versions/create", json={"name": s["model"], "source": f"runs:/{s['run']}/model"}
+            f"{API}/model-versions/create",
+            json={"name": s["model"], "source": f"runs:/{s['run']}/model", "run_id": s["run"]},
         ),
     ),
     "tag a version": (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, TypeAdapter, ValidationError, field_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
 
 from pack.errors import InvalidInput
@@ -90,14 +90,18 @@ class ServerSettings(PackSettings):
         """Settings from ``given`` (the command line; None means not given) over the environment.
 
         Raises:
-            InvalidInput: a value out of its bounds (the message names the option).
+            InvalidInput: a value out of its bounds (the message names the option, or the variable).
         """
-        try:
-            return cls(**{k: v for k, v in given.items() if v is not None})
-        except ValidationError as exc:
-            error = exc.errors()[0]
-            where = "-".join(str(part) for part in error["loc"]).replace("_", "-")
-            raise InvalidInput(f"--{where}: {error['msg']}") from None
+        given = {k: v for k, v in given.items() if v is not None}
+        for name, value in given.items():
+            field = cls.model_fields[name]
+            try:
+                bounded: Any = Annotated[field.annotation, field]
+                TypeAdapter(bounded).validate_python(value)
+            except ValidationError as exc:
+                flag = name.replace("_", "-")
+                raise InvalidInput(f"--{flag}: {exc.errors()[0]['msg']}") from None
+        return cls(**given)
 
     @property
     def destination(self) -> str | None:

@@ -55,6 +55,9 @@ def test_settings_take_mlflow_defaults_flags_and_environment(tmp_path, monkeypat
     assert settings.hosts == ("tracking.example.com", ".corp")
     with pytest.raises(InvalidInput, match="--port"):
         ServerSettings.build(port=70000)
+    monkeypatch.setenv("PACK_SERVER_PORT", "70000")
+    with pytest.raises(InvalidInput, match="PACK_SERVER_PORT"):
+        ServerSettings.build()
 
 
 def test_the_commands_carry_mlflows_flag_names():

@@ -192,7 +192,8 @@ def test_mlflow_client_with_its_credential_variables(secured, mlflow_python, tmp
 
 
 def test_current_user_and_promotion_history_for_the_web_ui(secured):
-    server, _, token = secured
+    server, store, _ = secured
+    token = pack("server", *store, "tokens", "create", "--user", "editor").stdout.strip()  # the fixture's is revoked
     with _client(server, "admin") as admin, _client(server, "reader") as reader:
         setup = _setup(admin)
         name = setup["model"]

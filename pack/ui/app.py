@@ -6,14 +6,16 @@ server's REST API (``/ajax-api/...``), which checks access, roles and cross-orig
 is sent with a Content-Security-Policy that allows only this server's own scripts and styles (no
 inline script or style, no ``eval``), Trusted Types (no HTML written from strings), frames only for
 sandboxed previews, and no embedding elsewhere. Static files are gzip-compressed and cached forever
-under their build hash; the page itself is revalidated on every visit.
+under their build hash; the page itself is revalidated on every visit. A path or method it does not
+answer raises starlette's ``HTTPException``, which the server answers like its own (a JSON error with
+the request's id).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 
+from starlette.exceptions import HTTPException
 from starlette.types import Receive, Scope, Send
 
 from pack.ui.assets import Asset, Assets
@@ -65,18 +67,16 @@ class WebUI:
         path: str = scope["path"]
         method: str = scope["method"]
         if method not in ("GET", "HEAD"):
-            await _send_error(send, 405, "BAD_REQUEST", f"method not allowed: {method} {path}")
-            return
+            raise HTTPException(405, "method not allowed")
         if path.startswith("/static/"):
             asset = self.assets.find(path)
             if asset is None:
-                await _send_error(send, 404, "ENDPOINT_NOT_FOUND", f"no such file: {path}")
-                return
+                raise HTTPException(404, "no such file")
             await _send_asset(send, scope, asset, _STATIC_HEADERS)
         elif is_page(path):
             await _send_asset(send, scope, self.assets.index, _PAGE_HEADERS)
         else:
-            await _send_error(send, 404, "ENDPOINT_NOT_FOUND", f"no such endpoint: {method} {path}")
+            raise HTTPException(404, "no such endpoint")
 
 
 def _accepts_gzip(scope: Scope) -> bool:
@@ -97,13 +97,6 @@ async def _send_asset(send: Send, scope: Scope, asset: Asset, extra: Iterable[tu
     headers.append((b"content-length", str(len(body)).encode()))
     await send({"type": "http.response.start", "status": 200, "headers": headers})
     await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
-
-
-async def _send_error(send: Send, status: int, code: str, message: str) -> None:
-    body = json.dumps({"error_code": code, "message": message}).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
 
 
 def create_app() -> WebUI:

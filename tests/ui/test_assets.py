@@ -32,8 +32,10 @@ def test_every_ui_address_gets_the_page_and_nothing_else(ui_server: Any) -> None
     for path in ("/favicon.ico", "/experimentsx", "/static/0000/js/main.js", "/random"):
         missing = client.get(path)
         assert missing.status_code == 404 and missing.json()["error_code"] == "ENDPOINT_NOT_FOUND", path
+        assert missing.json()["request_id"] == missing.headers["x-request-id"]  # answered as the server's own
     refused = client.post("/experiments", content=b"x")
     assert refused.status_code == 405 and refused.json()["error_code"] == "BAD_REQUEST"
+    assert refused.json()["message"] == "method not allowed: POST /experiments"
     assert client.get("/health").text == "OK" and client.get("/api/2.0/mlflow/nothing").status_code == 404
 
 

@@ -93,6 +93,12 @@ def _run(settings: Any) -> None:
             f"artifacts {where}{auth})",
             err=True,
         )
+        if not settings.auth and not settings.loopback:
+            click.echo(
+                f"pack server: warning: {shown} is not a loopback address and --auth is off: anyone who can "
+                "reach this port can read and change every run and model",
+                err=True,
+            )
 
     serve(settings, on_listening=listening, extra=UI_EXTRA)
 

@@ -113,7 +113,12 @@ class ServerSettings(PackSettings):
         """Host names accepted: ``allowed_hosts``, or the default for the bound address."""
         if self.allowed_hosts is not None:
             return self.allowed_hosts
-        return LOOPBACK_HOSTS if self.host in LOOPBACK_HOSTS or self.host.startswith("127.") else ("*",)
+        return LOOPBACK_HOSTS if self.loopback else ("*",)
+
+    @property
+    def loopback(self) -> bool:
+        """Whether the server listens on a loopback address only (nobody else can reach it)."""
+        return self.host in LOOPBACK_HOSTS or self.host.startswith("127.")
 
     @property
     def max_body_bytes(self) -> int:

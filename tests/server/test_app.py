@@ -12,6 +12,7 @@ import pytest
 from pack.errors import InvalidInput
 from pack.server.app import create_app
 from pack.server.settings import ServerSettings
+from tests.server.support import TrackingServerProcess
 
 
 def test_the_server_imports_no_model_framework():
@@ -85,3 +86,14 @@ def test_the_commands_carry_mlflows_flag_names():
         check=False,
     )
     assert busy.returncode == 2 and busy.stderr.startswith("error: cannot listen on 203.0.113.9:1")
+
+
+def test_an_open_server_without_auth_says_so(tmp_path):
+    store = ["--backend-store-uri", f"sqlite:///{tmp_path}/pack.db", "--default-artifact-root", str(tmp_path / "a")]
+    said = {}
+    cases = {"open": ["-h", "0.0.0.0"], "loopback": [], "open with auth": ["-h", "0.0.0.0", "--auth"]}
+    for name, args in cases.items():
+        server = TrackingServerProcess([*store, *args], tmp_path / f"{name}.log")
+        server.stop()
+        said[name] = "--auth is off: anyone who can reach this port" in server.output
+    assert said == {"open": True, "loopback": False, "open with auth": False}

@@ -46,6 +46,7 @@ class Call:
     user: str
     args: dict[str, str] = field(default_factory=dict)
     role: str | None = None
+    """The caller's role (None when the server runs without ``--auth``)."""
 
     @property
     def tracking(self) -> TrackingStore:

@@ -24,7 +24,7 @@ from pack._version import __version__
 from pack.errors import PackError
 from pack.registry.services import Services
 from pack.registry.settings import RegistrySettings
-from pack.server import models_api, registry_api, tracking_api
+from pack.server import accounts_api, models_api, registry_api, tracking_api
 from pack.server.api import Access, Call, Endpoint, EndpointTable, collect, strip_prefix
 from pack.server.artifacts import ArtifactProxy, proxy_path, run_artifact, version_artifact
 from pack.server.auth import Authenticator, authorize
@@ -72,7 +72,7 @@ class TrackingServer:
         self.locations = locations
         self.authenticator = authenticator
         self.extra = extra
-        self.table = EndpointTable(collect(tracking_api, models_api, registry_api))
+        self.table = EndpointTable(collect(tracking_api, models_api, registry_api, accounts_api))
         self.proxy = ArtifactProxy(locations, settings.max_artifact_bytes, settings.upload_idle_timeout)
         hosts = settings.hosts
         self.any_host = "*" in hosts

@@ -37,9 +37,10 @@ def test_extra_routes_are_mounted_below_the_api(tmp_path):
             page = await client.get("/")
             api = await client.get("/api/2.0/mlflow/experiments/get", params={"experiment_id": "0"})
             missing = await client.get("/api/2.0/mlflow/no-such-endpoint")
-            return page.text, api.status_code, missing.json()["error_code"]
+            nobody = await client.get("/ajax-api/2.0/mlflow/users/current")  # no --auth: no current user
+            return page.text, api.status_code, missing.json()["error_code"], nobody.status_code
 
-    assert asyncio.run(exercise()) == ("<h1>runs</h1>", 200, "ENDPOINT_NOT_FOUND")
+    assert asyncio.run(exercise()) == ("<h1>runs</h1>", 200, "ENDPOINT_NOT_FOUND", 404)
 
 
 def test_settings_take_mlflow_defaults_flags_and_environment(tmp_path, monkeypatch):

@@ -167,6 +167,18 @@ def test_tokens_and_user_management(secured):
     assert bad_role.returncode == 2
 
 
+def test_the_current_user_and_role(secured):
+    server, store, _ = secured
+    for who in ("reader", "editor", "admin"):
+        with _client(server, who) as client:
+            current = client.get("/ajax-api/2.0/mlflow/users/current")
+            assert current.json()["user"] == {"username": who, "role": who, "is_admin": who == "admin"}
+    token = pack("server", *store, "tokens", "create", "--user", "reader").stdout.strip()
+    with _client(server, None, token) as client:
+        assert client.get(f"{API}/users/current").json()["user"]["username"] == "reader"
+    assert server.client.get(f"{API}/users/current").status_code == 401
+
+
 def test_probes_and_server_info_need_no_credentials(secured):
     server, _, _ = secured
     assert server.client.get("/health").text == "OK"

@@ -356,7 +356,11 @@ def list_artifacts(call: Call) -> Json:
 
 @endpoints("GET", READ, "pack/users/current")
 def current_user(call: Call) -> Json:
-    """pack's extension: who the caller is and their role (``auth`` false: everyone may do everything)."""
+    """pack's extension: who the caller is and their role (``auth`` false: everyone may do everything).
+
+    The web UI asks this one on every page: MLflow's ``users/current`` answers 404 without ``--auth``,
+    which a browser counts as a failed request.
+    """
     return {"username": call.user, "role": call.role or "admin", "auth": call.role is not None}
 
 

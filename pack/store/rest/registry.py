@@ -13,9 +13,9 @@ answers 404 without an error code, ``pack server`` 404 ``ENDPOINT_NOT_FOUND`` fo
 ``GET /api/2.0/mlflow/pack/model-versions/files?name=N&version=V``
     ``{"files": [{"path": "MLmodel", "sha256": "<hex>", "size": 123}, ...]}``: the checksums recorded
     at registration, which a client checks its downloads against.
-``GET /api/2.0/mlflow/pack/model-versions/history?name=N[&version=V][&max_results=K][&page_token=T]``
-    ``{"events": [{"id", "name", "version", "kind", "alias", "from_value", "to_value", "user",
-    "timestamp", "reason"}], "next_page_token": "..."}``: stage and alias changes, newest first.
+``GET /api/2.0/mlflow/pack/registered-models/history?name=N[&version=V][&max_results=K][&page_token=T]``
+    ``{"events": [{"id", "name", "version", "kind", "alias", "from", "to", "user", "timestamp",
+    "reason"}], "next_page_token": "..."}``: stage and alias changes, newest first.
 """
 
 from __future__ import annotations
@@ -308,7 +308,7 @@ class RestRegistryStore:
         """
         try:
             answer = self.connection.get(
-                f"{PACK_API}/model-versions/history",
+                f"{PACK_API}/registered-models/history",
                 {"name": name, "version": version, "max_results": max_results, "page_token": page_token or None},
             )
         except MissingEndpoint:

@@ -26,6 +26,7 @@ from pack.flavors import packaging
 from pack.flavors.base import SavedFlavor, check_options
 from pack.flavors.environment import distributions_for_modules
 from pack.flavors.mlmodel import MLModel
+from pack.flavors.table import NumericTable
 from pack.types import Params
 
 FORMATS = ("skops", "pickle", "cloudpickle")
@@ -65,7 +66,10 @@ def untrusted_types(types: Sequence[str], trusted: Sequence[str] = ()) -> list[s
 
 
 class SklearnPredictor:
-    """Calls the estimator's chosen method; DataFrames go in as arrays unless it was fit on names."""
+    """Calls the estimator's chosen method; DataFrames (and tables) go in as arrays unless it was fit
+    on names."""
+
+    takes_tables = True
 
     def __init__(self, model: Any, predict_fn: str = "predict") -> None:
         method = getattr(model, predict_fn, None)
@@ -77,7 +81,9 @@ class SklearnPredictor:
         self._wants_names = hasattr(model, "feature_names_in_")
 
     def predict(self, data: Any, params: Params | None = None) -> Any:
-        if not self._wants_names and hasattr(data, "to_numpy") and hasattr(data, "columns"):
+        if isinstance(data, NumericTable):
+            data = data.to_frame() if self._wants_names else data.values
+        elif not self._wants_names and hasattr(data, "to_numpy") and hasattr(data, "columns"):
             data = data.to_numpy()
         return self._method(data)
 

@@ -361,20 +361,30 @@ class DataPlane:
                 )
             else:
                 prepared = _prepare(model, decode)
-            rows = row_count(prepared[0])
-            if rows == 0:
-                raise InvalidInput("the request holds no rows")
-            queued = batcher.queued_rows
-            if queued and queued + (rows or 1) > settings.max_queue_rows:
-                self.metrics.rejected.labels(served.name, served.version, "queue").inc()
-                raise Overloaded(f"model {served.name!r} has {queued} rows waiting (--max-queue-rows); retry")
-            remaining = timeout - (loop.time() - started)
-            return await asyncio.wait_for(batcher.submit(*prepared), max(remaining, 0.0))
         except asyncio.TimeoutError:
             raise DeadlineExceeded(f"Request processing time exceeded the limit of {timeout:g} s") from None
+        rows = row_count(prepared[0])
+        if rows == 0:
+            raise InvalidInput("the request holds no rows")
+        queued = batcher.queued_rows
+        if queued and queued + (rows or 1) > settings.max_queue_rows:
+            self.metrics.rejected.labels(served.name, served.version, "queue").inc()
+            raise Overloaded(f"model {served.name!r} has {queued} rows waiting (--max-queue-rows); retry")
+        future = batcher.submit(*prepared, rows=rows)
+        # One timer, not wait_for's wrapper: the batcher skips a request whose future is already done.
+        deadline = loop.call_at(started + timeout, _expire, future, timeout)
+        try:
+            return await future
         except ModelError as exc:
             log_failure("model %s version %s failed: %s", exc, served.name, served.version, exc)
             raise
+        finally:
+            deadline.cancel()
+
+
+def _expire(future: asyncio.Future[Any], timeout: float) -> None:
+    if not future.done():
+        future.set_exception(DeadlineExceeded(f"Request processing time exceeded the limit of {timeout:g} s"))
 
 
 def _prepare(model: PyFuncModel, decode: Decoder) -> tuple[Any, Params | None]:

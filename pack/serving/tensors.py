@@ -32,6 +32,7 @@ DATATYPES: dict[str, np.dtype[Any]] = {
     "BYTES": np.dtype(object),
 }
 BY_DTYPE = {dtype: name for name, dtype in DATATYPES.items() if name != "BYTES"}
+_NUMERIC = {name: dtype for name, dtype in DATATYPES.items() if dtype.kind in "iuf"}
 # No tensor may claim more values than this (the body limit bounds real data far below it).
 MAX_ELEMENTS = 2**40
 
@@ -51,6 +52,15 @@ def object_field(document: Mapping[str, Any], key: str, what: str) -> Mapping[st
 
 
 def read_tensors(entries: list[Any], binary: memoryview) -> dict[str, np.ndarray]:
+    """The request's input tensors by name (checked against their shapes and datatypes).
+
+    Raises:
+        InvalidInput: naming the input that is malformed.
+    """
+    if not len(binary):
+        columns = _json_columns(entries)
+        if columns is not None:
+            return columns
     tensors: dict[str, np.ndarray] = {}
     offset = 0
     for entry in entries:
@@ -83,6 +93,37 @@ def read_tensors(entries: list[Any], binary: memoryview) -> dict[str, np.ndarray
     if offset != len(binary):
         raise InvalidInput(f"{len(binary) - offset} bytes of binary data belong to no input")
     return tensors
+
+
+def _json_columns(entries: list[Any]) -> dict[str, np.ndarray] | None:
+    """The usual V2 form of a table, read at once: every input a JSON 1-D tensor of one numeric datatype
+    and one length. None for anything else (the general path reads it, and names what is wrong)."""
+    first = entries[0]
+    datatype = first.get("datatype") if type(first) is dict else None
+    want = _NUMERIC.get(datatype) if type(datatype) is str else None
+    if want is None:
+        return None
+    names, rows = [], []
+    for entry in entries:
+        if type(entry) is not dict or entry.get("datatype") != datatype or "parameters" in entry:
+            return None
+        name, shape, data = entry.get("name"), entry.get("shape"), entry.get("data")
+        if type(name) is not str or type(shape) is not list or len(shape) != 1 or type(data) is not list:
+            return None
+        if type(shape[0]) is not int or shape[0] != len(data):
+            return None
+        names.append(name)
+        rows.append(data)
+    if len(set(names)) != len(names) or len({len(row) for row in rows}) != 1 or not rows[0]:
+        return None
+    try:
+        block: np.ndarray = np.array(rows)
+    except ValueError:  # nested lists
+        return None
+    if block.ndim != 2 or block.dtype.kind not in ("iu" if want.kind in "iu" else "iuf"):
+        return None
+    block = cast_array(block, want)
+    return dict(zip(names, block, strict=True)) if block.dtype == want else None
 
 
 def _elements(shape: list[int]) -> int:

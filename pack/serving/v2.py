@@ -23,9 +23,11 @@ import pandas as pd
 
 from pack._version import __version__
 from pack.errors import InvalidInput
+from pack.flavors import json_arrays
 from pack.flavors.mlmodel import PYFUNC
-from pack.flavors.payloads import refuse_missing
+from pack.flavors.payloads import refuse_missing, table_of
 from pack.flavors.schema import ColSpec, DataType, ModelSignature, Schema, TensorSpec
+from pack.flavors.table import NumericTable
 from pack.serving.tensors import (
     BY_DTYPE,
     json_data,
@@ -152,7 +154,7 @@ def parse_infer(
         if not 0 <= split_at <= len(body):
             raise InvalidInput(f"{HEADER_LENGTH} {split_at} is outside the body of {len(body)} bytes")
     try:
-        document = orjson.loads(body[:split_at])
+        document = json_arrays.loads(body if split_at == len(body) else bytes(memoryview(body)[:split_at]))
     except orjson.JSONDecodeError as exc:
         raise InvalidInput(f"invalid JSON: {exc}") from None
     if not isinstance(document, Mapping) or not isinstance(document.get("inputs"), list) or not document["inputs"]:
@@ -165,7 +167,7 @@ def parse_infer(
     tensors = read_tensors(document["inputs"], binary)
     outputs = _requested_outputs(document)
     data = model_input(tensors, schema)
-    if len(binary) and isinstance(data, pd.DataFrame):  # raw floats can be NaN; JSON numbers cannot
+    if len(binary) and isinstance(data, (pd.DataFrame, NumericTable)):  # raw floats can be NaN; JSON cannot
         data = refuse_missing(data, schema)
     params = {k: v for k, v in parameters.items() if k in param_names and k not in RESERVED_PARAMETERS}
     return InferRequest(
@@ -201,6 +203,9 @@ def model_input(tensors: dict[str, np.ndarray], schema: Schema | None) -> Any:
             return next(iter(tensors.values()))
         return tensors
     specs = {spec.name: spec for spec in schema if isinstance(spec, ColSpec)}
+    table = _table(tensors, schema, specs)
+    if table is not None:
+        return table
     names = schema.names if schema.has_names else None
     if len(tensors) == 1:
         ((name, array),) = tensors.items()
@@ -217,6 +222,19 @@ def model_input(tensors: dict[str, np.ndarray], schema: Schema | None) -> Any:
     if len(lengths) > 1:
         raise InvalidInput(f"column inputs must have one row count, got {sorted(lengths)}")
     return pd.DataFrame(columns)
+
+
+def _table(tensors: dict[str, np.ndarray], schema: Schema, specs: Mapping[Any, ColSpec]) -> NumericTable | None:
+    """The tensors as one array when the columns share one numeric type: a single ``[rows, columns]``
+    tensor, or one 1-D (or ``[rows, 1]``) tensor per column, all of one datatype."""
+    if schema.uniform_columns is None:
+        return None
+    if len(tensors) == 1:
+        ((name, array),) = tensors.items()
+        if array.ndim == 2 and name not in specs:
+            return table_of(array, schema, cast=False)
+    columns = {name: t[:, 0] if t.ndim == 2 and t.shape[1] == 1 else t for name, t in tensors.items()}
+    return table_of(columns, schema, cast=False)
 
 
 def _utf8(name: str, array: np.ndarray) -> np.ndarray:

@@ -292,6 +292,15 @@ class DataPlane:
         if spec.files is not None:
             self.verifier.verify(spec.path, spec.files, f"models:/{spec.name}/{spec.version}")
         model = load_model(spec.path, model_config=settings.load_config, mlmodel=served.mlmodel)
+        if settings.accelerate:
+            from pack.flavors.accelerate import accelerate  # lazy: converter and onnxruntime only when asked
+
+            outcome = accelerate(model, settings.load_config)
+            model = outcome.model
+            state = "compiled" if outcome.compiled else "not compiled, served as saved"
+            logger.info(
+                "model %s version %s: --accelerate: %s (%s)", served.name, served.version, state, outcome.detail
+            )
         predictor = PreparedPredictor(model)
         batchable = settings.max_batch_size > 1
         example = model.input_example()

@@ -6,7 +6,8 @@
   and TensorFlow are installed).
 * MLServer with its scikit-learn runtime and adaptive batching (``max_batch_size`` 64,
   ``max_batch_time`` 2 ms), in one process or with one inference process; V2, the same tensor.
-* BentoML with ``batchable=True`` (``max_batch_size`` 64); ``{"input": rows}``.
+* BentoML with ``batchable=True`` (``max_batch_size`` 64); ``{"input": rows}``. Access logs are off for
+  every server (pack's and MLServer's default; BentoML's is turned off).
 * MLflow's ``mlflow models serve --env-manager local``; ``dataframe_split``.
 
 The peers load the same forest trained on the bare array (identical trees: the training data and seed
@@ -152,6 +153,7 @@ def start_bentoml(work: Path, bodies: dict[tuple[str, str], Path]) -> Started:
     env = clean_env(python)
     env["BENTOML_HOME"] = str(work / "bentoml-home")
     env["BENTOML_DO_NOT_TRACK"] = "true"
+    env["BENTOML_CONFIG_OPTIONS"] = "api_server.logging.access.enabled=false"  # as pack and MLServer: no access log
     command = [str(python.parent / "bentoml"), "serve", "service:RF", "--port", str(port)]
     ready = Target(urls["bentoml"], bodies[("bentoml", "1")])
     return Started(Server("BentoML", command, env, ready, work / "bentoml.log", cwd=folder), urls)

@@ -227,7 +227,8 @@ def report(results: dict[str, Any], quick: bool) -> str:
     floor = results["floors"]
     for label, _, _, latency in PHASES:
         best = max(points[name][label]["rate"] for name in peers)
-        lowest = min(points[name][label][latency] for name in peers)
+        answered = [points[name][label][latency] for name in peers if points[name][label]["rate"] > 0]
+        lowest = min(answered) if answered else float("inf")
         cells = []
         for name in (*PACK_COLUMNS, *ACCELERATED):
             point = points[name][label]

@@ -27,10 +27,13 @@ def _pins() -> list[str]:
 
 
 def mlserver_python() -> Path:
-    """The python of a virtualenv with MLServer and its scikit-learn runtime."""
-    return cached_venv(
-        "mlserver-venv", [f"mlserver=={MLSERVER_VERSION}", f"mlserver-sklearn=={MLSERVER_VERSION}", *_pins()]
-    )
+    """The python of a virtualenv with MLServer and its scikit-learn runtime.
+
+    uvloop stays below 0.22: from 0.22 ``asyncio.get_event_loop()`` no longer makes a loop in a new
+    process, and MLServer 1.7's inference processes die at start (``parallel_workers`` >= 1).
+    """
+    packages = [f"mlserver=={MLSERVER_VERSION}", f"mlserver-sklearn=={MLSERVER_VERSION}", "uvloop<0.22"]
+    return cached_venv("mlserver-venv", [*packages, *_pins()])
 
 
 def bentoml_python() -> Path:

@@ -3,10 +3,12 @@
 The context holds a two-stage Dockerfile, the wheelhouse, the pinned requirements and the model:
 
     Dockerfile          stage ``deps`` installs the wheelhouse into /opt/pack/venv; the final stage
-                        copies the venv, adds a non-root user, HEALTHCHECK, ENTRYPOINT, then the model
-    requirements.txt    the model's pinned requirements + pack's own dependencies
+                        copies the venv, installs pack's wheel on top, adds a non-root user,
+                        HEALTHCHECK, ENTRYPOINT, then the model
+    requirements.txt    the model's pinned requirements + the dependencies ``pack serve`` needs
     constraints.txt     the versions of pack's dependencies installed here
-    dist/               pack's wheel (the same version as this pack), installed in a layer of its own
+    dist/               pack's wheel (the same version as this pack), installed (--no-deps) in a layer of
+                        its own, after the dependencies' layer
     wheels/             every wheel the image needs (Linux, the model's Python): no network at build
     model/              the model directory, copied last into /opt/ml/model
 
@@ -39,13 +41,14 @@ from pack.builders.wheelhouse import (
     TargetPlatform,
     fill_wheelhouse,
     host_constraints,
-    pack_requirements,
     pack_wheel,
     requirement_name,
+    serving_requirements,
 )
 
 IMAGE_UID = 10001
 VENV = "/opt/pack/venv"
+APP = "/opt/pack/app"  # pack's own package, a layer of its own on the venv's path
 
 
 def default_base_image(python_version: str) -> str:
@@ -137,6 +140,7 @@ def render_model_dockerfile(base_image: str, labels: Mapping[str, str]) -> str:
         "pack_version": __version__,
         "base_image": base_image,
         "venv": VENV,
+        "app": APP,
         "uid": str(IMAGE_UID),
         "port": str(SERVING_PORT),
         "model_dir": MODEL_MOUNT,
@@ -159,16 +163,17 @@ def write_dependencies(
 ) -> list[str]:
     """Write ``requirements.txt``, ``constraints.txt``, ``wheels/`` and ``dist/`` into ``context``.
 
-    ``requirements.txt`` lists the model's requirements and pack's own dependencies; pack's wheel sits
-    alone in ``dist/`` and is installed in a layer of its own, so a new pack leaves the dependency
-    layer cached.
+    ``requirements.txt`` lists the model's requirements and the dependencies ``pack serve`` needs
+    (``serving_requirements``); pack's wheel sits alone in ``dist/`` and is installed, without its
+    dependencies, in a layer of its own on top of theirs, so a new pack leaves the dependency layer
+    cached.
     """
     report = report_to(progress)
     model_requirements = list(source.requirements)
     pinned_by_model = {name for line in model_requirements if (name := requirement_name(line))}
     requirements = [
         *model_requirements,
-        *(line for line in pack_requirements() if requirement_name(line) not in pinned_by_model),
+        *(line for line in serving_requirements() if requirement_name(line) not in pinned_by_model),
     ]
     constraints = host_constraints(exclude=pinned_by_model)
     report("building pack's wheel")
@@ -192,6 +197,7 @@ def write_dependencies(
 
 
 __all__ = [
+    "APP",
     "IMAGE_UID",
     "VENV",
     "DockerContextBuilder",

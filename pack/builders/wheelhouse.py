@@ -58,7 +58,7 @@ def requirement_name(line: str) -> str | None:
 
 
 def host_constraints(exclude: set[str]) -> list[str]:
-    """``name==version`` for pack's installed runtime dependencies (recursively), minus ``exclude``.
+    """``name==version`` for pack's installed serving dependencies (recursively), minus ``exclude``.
 
     The image then runs the versions pack was tested with here; requirements the model pins itself
     (``exclude``) keep the model's versions.
@@ -71,7 +71,7 @@ def host_constraints(exclude: set[str]) -> list[str]:
             dist = metadata.distribution(name)
         except metadata.PackageNotFoundError:
             continue
-        requires = pack_requirements() if name == "pack" else dist.requires or []
+        requires = serving_requirements() if name == "pack" else dist.requires or []
         for requirement in requires:
             if "extra ==" in requirement.replace('extra=="', 'extra == "'):
                 continue
@@ -90,6 +90,17 @@ def pack_requirements() -> list[str]:
     """pack's own runtime requirements (no extras), as its installed metadata declares them."""
     requires = metadata.distribution("pack").requires or []
     return [line for line in requires if "extra ==" not in line.replace('extra=="', 'extra == "')]
+
+
+# pack's requirements that ``pack serve`` never imports: the registry's database layer and migrations,
+# Arrow (Parquet bodies need it; pandas reads Parquet only when it is there) and fsspec (artifact
+# stores), rich (the CLI's tables). An image installs pack without them.
+NOT_FOR_SERVING = frozenset({"sqlalchemy", "alembic", "pyarrow", "fsspec", "rich"})
+
+
+def serving_requirements() -> list[str]:
+    """pack's requirements that a scoring image needs (``pack_requirements`` minus ``NOT_FOR_SERVING``)."""
+    return [line for line in pack_requirements() if requirement_name(line) not in NOT_FOR_SERVING]
 
 
 def source_root() -> Path | None:
@@ -204,7 +215,9 @@ __all__ = [
     "TargetPlatform",
     "fill_wheelhouse",
     "host_constraints",
+    "NOT_FOR_SERVING",
     "pack_requirements",
+    "serving_requirements",
     "pack_wheel",
     "requirement_name",
     "source_root",

@@ -29,6 +29,7 @@ from pack import __version__
 from pack.builders.base import ModelSource
 from pack.builders.docker import DockerContextBuilder, serve_argument
 from pack.builders.engines import BuiltImage, build_image
+from pack.builders.wheelhouse import requirement_name
 from pack.errors import AlreadyExists
 
 
@@ -52,6 +53,8 @@ def test_context_holds_dockerfile_wheelhouse_and_model(context, rf_model):
     requirements = (context / "requirements.txt").read_text().splitlines()
     assert set((rf_model / "requirements.txt").read_text().splitlines()) <= set(requirements)
     assert "uvicorn>=0.29" in requirements and not any(line.startswith("pack") for line in requirements)
+    names = {requirement_name(line) for line in requirements}
+    assert not names & {"sqlalchemy", "alembic", "pyarrow", "fsspec"}  # serving never imports them
     assert [p.name for p in (context / "dist").iterdir()] == [f"pack-{__version__}-py3-none-any.whl"]
     wheels = {p.name.split("-")[0].lower() for p in (context / "wheels").iterdir()}
     assert {"scikit_learn", "numpy", "scipy", "skops", "uvicorn"} <= wheels and "pack" not in wheels
@@ -65,7 +68,10 @@ def test_dockerfile_layers_user_entrypoint_healthcheck_labels(context, rf_source
     assert lines[-3] == "COPY model/ /opt/ml/model/"  # then only the ENTRYPOINT and LABEL naming the version
     assert lines[-2].startswith("ENTRYPOINT ") and lines[-1].startswith("LABEL ")
     venv_copy = lines.index("COPY --from=deps /opt/pack/venv /opt/pack/venv")
-    assert venv_copy < lines.index("COPY model/ /opt/ml/model/")  # dependencies before the model
+    pack_layer = lines.index("COPY --from=pack /opt/pack/app /opt/pack/app")  # pack apart, after its dependencies
+    assert venv_copy < pack_layer < lines.index("COPY model/ /opt/ml/model/")
+    deps_stage = text.split("AS pack", 1)[0]
+    assert "dist/" not in deps_stage.split("AS deps", 1)[1]  # a new pack wheel cannot touch the dependency layer
     assert "USER 10001:10001" in lines
     assert f'ENTRYPOINT ["pack", "serve", "RandomForestClassifier:{rf_source.version}=/opt/ml/model"]' in lines
     healthcheck = next(line for line in lines if line.startswith("HEALTHCHECK"))

@@ -1,6 +1,8 @@
 FROM ${base_image}
 RUN groupadd --gid ${uid} pack \
  && useradd --uid ${uid} --gid ${uid} --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin pack
+COPY --from=deps ${venv} ${venv}
+COPY --from=pack ${app} ${app}
 ENV PATH=${venv}/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -10,7 +12,6 @@ ENV PATH=${venv}/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bi
 USER ${uid}:${uid}
 EXPOSE ${port}
 HEALTHCHECK --interval=10s --timeout=3s --start-period=120s --retries=3 CMD ${healthcheck}
-COPY --from=deps ${venv} ${venv}
 # The model comes last: a new version of the same model rebuilds only from here.
 COPY model/ ${model_dir}/
 ENTRYPOINT ${entrypoint}

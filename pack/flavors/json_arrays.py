@@ -28,7 +28,6 @@ SLICE_BYTES = 16 * 1024
 KEYS = ("data", "inputs", "instances")
 
 _KEY = re.compile(rb'"(data|inputs|instances)"\s*:\s*\[')
-_NUMERIC = b"0123456789+-.eE,[] \t\r\n"
 _SPACE = b" \t\r\n"
 _END_2D = re.compile(rb"\]\s*\]")
 Buffer = bytes | bytearray
@@ -71,16 +70,16 @@ def loads(body: Buffer | str) -> Any:
 def _numeric_spans(raw: Buffer) -> list[tuple[str, int, int]]:
     """``(key, start, end)`` of each large array of numbers that is the value of one of ``KEYS``."""
     spans: list[tuple[str, int, int]] = []
-    after = 0
-    for match in _KEY.finditer(raw):
-        if match.start() < after or _escaped(raw, match.start()):
-            continue
+    match = _KEY.search(raw)
+    while match is not None:
+        following = _KEY.search(raw, match.end())
         start = match.end() - 1  # the '['
-        end = _array_end(raw, start)
-        if end is None or end - start < MIN_ARRAY_BYTES:
-            continue
-        spans.append((match.group(1).decode(), start, end))
-        after = end
+        end = None if _escaped(raw, match.start()) else _array_end(raw, start)
+        if end is not None and end - start >= MIN_ARRAY_BYTES:
+            spans.append((match.group(1).decode(), start, end))
+            while following is not None and following.start() < end:  # keys inside: not values of their own
+                following = _KEY.search(raw, end)
+        match = following
     return spans
 
 
@@ -93,11 +92,20 @@ def _escaped(raw: Buffer, quote: int) -> bool:
 
 
 def _array_end(raw: Buffer, start: int) -> int | None:
-    """One past the ``]`` closing the flat or 2-D array opening at ``start`` (None: no end found)."""
+    """One past the ``]`` closing the flat or 2-D array opening at ``start`` (None: no end found).
+
+    For rows: numbers hold no quote, so the rows end before the next ``"`` (one fast scan for a
+    single byte); the last ``]]`` before it is taken. If the rows really end earlier, ``_row_pieces``
+    finds a row followed by no comma and the document goes to orjson whole.
+    """
     first = start + 1
     while first < len(raw) and raw[first] in _SPACE:
         first += 1
     if first < len(raw) and raw[first] == 0x5B:  # '[': rows
+        quote = raw.find(b'"', first)
+        close = raw.rfind(b"]]", first, quote if quote >= 0 else len(raw))
+        if close >= 0:
+            return close + 2
         found = _END_2D.search(raw, first)
         return found.end() if found is not None else None
     close = raw.find(b"]", first)
@@ -111,11 +119,10 @@ def _read_array(raw: Buffer, start: int, end: int) -> np.ndarray | None:
     pieces = _flat_pieces(raw, start, end) if flat else _row_pieces(raw, start, end)
     if pieces is None:
         return None
-    out: np.ndarray | None = None
-    filled = 0
+    parts: list[np.ndarray] = []
     for piece in pieces:
         text = b"[" + bytes(piece) + b"]"
-        if text.translate(None, _NUMERIC):  # strings, null, true/false: not this path
+        if b"t" in text or b"f" in text:  # true/false (null and strings fail the dtype check below)
             return None
         try:
             part = np.array(orjson.loads(text))
@@ -123,18 +130,10 @@ def _read_array(raw: Buffer, start: int, end: int) -> np.ndarray | None:
             return None
         if part.dtype.kind not in "if" or part.ndim != (1 if flat else 2) or not len(part):
             return None
-        if out is None:
-            count = _count_values(raw, start, end, flat)
-            out = np.empty((count, *part.shape[1:]), dtype=part.dtype)
-        elif part.shape[1:] != out.shape[1:]:
+        if parts and part.shape[1:] != parts[0].shape[1:]:
             return None
-        elif part.dtype != out.dtype and part.dtype.kind == "f":
-            out = out.astype(np.float64)  # an int block meets a float: the whole array is float (as np.array)
-        if filled + len(part) > len(out):
-            return None
-        out[filled : filled + len(part)] = part
-        filled += len(part)
-    return out if out is not None and filled == len(out) else None
+        parts.append(part)
+    return np.concatenate(parts) if parts else None  # int and float blocks: float, as np.array would
 
 
 def _is_flat(raw: Buffer, start: int) -> bool:
@@ -142,13 +141,6 @@ def _is_flat(raw: Buffer, start: int) -> bool:
     while raw[first] in _SPACE:
         first += 1
     return bool(raw[first] != 0x5B)
-
-
-def _count_values(raw: Buffer, start: int, end: int, flat: bool) -> int:
-    """Values (flat) or rows (2-D) between ``start`` and ``end``, counted without parsing."""
-    if flat:
-        return raw.count(b",", start, end) + 1
-    return raw.count(b"[", start, end) - 1
 
 
 def _flat_pieces(raw: Buffer, start: int, end: int) -> list[memoryview] | None:

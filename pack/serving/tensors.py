@@ -37,18 +37,23 @@ _NUMERIC = {name: dtype for name, dtype in DATATYPES.items() if dtype.kind in "i
 MAX_ELEMENTS = 2**40
 
 
-def object_field(document: Mapping[str, Any], key: str, what: str) -> Mapping[str, Any]:
+def object_field(document: Mapping[str, Any], key: str, what: str, *names: str) -> Mapping[str, Any]:
     """A JSON object field of ``document`` (``{}`` when absent).
 
     Raises:
-        InvalidInput: it is present but not an object (``null`` included).
+        InvalidInput: it is present but not an object (``null`` included); ``what`` names it, with
+            ``names`` filled into its ``{}`` (formatted only then).
     """
-    if key not in document:
-        return {}
-    value = document[key]
+    value = document.get(key, _ABSENT)
+    if value is _ABSENT:
+        return _EMPTY
     if not isinstance(value, Mapping):
-        raise InvalidInput(f"'{what}' must be an object")
+        raise InvalidInput(f"'{what.format(*names)}' must be an object")
     return value
+
+
+_ABSENT = object()
+_EMPTY: Mapping[str, Any] = {}
 
 
 def read_tensors(entries: list[Any], binary: memoryview) -> dict[str, np.ndarray]:
@@ -64,23 +69,19 @@ def read_tensors(entries: list[Any], binary: memoryview) -> dict[str, np.ndarray
     tensors: dict[str, np.ndarray] = {}
     offset = 0
     for entry in entries:
-        if not isinstance(entry, Mapping) or not isinstance(entry.get("name"), str):
+        if not isinstance(entry, dict) or type(entry.get("name")) is not str:  # JSON objects are dicts
             raise InvalidInput("each input must be an object with a 'name'")
         name = entry["name"]
         if name in tensors:
             raise InvalidInput(f"input {name!r} is given twice")
         shape, datatype = entry.get("shape"), entry.get("datatype")
-        if (
-            not isinstance(shape, list)
-            or not shape
-            or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape)
-        ):
+        if type(shape) is not list or not shape or not all(type(d) is int and d >= 0 for d in shape):
             raise InvalidInput(f"input {name!r}: 'shape' must be a non-empty list of non-negative integers")
         if not isinstance(datatype, str) or datatype not in DATATYPES:
             raise InvalidInput(f"input {name!r}: unsupported datatype {datatype!r} (use one of {', '.join(DATATYPES)})")
         if _elements(shape) > MAX_ELEMENTS:
             raise InvalidInput(f"input {name!r}: shape {shape} holds more than {MAX_ELEMENTS} values")
-        size = object_field(entry, "parameters", f"inputs[{name}].parameters").get("binary_data_size")
+        size = object_field(entry, "parameters", "inputs[{}].parameters", name).get("binary_data_size")
         if size is not None:
             if not isinstance(size, int) or isinstance(size, bool) or size < 0 or offset + size > len(binary):
                 raise InvalidInput(f"input {name!r}: binary_data_size {size!r} does not fit the body")

@@ -157,7 +157,7 @@ def parse_infer(
         document = json_arrays.loads(body if split_at == len(body) else bytes(memoryview(body)[:split_at]))
     except orjson.JSONDecodeError as exc:
         raise InvalidInput(f"invalid JSON: {exc}") from None
-    if not isinstance(document, Mapping) or not isinstance(document.get("inputs"), list) or not document["inputs"]:
+    if not isinstance(document, dict) or type(document.get("inputs")) is not list or not document["inputs"]:
         raise InvalidInput("the request must be a JSON object with a non-empty 'inputs' list")
     parameters = object_field(document, "parameters", "parameters")
     request_id = document.get("id")
@@ -169,7 +169,9 @@ def parse_infer(
     data = model_input(tensors, schema)
     if len(binary) and isinstance(data, (pd.DataFrame, NumericTable)):  # raw floats can be NaN; JSON cannot
         data = refuse_missing(data, schema)
-    params = {k: v for k, v in parameters.items() if k in param_names and k not in RESERVED_PARAMETERS}
+    params = None
+    if parameters:
+        params = {k: v for k, v in parameters.items() if k in param_names and k not in RESERVED_PARAMETERS}
     return InferRequest(
         id=request_id,
         data=data,
@@ -189,7 +191,7 @@ def _requested_outputs(document: Mapping[str, Any]) -> tuple[tuple[str, bool], .
     for entry in raw:
         if not isinstance(entry, Mapping) or not isinstance(entry.get("name"), str):
             raise InvalidInput("each requested output must be an object with a 'name'")
-        parameters = object_field(entry, "parameters", f"outputs[{entry['name']}].parameters")
+        parameters = object_field(entry, "parameters", "outputs[{}].parameters", entry["name"])
         wanted.append((entry["name"], bool(parameters.get("binary_data", False))))
     return tuple(wanted)
 
@@ -202,10 +204,11 @@ def model_input(tensors: dict[str, np.ndarray], schema: Schema | None) -> Any:
         if len(tensors) == 1 and len(schema) == 1:
             return next(iter(tensors.values()))
         return tensors
-    specs = {spec.name: spec for spec in schema if isinstance(spec, ColSpec)}
-    table = _table(tensors, schema, specs)
+    uniform = schema.uniform_columns
+    table = _table(tensors, schema, uniform[1]) if uniform is not None else None
     if table is not None:
         return table
+    specs = {spec.name: spec for spec in schema if isinstance(spec, ColSpec)}
     names = schema.names if schema.has_names else None
     if len(tensors) == 1:
         ((name, array),) = tensors.items()
@@ -224,14 +227,12 @@ def model_input(tensors: dict[str, np.ndarray], schema: Schema | None) -> Any:
     return pd.DataFrame(columns)
 
 
-def _table(tensors: dict[str, np.ndarray], schema: Schema, specs: Mapping[Any, ColSpec]) -> NumericTable | None:
-    """The tensors as one array when the columns share one numeric type: a single ``[rows, columns]``
-    tensor, or one 1-D (or ``[rows, 1]``) tensor per column, all of one datatype."""
-    if schema.uniform_columns is None:
-        return None
+def _table(tensors: dict[str, np.ndarray], schema: Schema, names: tuple[str, ...]) -> NumericTable | None:
+    """The tensors as one array when the columns (``names``) share one numeric type: a single
+    ``[rows, columns]`` tensor, or one 1-D (or ``[rows, 1]``) tensor per column, all of one datatype."""
     if len(tensors) == 1:
         ((name, array),) = tensors.items()
-        if array.ndim == 2 and name not in specs:
+        if array.ndim == 2 and name not in names:
             return table_of(array, schema, cast=False)
     columns = {name: t[:, 0] if t.ndim == 2 and t.shape[1] == 1 else t for name, t in tensors.items()}
     return table_of(columns, schema, cast=False)

@@ -58,7 +58,7 @@ def pack_serving_python(extras: Sequence[str] = ("sklearn", "onnx")) -> Path:
     set, ``pack.builders.wheelhouse.serving_requirements``: no pyarrow, SQLAlchemy or Alembic), those
     of ``extras`` (no torch, no TensorFlow), at the versions installed here, and pack itself, editable
     from this checkout without its other dependencies."""
-    from pack.builders.wheelhouse import serving_requirements
+    from pack.builders.wheelhouse import TargetPlatform, serving_requirements
 
     pins = sorted(
         f"{dist.metadata['Name']}=={dist.version}"
@@ -71,5 +71,6 @@ def pack_serving_python(extras: Sequence[str] = ("sklearn", "onnx")) -> Path:
         for line in metadata.requires("pack") or []
         if any(marker in line.replace("'", '"') for marker in wanted)
     ]
-    requirements = [*serving_requirements(), *extra_requirements]
+    here = TargetPlatform(f"{sys.version_info.major}.{sys.version_info.minor}")
+    requirements = [*serving_requirements(here), *extra_requirements]
     return cached_venv("pack-serving-venv", requirements, pins, then=["--no-deps", "-e", str(REPO)])

@@ -1,18 +1,16 @@
-"""File-system helpers: atomic directory writes, safe relative paths, checksums and their verification."""
+"""File-system helpers: atomic directory writes, the one relative-path guard, checksums."""
 
 from __future__ import annotations
 
 import hashlib
 import os
 import shutil
-import threading
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
-from typing import Literal
 
-from pack.errors import AlreadyExists, InvalidModel
+from pack.errors import AlreadyExists, InvalidInput, InvalidModel, PackError
 
 _CHUNK = 1 << 20
 
@@ -43,28 +41,35 @@ def atomic_dir(dest: Path) -> Iterator[Path]:
         raise
 
 
-def safe_relpath(rel: str) -> str:
-    """Check that ``rel`` is a relative path that stays inside its root; return it normalised.
+def safe_relpath(path: str, *, allow_empty: bool = True, error: type[PackError] = InvalidInput) -> str:
+    """The one path guard: ``path`` normalised, if it is relative and stays inside its root.
+
+    Used for artifact paths a caller gives (by default: ``""`` and ``"."`` mean the root and return
+    ``""``; a bad path is ``InvalidInput``) and, through ``safe_join``, for files an MLmodel names
+    (``allow_empty=False, error=InvalidModel``).
 
     Raises:
-        InvalidModel: the path is absolute, empty, or climbs out with ``..``.
+        error: the path is not a string, is empty (unless allowed), absolute or a drive path,
+            contains NUL or a backslash, or climbs out with ``..``.
     """
-    if not isinstance(rel, str) or not rel or "\x00" in rel:
-        raise InvalidModel(f"invalid relative path {rel!r}")
-    posix = PurePosixPath(rel.replace("\\", "/"))
-    if posix.is_absolute() or rel.startswith(("/", "\\")) or (len(rel) > 1 and rel[1] == ":"):
-        raise InvalidModel(f"path {rel!r} must be relative to the model directory")
+    if not isinstance(path, str) or "\x00" in path or "\\" in path:
+        raise error(f"invalid relative path {path!r}")
+    posix = PurePosixPath(path)
+    if posix.is_absolute() or (len(path) > 1 and path[1] == ":"):
+        raise error(f"path {path!r} must be relative")
     if any(part == ".." for part in posix.parts):
-        raise InvalidModel(f"path {rel!r} escapes the model directory")
-    normal = str(posix)
-    if normal in ("", "."):
-        raise InvalidModel(f"invalid relative path {rel!r}")
+        raise error(f"path {path!r} escapes its root: it must not contain '..'")
+    normal = posix.as_posix()
+    if normal == ".":
+        if not allow_empty:
+            raise error(f"invalid relative path {path!r}: empty")
+        return ""
     return normal
 
 
 def safe_join(root: Path, rel: str) -> Path:
     """Join ``rel`` under ``root``, refusing anything (also via symlinks) that leaves ``root``."""
-    path = root / safe_relpath(rel)
+    path = root / safe_relpath(rel, allow_empty=False, error=InvalidModel)
     resolved_root = root.resolve()
     resolved = path.resolve()
     if resolved != resolved_root and resolved_root not in resolved.parents:
@@ -108,59 +113,7 @@ def copy_into(src: Path, dest: Path) -> None:
         shutil.copy2(src, dest)
 
 
-VerifyMode = Literal["cached", "always", "off"]
-_Stamp = tuple[int, int, int, int, int]
-
-
-class FileVerifier:
-    """Checks directories against recorded ``{relative path: (sha256, size)}``, remembering what it hashed.
-
-    Hashing reads every byte (about 1-2 GB/s per core). ``cached`` hashes each file once per process
-    and again only when its size, mtime, ctime or inode changes (ctime cannot be set back by ordinary
-    tools, so an edited file is always re-hashed); ``always`` hashes on every call; ``off`` checks only
-    names and sizes.
-    """
-
-    def __init__(self, mode: VerifyMode = "cached") -> None:
-        self.mode = mode
-        self._hashed: dict[str, tuple[_Stamp, str]] = {}
-        self._lock = threading.Lock()
-
-    def verify(self, root: Path, expected: Mapping[str, tuple[str, int]], what: str) -> None:
-        """Check that ``root`` holds exactly the ``expected`` files, with their sizes and (by mode) sha256.
-
-        Raises:
-            InvalidModel: a file is missing, added, or changed.
-        """
-        actual = {p.relative_to(root).as_posix(): p for p in iter_files(root)} if root.is_dir() else {}
-        missing = sorted(set(expected) - set(actual))
-        if missing:
-            raise InvalidModel(f"{what}: registered files are missing: {', '.join(missing[:5])}")
-        added = sorted(set(actual) - set(expected))
-        if added:
-            raise InvalidModel(f"{what}: files were added after registration: {', '.join(added[:5])}")
-        for rel, (sha256, size) in expected.items():
-            path = actual[rel]
-            stat = path.stat()
-            if stat.st_size != size:
-                raise InvalidModel(f"{what}: {rel} changed after registration (size differs): tampered?")
-            if self.mode == "off":
-                continue
-            stamp = (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino, stat.st_dev)
-            key = os.fspath(path)
-            if self.mode == "cached":
-                with self._lock:
-                    if self._hashed.get(key) == (stamp, sha256):
-                        continue
-            if sha256_file(path) != sha256:
-                raise InvalidModel(f"{what}: {rel} changed after registration (sha256 differs): tampered?")
-            with self._lock:
-                self._hashed[key] = (stamp, sha256)
-
-
 __all__ = [
-    "FileVerifier",
-    "VerifyMode",
     "atomic_dir",
     "checksum_tree",
     "copy_into",

@@ -6,7 +6,7 @@ nothing registers itself by being imported.
 
 Groups:
     ``pack.flavors``          Flavor objects (see ``pack.flavors.base.Flavor``)
-    ``pack.uri_resolvers``    callables ``(uri: str) -> pathlib.Path`` for URI schemes (``models``, ``runs``)
+    ``pack.uri_resolvers``    ``pack.uris.Resolver`` callables ``(uri) -> ResolvedModel``, by URI scheme
     ``pack.artifact_stores``  artifact store classes, by URL scheme
     ``pack.deploy_targets``   deployment target classes, by target name
 """

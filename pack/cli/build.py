@@ -32,12 +32,14 @@ output_option = click.option(
 def resolve_source(model_uri: str) -> ModelSource:
     """Resolve ``model_uri`` to a local model directory and say which model (and version) it is."""
     from pack.builders.base import ModelSource
-    from pack.cli.resolve import resolve_model
+    from pack.uris import resolve
 
-    resolved = resolve_model(model_uri)
-    if resolved.name is None:
+    resolved = resolve(model_uri)
+    if resolved.name is None or resolved.version is None:
         return ModelSource.from_directory(resolved.path)
-    return ModelSource.from_directory(resolved.path, name=resolved.name, version=resolved.version, source_uri=model_uri)
+    return ModelSource.from_directory(
+        resolved.path, name=resolved.name, version=str(resolved.version), source_uri=model_uri
+    )
 
 
 class _BuildDisplay:

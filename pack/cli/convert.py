@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from pack.cli.models import _trusted_types_config, read_data_file
+from pack.cli.load_options import load_options, trusted_types_option
+from pack.cli.models import read_data_file
 from pack.errors import InvalidInput
 
 TARGETS = ("onnx",)
@@ -27,6 +28,7 @@ TARGETS = ("onnx",)
 @click.option("--rtol", type=float, default=1e-4, show_default=True, help="Relative tolerance.")
 @click.option("--atol", type=float, default=1e-5, show_default=True, help="Absolute tolerance.")
 @click.option("--opset", type=int, help="Target ONNX opset (default: the converter's latest).")
+@trusted_types_option
 def convert(
     *,
     model_uri: str,
@@ -37,6 +39,7 @@ def convert(
     rtol: float,
     atol: float,
     opset: int | None,
+    trusted_types: str,
 ) -> None:
     """Convert the scikit-learn model at MODEL_URI to ONNX, verified on its input example.
 
@@ -57,7 +60,7 @@ def convert(
             rtol=rtol,
             atol=atol,
             target_opset=opset,
-            model_config=_trusted_types_config(),
+            model_config=load_options(trusted_types),
         )
         where = f" at {result.path}" if output is not None else ""
         click.echo(
@@ -65,9 +68,9 @@ def convert(
             f"example rows match (max abs diff {result.max_abs_diff:.3g}; rtol={rtol}, atol={atol})"
         )
         if register_as is not None:
-            from pack.registry import context
+            from pack.cli.store_options import open_services
 
-            version = context.registry().register_model(
+            version = open_services().registry.register_model(
                 str(result.path),
                 register_as,
                 tags={"pack.converted_from": model_uri, "pack.format": target},

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 import click
 
-from pack.cli.store_options import build_settings, store_options
+from pack.cli.load_options import load_options, trusted_types_option
+from pack.cli.store_options import open_services, store_options
 from pack.errors import FlavorError, InvalidInput, NotFound
 
 CONTENT_TYPES = ("json", "csv")
@@ -97,7 +97,7 @@ def log_model(
 
     with tempfile.TemporaryDirectory(prefix="pack-log-model-") as tmp:
         mlmodel = _package(chosen, path, Path(tmp) / "model", example)  # bad input fails before the store opens
-        client = Client(settings=build_settings(**store))
+        client = Client(services=open_services(**store))
         run = client.create_run(_experiment(client, experiment), run_name=None)
         try:
             model_uri = log_model_dir(client, run.info.run_id, Path(tmp) / "model", name)
@@ -130,9 +130,7 @@ def _experiment(client: Any, experiment: str | None) -> str:
 
 
 def _register(model_uri: str, name: str, store: dict[str, str | None]) -> None:
-    from pack.registry import context
-
-    version = context.registry(build_settings(**store)).register_model(model_uri, name)
+    version = open_services(**store).registry.register_model(model_uri, name)
     click.echo(f"registered as {name} version {version.version} (models:/{name}/{version.version})")
 
 
@@ -173,14 +171,17 @@ def _describe_signature(mlmodel: Any) -> str:
 @click.option("--input-path", "-i", required=True, type=click.Path(path_type=Path), help="Input file (JSON or CSV).")
 @click.option("--output-path", "-o", type=click.Path(path_type=Path), help="Write predictions here (default: stdout).")
 @click.option("--content-type", "-t", type=click.Choice(CONTENT_TYPES), help="Input format (default: by suffix).")
-def predict(model_uri: str, input_path: Path, output_path: Path | None, content_type: str | None) -> None:
+@trusted_types_option
+def predict(
+    model_uri: str, input_path: Path, output_path: Path | None, content_type: str | None, trusted_types: str
+) -> None:
     """Predict with a model on a JSON or CSV file; print {"predictions": ...}."""
     from pack.flavors import payloads
     from pack.flavors.pyfunc import load_model
 
     if not input_path.is_file():
         raise InvalidInput(f"input file {input_path} does not exist")
-    model = load_model(model_uri, model_config=_trusted_types_config())
+    model = load_model(model_uri, model_config=load_options(trusted_types))
     schema = model.signature.inputs if model.signature is not None else None
     data, params = read_data_file(input_path, content_type, schema)
     body = payloads.dumps_predictions(model.predict(data, params))
@@ -188,11 +189,6 @@ def predict(model_uri: str, input_path: Path, output_path: Path | None, content_
         click.echo(body.decode())
     else:
         output_path.write_bytes(body + b"\n")
-
-
-def _trusted_types_config() -> dict[str, Any]:
-    trusted = [t.strip() for t in os.environ.get("PACK_TRUSTED_TYPES", "").split(",") if t.strip()]
-    return {"trusted_types": trusted} if trusted else {}
 
 
 COMMANDS = [log_model, predict]

@@ -10,7 +10,10 @@ from typing import Any, TypeVar
 
 import click
 
+from pack.cli.load_options import load_options, trusted_types_option
 from pack.errors import InvalidInput
+from pack.names import clean_name
+from pack.uris import scheme_of
 
 F = TypeVar("F", bound=Callable[..., Any])
 _PREFIX = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9_.-]*)(?::(?P<version>[A-Za-z0-9_.-]+))?=(?P<uri>.+)$")
@@ -26,10 +29,11 @@ def parse_model_arg(arg: str) -> tuple[str | None, str | None, str]:
 
 def default_name_version(uri: str, path: Path) -> tuple[str, str]:
     """The name and version a local (or runs:/) model is served under when the command line does not say."""
-    stem = Path(uri.rstrip("/")).name if "://" not in uri and not uri.startswith("runs:/") else ""
-    if uri.startswith("runs:/"):
+    scheme = scheme_of(uri)
+    stem = "" if scheme else Path(uri.rstrip("/")).name
+    if scheme == "runs":
         stem = uri.rstrip("/").rsplit("/", 1)[-1]
-    name = re.sub(r"[^A-Za-z0-9_.-]", "-", stem or path.name).lstrip("-_.") or "model"
+    name = clean_name(stem or path.name, max_length=128) or "model"
     return name, "1"
 
 
@@ -39,17 +43,17 @@ def resolve_models(args: tuple[str, ...]) -> list[Any]:
     A registered version's spec carries the registry's checksums, so every worker verifies the files
     it loads; each spec carries its parsed MLmodel, so the server reads it once.
     """
-    from pack.cli.resolve import resolve_model
     from pack.flavors.mlmodel import MLModel
     from pack.serving.settings import ModelSpec
+    from pack.uris import resolve
 
     specs = []
     for arg in args:
         name, version, uri = parse_model_arg(arg)
-        resolved = resolve_model(uri)
+        resolved = resolve(uri)
         mlmodel = MLModel.load(resolved.path)  # fail here, before binding, on a directory that is not a model
         if resolved.name is not None and resolved.version is not None:
-            default_name, default_version = resolved.name, resolved.version
+            default_name, default_version = resolved.name, str(resolved.version)
         else:
             default_name, default_version = default_name_version(uri, resolved.path)
         specs.append(
@@ -57,7 +61,7 @@ def resolve_models(args: tuple[str, ...]) -> list[Any]:
                 name=name or default_name,
                 path=resolved.path,
                 version=version or default_version,
-                files=resolved.files,
+                files=resolved.files or None,  # () for unregistered models: nothing to verify
                 mlmodel=mlmodel,
             )
         )
@@ -126,16 +130,16 @@ def _hosts(value: str | None) -> tuple[str, ...] | None:
 @_setting("--access-log/--no-access-log", field="access_log")
 @_setting("--log-level", field="log_level", type=click.Choice(["debug", "info", "warning", "error"]))
 @_setting("--accelerate/--no-accelerate", field="accelerate")
-def serve(model_uris: tuple[str, ...], **options: Any) -> None:
+@trusted_types_option
+def serve(model_uris: tuple[str, ...], trusted_types: str, **options: Any) -> None:
     """Serve one or more models over HTTP.
 
     MODEL_URI is a path, file://, runs:/<run_id>/<path>, or models:/<name>/<version|stage|latest>
     or models:/<name>@<alias>. A model is served under its registered name (or its directory name);
     NAME[:VERSION]=URI chooses. Routes: POST /invocations[/NAME] (MLflow), /v2/... (Open Inference
     Protocol), GET /ping, /health, /metrics, /openapi.json, /docs. Every option also reads
-    PACK_SERVE_<OPTION> (e.g. PACK_SERVE_PORT); PACK_TRUSTED_TYPES lists extra skops types to trust.
+    PACK_SERVE_<OPTION> (e.g. PACK_SERVE_PORT), except --trusted-types: PACK_TRUSTED_TYPES.
     """
-    from pack.cli.models import _trusted_types_config
     from pack.serving.server import serve as run_server
     from pack.serving.settings import ServingSettings
 
@@ -143,7 +147,7 @@ def serve(model_uris: tuple[str, ...], **options: Any) -> None:
     for key in ("allowed_hosts", "cors_allowed_origins"):
         if key in given:
             given[key] = _hosts(given[key])
-    settings = ServingSettings.build(**given, load_options=_trusted_types_config())
+    settings = ServingSettings.build(**given, load_options=load_options(trusted_types))
     models = resolve_models(model_uris)
 
     def listening(bound_host: str, bound_port: int) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -19,7 +18,7 @@ from pack.flavors.lookup import flavor_for_object, get_flavor, native_flavor
 from pack.flavors.mlmodel import PYFUNC, MLModel
 from pack.flavors.schema import ModelSignature
 from pack.types import PathLike
-from pack.uris import resolve_model_uri
+from pack.uris import resolve
 
 
 def save_model(
@@ -129,7 +128,7 @@ def load_model(model_uri: PathLike, *, flavor: str | None = None, model_config: 
         NotFound: nothing at the URI.
         InvalidModel: the model directory is malformed or has no such flavor.
     """
-    path = resolve_model_uri(os.fspath(model_uri))
+    path = resolve(model_uri).path
     mlmodel = MLModel.load(path)
     chosen = native_flavor(mlmodel, flavor)
     conf = mlmodel.flavors.get(chosen.name) or mlmodel.pyfunc_conf or {}

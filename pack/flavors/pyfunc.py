@@ -15,7 +15,7 @@ from pack.flavors.mlmodel import MLModel
 from pack.flavors.schema import ModelSignature
 from pack.flavors.table import NumericTable
 from pack.types import Params, PathLike, Predictor
-from pack.uris import resolve_model_uri
+from pack.uris import resolve
 
 
 class PyFuncModel:
@@ -109,19 +109,27 @@ def load_model(
         model_uri: a path, ``file://``, ``models:/name/version|stage|latest``, ``models:/name@alias``
             or ``runs:/run_id/path``.
         model_config: flavor load options (e.g. ``trusted_types`` for skops, ``device`` for
-            PyTorch); custom PythonModels receive it as ``context.model_config``.
+            PyTorch, ``workers`` sharing the CPUs: default ``PACK_SERVE_WORKERS``); custom
+            PythonModels receive it as ``context.model_config``.
         mlmodel: the directory's MLmodel when the caller has already read it (a server reads it once).
 
     Raises:
         NotFound: nothing at the URI.
         InvalidModel: the model directory is malformed or no installed flavor loads it.
     """
-    path = resolve_model_uri(model_uri)
+    path = resolve(model_uri).path
     model = mlmodel if mlmodel is not None else MLModel.load(path)
     flavor = flavor_for_model(model)
     if model.pyfunc_conf is not None:
         add_code_to_sys_path(path, model.pyfunc_conf)
-    predictor = flavor.load_pyfunc(path, model, dict(model_config or {}))
+    config = dict(model_config or {})
+    if "workers" not in config:
+        from pack.flavors.settings import LoadSettings  # lazy: pydantic only when the caller did not say
+
+        workers = LoadSettings().serve_workers
+        if workers is not None:
+            config["workers"] = workers
+    predictor = flavor.load_pyfunc(path, model, config)
     return PyFuncModel(predictor, model, path)
 
 

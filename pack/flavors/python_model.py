@@ -96,7 +96,7 @@ class PythonModelFlavor:
             source_path = Path(source)
             if not source_path.exists():
                 raise InvalidInput(f"artifact {name!r}: {source} does not exist")
-            relative = f"{ARTIFACTS_DIR}/{safe_relpath(str(name))}"
+            relative = f"{ARTIFACTS_DIR}/{safe_relpath(str(name), allow_empty=False, error=InvalidModel)}"
             copy_into(source_path, path / relative)
             artifacts_conf[str(name)] = {"path": relative, "uri": str(source)}
         try:

@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from pack._fs import FileVerifier
+from pack.checksums import Verifier
 from pack.errors import InvalidInput, ModelError, NotFound
 from pack.flavors.mlmodel import MLModel
 from pack.flavors.pyfunc import PyFuncModel, load_model
@@ -153,7 +153,7 @@ class DataPlane:
         self.settings = settings
         self.metrics = metrics
         self.on_load_failure = on_load_failure
-        self.verifier = FileVerifier("cached")
+        self.verifier = Verifier("cached")
         self._models: dict[tuple[str, str], ServedModel] = {}
         for spec in specs:
             key = (spec.name, spec.version)

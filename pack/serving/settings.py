@@ -8,22 +8,19 @@ bounds and its documentation. The app and the workers receive the one frozen ins
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
 
+from pack.checksums import FileChecksum
 from pack.errors import InvalidInput
 from pack.settings import PackSettings
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
-
-# (sha256, size in bytes) of each file of a registered version, by POSIX path relative to its directory.
-FileManifest = Mapping[str, tuple[str, int]]
 
 
 @dataclass(frozen=True)
@@ -38,7 +35,7 @@ class ModelSpec:
     name: str
     path: Path
     version: str = "1"
-    files: FileManifest | None = None
+    files: tuple[FileChecksum, ...] | None = None
     mlmodel: Any = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
@@ -131,14 +128,9 @@ class ServingSettings(PackSettings):
         """Settings from ``given`` (what the command line set) over ``PACK_SERVE_*`` over the defaults.
 
         Raises:
-            InvalidInput: a value is out of its bounds (the message names the option).
+            InvalidInput: a value is out of its bounds (the message names the variable and the field).
         """
-        try:
-            return cls(**given)
-        except ValidationError as exc:
-            error = exc.errors()[0]
-            where = "-".join(str(part) for part in error["loc"]).replace("_", "-")
-            raise InvalidInput(f"--{where}: {error['msg']}") from None
+        return cls(**given)
 
     @property
     def max_body_bytes(self) -> int:
@@ -167,4 +159,4 @@ class ServingSettings(PackSettings):
         return LOOPBACK_HOSTS if self.host in LOOPBACK_HOSTS or self.host.startswith("127.") else ("*",)
 
 
-__all__ = ["LOOPBACK_HOSTS", "NAME_PATTERN", "FileManifest", "ModelSpec", "ServingSettings"]
+__all__ = ["LOOPBACK_HOSTS", "NAME_PATTERN", "ModelSpec", "ServingSettings"]

@@ -52,7 +52,7 @@ def postgres_schema(base_uri: str) -> Iterator[str]:
     """A fresh, empty schema in the test database; the URI that uses it (dropped afterwards)."""
     import sqlalchemy
 
-    from pack.registry.sql.database import create_engine_for
+    from pack.store.sql.database import create_engine_for
 
     schema = f"t_{uuid.uuid4().hex[:12]}"
     engine = create_engine_for(base_uri)
@@ -62,9 +62,9 @@ def postgres_schema(base_uri: str) -> Iterator[str]:
     try:
         yield f"{base_uri}{separator}options={quote(f'-csearch_path={schema}')}"
     finally:
-        from pack.registry import context
+        from pack.registry.default import process_default
 
-        context.reset()
+        process_default().reset()
         with engine.begin() as conn:
             conn.execute(sqlalchemy.text(f"DROP SCHEMA {schema} CASCADE"))
         engine.dispose()

@@ -21,6 +21,7 @@ from pack.errors import InvalidInput
 from pack.flavors.environment import PYTHON_ENV_FILE, read_requirements
 from pack.flavors.mlmodel import MLModel
 from pack.names import clean_name
+from pack.uris import ResolvedModel
 
 # Where every image built here keeps the model (SageMaker's path, so one layout serves both).
 MODEL_MOUNT = "/opt/ml/model"
@@ -72,6 +73,20 @@ class ModelSource:
     checksum: str
     python_version: str
     requirements: tuple[str, ...]
+
+    @classmethod
+    def from_resolved(cls, resolved: ResolvedModel) -> ModelSource:
+        """Describe a resolved model URI: a registered version keeps its name, number and URI.
+
+        Raises:
+            NotFound: the directory has no MLmodel.
+            InvalidModel: the MLmodel is malformed.
+        """
+        if resolved.name is None or resolved.version is None:
+            return cls.from_directory(resolved.path)
+        return cls.from_directory(
+            resolved.path, name=resolved.name, version=str(resolved.version), source_uri=resolved.uri
+        )
 
     @classmethod
     def from_directory(

@@ -34,12 +34,7 @@ def resolve_source(model_uri: str) -> ModelSource:
     from pack.builders.base import ModelSource
     from pack.uris import resolve
 
-    resolved = resolve(model_uri)
-    if resolved.name is None or resolved.version is None:
-        return ModelSource.from_directory(resolved.path)
-    return ModelSource.from_directory(
-        resolved.path, name=resolved.name, version=str(resolved.version), source_uri=model_uri
-    )
+    return ModelSource.from_resolved(resolve(model_uri))
 
 
 class _BuildDisplay:
@@ -103,6 +98,9 @@ def _cache_dir() -> Path:
 @click.option("--network", default="none", show_default=True, help="Network of the build's RUN steps.")
 @click.option("--no-cache", is_flag=True, help="Build every layer anew.")
 @click.option("--quiet", "-q", is_flag=True, help="Show the progress bar only, not the build log.")
+@click.option(
+    "--push", is_flag=True, help="Push the image to the registry its name names (credentials: the Docker config)."
+)
 def build_docker(
     *,
     model_uri: str,
@@ -113,6 +111,7 @@ def build_docker(
     network: str,
     no_cache: bool,
     quiet: bool,
+    push: bool,
 ) -> None:
     """Build a Docker image that serves the model on port 8080 (pack serve, model baked in)."""
     import tempfile
@@ -122,6 +121,8 @@ def build_docker(
 
     if context_only is None and not image_name:
         raise InvalidInput("--name NAME[:TAG] is required (or write the context only with --context-only DIR)")
+    if push and context_only is not None:
+        raise InvalidInput("--push needs an image: drop --context-only")
     source = resolve_source(model_uri)
     if context_only is None:
         check_builder(builder)  # fail fast, before the wheelhouse is filled
@@ -146,8 +147,14 @@ def build_docker(
                 nocache=no_cache,
                 progress=display,
             )
-    size = f", {built.size_bytes / 1e6:.0f} MB" if built.size_bytes else ""
-    click.echo(f"built {built.tag} ({built.id[:19]}{size}) in {built.seconds:.1f} s")
+        size = f", {built.size_bytes / 1e6:.0f} MB" if built.size_bytes else ""
+        display.stop()
+        click.echo(f"built {built.tag} ({built.id[:19]}{size}) in {built.seconds:.1f} s")
+        if push:
+            from pack.builders.push import push_image
+
+            pushed = push_image(built.tag, builder=builder, progress=display)
+            click.echo(f"pushed {pushed.pinned}")
 
 
 @click.command("build-k8s")

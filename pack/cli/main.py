@@ -59,6 +59,7 @@ COMMAND_MODULES = (
     "pack.cli.serve",
     "pack.cli.build",
     "pack.cli.run",
+    "pack.cli.deployments",
 )
 
 

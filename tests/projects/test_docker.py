@@ -50,7 +50,8 @@ def runtime_image(docker_client: Any, base_image: str, tmp_path_factory: pytest.
     from pack.builders.wheelhouse import TargetPlatform, fill_wheelhouse, host_constraints, pack_requirements
 
     python = docker("run", "--rm", base, "python3", "-c", "import sys; print('%d.%d' % sys.version_info[:2])")
-    requirements = [*pack_requirements(), *(f"{d}=={metadata.version(d)}" for d in ("scikit-learn", "skops"))]
+    target = TargetPlatform(python)
+    requirements = [*pack_requirements(target), *(f"{d}=={metadata.version(d)}" for d in ("scikit-learn", "skops"))]
     constraints = host_constraints(exclude={"scikit-learn", "skops"})
     key = hashlib.sha256("\n".join([base, python, *requirements, *constraints]).encode()).hexdigest()[:12]
     tag = f"pack-test/project-runtime:{key}"
@@ -62,7 +63,7 @@ def runtime_image(docker_client: Any, base_image: str, tmp_path_factory: pytest.
         context / "wheels",
         requirements=requirements,
         constraints=constraints,
-        target=TargetPlatform(python),
+        target=target,
         cache=cache,
         local_wheels=[],
     )

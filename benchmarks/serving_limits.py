@@ -182,8 +182,9 @@ def report(results: dict[str, Any], quick: bool) -> str:
             f"| {kind} 60 MB body: peak < 3x the body | {added / size:.1f}x | "
             f"{'met' if added < 3 * size and status == 200 else 'not met'} |"
         )
+    change = "lost" if ours < before else "gained"
     lines.append(
-        f"| c=64 throughput: at most 3% lost | {(1 - ours / before) * 100:+.1f}% lost | "
+        f"| c=64 throughput: at most 3% lost | {abs(1 - ours / before) * 100:.1f}% {change} | "
         f"{'met' if ours >= 0.97 * before else 'not met'} |"
     )
     return "\n".join(lines)

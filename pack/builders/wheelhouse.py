@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -103,11 +104,16 @@ def host_constraints(exclude: set[str]) -> list[str]:
     return [f"{name}=={version}" for name, version in sorted(pins.items())]
 
 
-def pack_requirements(target: TargetPlatform) -> list[str]:
-    """pack's own runtime requirements on ``target`` (no extras), as its installed metadata declares them."""
-    environment = target.marker_environment()
+def pack_requirements(target: TargetPlatform, extra: str = "") -> list[str]:
+    """pack's own runtime requirements on ``target`` (no extras), as its installed metadata declares them;
+    with ``extra``, those that extra adds (markers dropped)."""
+    environment = {**target.marker_environment(), "extra": extra}
     requires = _parsed(metadata.distribution("pack").requires or [])
-    return [str(r) for r in requires if r.marker is None or r.marker.evaluate(environment)]
+    if not extra:
+        return [str(r) for r in requires if r.marker is None or r.marker.evaluate(environment)]
+    base = {**environment, "extra": ""}
+    added = [r for r in requires if r.marker is not None and r.marker.evaluate(environment)]
+    return [f"{r.name}{r.specifier}" for r in added if not r.marker or not r.marker.evaluate(base)]
 
 
 # pack's requirements that ``pack serve`` never imports: the registry's database layer and migrations,
@@ -116,10 +122,13 @@ def pack_requirements(target: TargetPlatform) -> list[str]:
 NOT_FOR_SERVING = frozenset({"sqlalchemy", "alembic", "pyarrow", "fsspec", "rich"})
 
 
-def serving_requirements(target: TargetPlatform) -> list[str]:
+def serving_requirements(target: TargetPlatform, extras: Sequence[str] = ()) -> list[str]:
     """pack's requirements on ``target`` that a scoring image needs (``pack_requirements`` minus
-    ``NOT_FOR_SERVING``)."""
-    return [line for line in pack_requirements(target) if requirement_name(line) not in NOT_FOR_SERVING]
+    ``NOT_FOR_SERVING``), plus those of ``extras`` (e.g. ``onnx`` for ``--accelerate``)."""
+    lines = [line for line in pack_requirements(target) if requirement_name(line) not in NOT_FOR_SERVING]
+    for extra in extras:
+        lines += [line for line in pack_requirements(target, extra) if line not in lines]
+    return lines
 
 
 def parse_requirement(line: str) -> Requirement | None:

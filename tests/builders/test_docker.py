@@ -76,9 +76,21 @@ def test_dockerfile_layers_user_entrypoint_healthcheck_labels(context, rf_source
     healthcheck = next(line for line in lines if line.startswith("HEALTHCHECK"))
     assert "/v2/health/ready" in healthcheck and "curl" not in healthcheck
     assert "PACK_SERVE_HOST=0.0.0.0" in text and "PACK_SERVE_PORT=8080" in text
+    assert "PACK_SERVE_ACCELERATE=false" in text
     assert "--no-index" in text  # the image build never reaches an index
     for key in ("name", "version", "source", "checksum"):
         assert f'"pack.model.{key}"={json.dumps(rf_source.labels()[f"pack.model.{key}"])}' in text
+
+
+def test_accelerate_adds_onnxruntime_and_turns_it_on(context, rf_source, cache_dir, tmp_path):
+    out = DockerContextBuilder("debian:bookworm-slim", cache_dir, accelerate=True).build(rf_source, tmp_path / "c")
+    assert "PACK_SERVE_ACCELERATE=true" in (out / "Dockerfile").read_text()
+    added = {requirement_name(line) for line in (out / "requirements.txt").read_text().splitlines()} - {
+        requirement_name(line) for line in (context / "requirements.txt").read_text().splitlines()
+    }
+    assert added == {"onnx", "onnxruntime", "skl2onnx"}
+    wheels = {p.name.split("-")[0].lower() for p in (out / "wheels").iterdir()}
+    assert {"onnx", "onnxruntime", "skl2onnx"} <= wheels
 
 
 def test_context_is_deterministic_and_names_no_host_path(context, rf_source, rf_model, cache_dir, tmp_path):

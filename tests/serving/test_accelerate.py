@@ -40,3 +40,8 @@ def test_a_model_it_cannot_compile_is_served_as_before(start_server: Any, echo_m
     answer = server.client.post("/invocations", json={"dataframe_split": {"columns": ["id", "x"], "data": [[3, 0.5]]}})
     assert answer.status_code == 200, answer.text
     assert answer.json() == {"predictions": [6]}
+
+
+def test_the_images_environment_variable_turns_it_on(start_server: Any, rf_model: Path) -> None:
+    server = start_server(str(rf_model), env={"PACK_SERVE_ACCELERATE": "true"})  # as build-docker --accelerate
+    assert "--accelerate: compiled (RandomForestClassifier" in server.output

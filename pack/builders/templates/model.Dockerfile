@@ -8,7 +8,8 @@ ENV PATH=${venv}/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bi
     PYTHONUNBUFFERED=1 \
     HOME=/tmp \
     PACK_SERVE_HOST=0.0.0.0 \
-    PACK_SERVE_PORT=${port}
+    PACK_SERVE_PORT=${port} \
+    PACK_SERVE_ACCELERATE=${accelerate}
 USER ${uid}:${uid}
 EXPOSE ${port}
 HEALTHCHECK --interval=10s --timeout=3s --start-period=120s --retries=3 CMD ${healthcheck}

@@ -96,6 +96,12 @@ class ServedModel:
         self.batcher: BatchingPredictor | None = None
         self.load_seconds: float | None = None
         self.settled = asyncio.Event()  # set once loading has ended, either way
+        signature = self.mlmodel.signature
+        # What every V2 request of this model reads from its signature, worked out once.
+        self.v2_inputs: Schema | None = signature.inputs if signature is not None else None
+        self.v2_outputs: Schema | None = signature.outputs if signature is not None else None
+        params = signature.params if signature is not None else None
+        self.v2_param_names = frozenset(p.name for p in params) if params is not None else frozenset()
 
     @property
     def name(self) -> str:

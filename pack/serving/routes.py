@@ -29,6 +29,9 @@ RawHeaders = list[tuple[bytes, bytes]]
 Answer = tuple[bytes, RawHeaders]
 _JSON_HEADERS: RawHeaders = [(b"content-type", b"application/json")]
 _JSON_TYPE = {"content-type": JSON}
+_HEADER_LENGTH = v2.HEADER_LENGTH.encode()
+# Scoring paths already matched (at most this many kept: paths come from clients).
+_MAX_KNOWN_PATHS = 1024
 
 
 def _json(content: Any, status: int = 200) -> Response:
@@ -139,21 +142,16 @@ class Handlers:
         encoding = (header(scope, b"content-encoding") or "identity").lower()
         if encoding != "identity":
             raise UnsupportedMediaType(f"Content-Encoding {encoding!r} is not supported")
-        header_length = header(scope, v2.HEADER_LENGTH.encode())
-        signature = served.signature
-        schema = signature.inputs if signature is not None else None
-        params = signature.params if signature is not None else None
-        param_names = frozenset(p.name for p in params) if params is not None else frozenset()
+        header_length = header(scope, _HEADER_LENGTH)
         parsed: list[v2.InferRequest] = []
 
         def decode() -> tuple[Any, Any]:
-            infer = v2.parse_infer(body, header_length, schema, param_names)
+            infer = v2.parse_infer(body, header_length, served.v2_inputs, served.v2_param_names)
             parsed.append(infer)
             return infer.data, infer.params
 
         predictions = await self.dataplane.predict(served, decode, len(body))
-        outputs = signature.outputs if signature is not None else None
-        content, headers = v2.encode_infer(parsed[0], served.name, served.version, predictions, outputs)
+        content, headers = v2.encode_infer(parsed[0], served.name, served.version, predictions, served.v2_outputs)
         if headers == _JSON_TYPE:
             return content, _JSON_HEADERS
         return content, [(key.encode("latin-1"), value.encode("latin-1")) for key, value in headers.items()]
@@ -192,16 +190,29 @@ class Dispatch:
             for route in router.routes
             if isinstance(route, Route) and isinstance(route.endpoint, Endpoint)
         }
+        self.known: dict[str, tuple[Route, dict[str, str]]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "POST":
-            found = scoring_route(scope["path"])
-            route = self.scoring.get(found[0]) if found is not None else None
-            if found is not None and route is not None:
-                scope["route"], scope["endpoint"], scope["path_params"] = route, route.endpoint, found[1]
+            path = scope["path"]
+            found = self.known.get(path)
+            if found is None:
+                found = self._match(path)
+            if found is not None:
+                route, params = found
+                scope["route"], scope["endpoint"], scope["path_params"] = route, route.endpoint, dict(params)
                 await route.endpoint(scope, receive, send)
                 return
         await self.router(scope, receive, send)
+
+    def _match(self, path: str) -> tuple[Route, dict[str, str]] | None:
+        found = scoring_route(path)
+        route = self.scoring.get(found[0]) if found is not None else None
+        if found is None or route is None:
+            return None
+        if len(self.known) < _MAX_KNOWN_PATHS:
+            self.known[path] = (route, found[1])
+        return route, found[1]
 
 
 def scoring_route(path: str) -> tuple[str, dict[str, str]] | None:

@@ -257,12 +257,17 @@ def output_tensors(predictions: Any, outputs: Schema | None) -> list[tuple[str, 
         return [(str(column), predictions[column].to_numpy()) for column in predictions.columns]
     if isinstance(predictions, Mapping):
         return [(str(key), _to_array(value)) for key, value in predictions.items()]
-    default = DEFAULT_OUTPUT
-    if outputs is not None and len(outputs) == 1 and outputs.has_names:
-        default = outputs.names[0]
+    default = _output_name(outputs)
     if isinstance(predictions, pd.Series) and predictions.name is not None:
         default = str(predictions.name)
     return [(default, _to_array(predictions))]
+
+
+def _output_name(outputs: Schema | None) -> str:
+    """The name of a single unnamed output: the signature's one output name, else ``predictions``."""
+    if outputs is not None and len(outputs) == 1 and outputs.has_names:
+        return outputs.names[0]
+    return DEFAULT_OUTPUT
 
 
 def _to_array(value: Any) -> np.ndarray:
@@ -283,6 +288,12 @@ def encode_infer(
     Raises:
         InvalidInput: a requested output does not exist.
     """
+    if type(predictions) is np.ndarray and request.outputs is None and not request.binary_output:
+        datatype = BY_DTYPE.get(predictions.dtype)
+        if datatype is not None:  # the usual answer: one numeric array, in JSON
+            only: dict[str, Any] = {"name": _output_name(outputs), "datatype": datatype}
+            only["shape"], only["data"] = list(predictions.shape), json_data(predictions, datatype)
+            return _response(request, model_name, model_version, [only]), _JSON_HEADERS
     produced = dict(output_tensors(predictions, outputs))
     if request.outputs is None:
         selected = [(name, request.binary_output) for name in produced]
@@ -303,15 +314,22 @@ def encode_infer(
         else:
             entry["data"] = json_data(array, datatype)
         entries.append(entry)
+    header = _response(request, model_name, model_version, entries)
+    if not blobs:
+        return header, _JSON_HEADERS
+    headers = {"content-type": "application/octet-stream", HEADER_LENGTH: str(len(header))}
+    return header + b"".join(blobs), headers
+
+
+_JSON_HEADERS = {"content-type": "application/json"}
+
+
+def _response(request: InferRequest, model_name: str, model_version: str, entries: list[dict[str, Any]]) -> bytes:
     response: dict[str, Any] = {"model_name": model_name, "model_version": model_version}
     if request.id is not None:
         response["id"] = request.id
     response["outputs"] = entries
-    header = orjson.dumps(response, option=orjson.OPT_SERIALIZE_NUMPY)
-    if not blobs:
-        return header, {"content-type": "application/json"}
-    headers = {"content-type": "application/octet-stream", HEADER_LENGTH: str(len(header))}
-    return header + b"".join(blobs), headers
+    return orjson.dumps(response, option=orjson.OPT_SERIALIZE_NUMPY)
 
 
 __all__ = [

@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from pack.cli.load_options import load_options, trusted_types_option
+from pack.cli.spark_predict import run_on_spark, spark_options
 from pack.cli.store_options import open_services, store_options
 from pack.errors import FlavorError, InvalidInput, NotFound
 
@@ -172,10 +173,21 @@ def _describe_signature(mlmodel: Any) -> str:
 @click.option("--output-path", "-o", type=click.Path(path_type=Path), help="Write predictions here (default: stdout).")
 @click.option("--content-type", "-t", type=click.Choice(CONTENT_TYPES), help="Input format (default: by suffix).")
 @trusted_types_option
+@spark_options
 def predict(
-    model_uri: str, input_path: Path, output_path: Path | None, content_type: str | None, trusted_types: str
+    model_uri: str,
+    input_path: Path,
+    output_path: Path | None,
+    content_type: str | None,
+    trusted_types: str,
+    **spark: Any,
 ) -> None:
-    """Predict with a model on a JSON or CSV file; print {"predictions": ...}."""
+    """Predict with a model on a JSON or CSV file; print {"predictions": ...}.
+
+    With --engine spark: score a Parquet, CSV or JSON dataset of any size into Parquet (-o DIR).
+    """
+    if run_on_spark(model_uri, input_path, output_path, content_type, load_options(trusted_types), **spark):
+        return
     from pack.flavors import payloads
     from pack.flavors.pyfunc import load_model
 

@@ -63,7 +63,7 @@ def read_tensors(entries: list[Any], binary: memoryview) -> dict[str, np.ndarray
         InvalidInput: naming the input that is malformed.
     """
     if not len(binary):
-        columns = _json_columns(entries)
+        columns = _json_columns(entries) if len(entries) > 1 else _json_matrix(entries[0])
         if columns is not None:
             return columns
     tensors: dict[str, np.ndarray] = {}
@@ -125,6 +125,30 @@ def _json_columns(entries: list[Any]) -> dict[str, np.ndarray] | None:
         return None
     block = cast_array(block, want)
     return dict(zip(names, block, strict=True)) if block.dtype == want else None
+
+
+def _json_matrix(entry: Any) -> dict[str, np.ndarray] | None:
+    """The usual V2 form of rows: one JSON ``[rows, columns]`` tensor of a numeric datatype, read at
+    once. None for anything else (the general path reads it, and names what is wrong)."""
+    if type(entry) is not dict or "parameters" in entry:
+        return None
+    name, shape, datatype, data = entry.get("name"), entry.get("shape"), entry.get("datatype"), entry.get("data")
+    want = _NUMERIC.get(datatype) if type(datatype) is str else None
+    if want is None or type(name) is not str or type(shape) is not list or type(data) is not list or len(shape) != 2:
+        return None
+    rows, columns = shape
+    if type(rows) is not int or type(columns) is not int or rows < 1 or columns < 1:
+        return None
+    try:
+        array: np.ndarray = np.array(data)
+    except ValueError:  # ragged
+        return None
+    if array.shape not in ((rows * columns,), (rows, columns)) or array.dtype.kind not in (
+        "iu" if want.kind in "iu" else "iuf"
+    ):
+        return None
+    array = cast_array(array, want)
+    return {name: array.reshape(rows, columns)} if array.dtype == want else None
 
 
 def _elements(shape: list[int]) -> int:

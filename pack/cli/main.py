@@ -57,6 +57,7 @@ COMMAND_MODULES = (
     "pack.cli.tracking",
     "pack.cli.convert",
     "pack.cli.serve",
+    "pack.cli.server",
     "pack.cli.build",
     "pack.cli.run",
     "pack.cli.deployments",

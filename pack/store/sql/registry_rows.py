@@ -129,6 +129,7 @@ def to_version(
         count,
         flavors,
         signature,
+        logged_model_id,
     ) = row
     key = (model, version)
     entity = _new(ModelVersion)
@@ -152,6 +153,7 @@ def to_version(
         file_count=count,
         flavors=tuple(flavors.split(",")) if flavors else (),
         signature=signature,
+        model_id=logged_model_id,
     )
     return entity
 

@@ -106,7 +106,7 @@ def to_version(
     versions spends most of its time here, and attribute access by name costs three times more).
 
     The entity's fields are filled in one dict update: a frozen dataclass's ``__init__`` sets each of
-    its 19 fields through ``object.__setattr__``, which made up half the time of a 10,000-row listing.
+    its 20 fields through ``object.__setattr__``, which made up half the time of a 10,000-row listing.
     Every field is given (``tests/store/sql/test_registry_rows.py`` checks the result equals the
     ``ModelVersion(...)`` of the same values).
     """

@@ -101,6 +101,11 @@ def _cache_dir() -> Path:
 @click.option(
     "--push", is_flag=True, help="Push the image to the registry its name names (credentials: the Docker config)."
 )
+@click.option(
+    "--accelerate",
+    is_flag=True,
+    help="Serve with pack serve --accelerate (tree ensembles compiled at load; adds onnxruntime to the image).",
+)
 def build_docker(
     *,
     model_uri: str,
@@ -112,6 +117,7 @@ def build_docker(
     no_cache: bool,
     quiet: bool,
     push: bool,
+    accelerate: bool,
 ) -> None:
     """Build a Docker image that serves the model on port 8080 (pack serve, model baked in)."""
     import tempfile
@@ -127,7 +133,7 @@ def build_docker(
     if context_only is None:
         check_builder(builder)  # fail fast, before the wheelhouse is filled
     with _BuildDisplay(quiet) as display:
-        contexts = DockerContextBuilder(base_image, _cache_dir(), display)
+        contexts = DockerContextBuilder(base_image, _cache_dir(), display, accelerate=accelerate)
         if context_only is not None:
             written = contexts.write(source, context_only)
             display.stop()

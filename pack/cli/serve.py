@@ -129,6 +129,7 @@ def _hosts(value: str | None) -> tuple[str, ...] | None:
 @_setting("--expose-errors/--no-expose-errors", field="expose_errors")
 @_setting("--access-log/--no-access-log", field="access_log")
 @_setting("--log-level", field="log_level", type=click.Choice(["debug", "info", "warning", "error"]))
+@_setting("--accelerate/--no-accelerate", field="accelerate")
 @trusted_types_option
 def serve(model_uris: tuple[str, ...], trusted_types: str, **options: Any) -> None:
     """Serve one or more models over HTTP.

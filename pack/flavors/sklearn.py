@@ -4,11 +4,16 @@ Formats: ``skops`` (default, safe: no code runs on load), ``pickle`` and ``cloud
 asked; loading them warns with ``UnsafeFormatWarning``). The MLmodel sections are MLflow's
 (``loader_module: mlflow.sklearn``), so MLflow loads pack's sklearn models and vice versa.
 
-skops trust policy on load: types from scikit-learn, numpy and scipy are trusted (they are what the
-flavor already depends on); any other type in the file must be listed by the caller in
-``model_config["trusted_types"]`` (or ``PACK_TRUSTED_TYPES`` at the CLI). The file's own
-``skops_trusted_types`` list is written for MLflow but never trusted by pack: a crafted model could
-list anything there.
+skops trust policy on load: pack reads skops files itself (``pack.flavors.skops_files``: no
+``skops.io`` import, so no torch either), and there classes from scikit-learn, numpy and scipy are
+trusted (they are what the flavor already depends on) because that reader only restores them
+(``__new__`` + ``__setstate__``) or calls constructors it checks (decision trees, losses, numpy
+scalars and random generators); a plain function, or any type outside those packages, must be listed
+by the caller in ``model_config["trusted_types"]`` (or ``PACK_TRUSTED_TYPES`` at the CLI). A file
+with a node type pack's reader does not implement is loaded by skops under skops' own default trust
+plus that list: skops calls constructors and key types named in the file, so the wide policy would
+let a crafted file run code. The file's own ``skops_trusted_types`` list is written for MLflow but
+never trusted by pack: a crafted model could list anything there.
 """
 
 from __future__ import annotations
@@ -22,10 +27,11 @@ from typing import Any
 
 from pack._fs import safe_join
 from pack.errors import FlavorError, InvalidInput, InvalidModel, MissingDependency, UnsafeFormatWarning
-from pack.flavors import packaging
+from pack.flavors import packaging, skops_files
 from pack.flavors.base import SavedFlavor, check_options
 from pack.flavors.environment import distributions_for_modules
 from pack.flavors.mlmodel import MLModel
+from pack.flavors.table import NumericTable
 from pack.types import Params
 
 FORMATS = ("skops", "pickle", "cloudpickle")
@@ -65,7 +71,10 @@ def untrusted_types(types: Sequence[str], trusted: Sequence[str] = ()) -> list[s
 
 
 class SklearnPredictor:
-    """Calls the estimator's chosen method; DataFrames go in as arrays unless it was fit on names."""
+    """Calls the estimator's chosen method; DataFrames (and tables) go in as arrays unless it was fit
+    on names."""
+
+    takes_tables = True
 
     def __init__(self, model: Any, predict_fn: str = "predict") -> None:
         method = getattr(model, predict_fn, None)
@@ -77,7 +86,9 @@ class SklearnPredictor:
         self._wants_names = hasattr(model, "feature_names_in_")
 
     def predict(self, data: Any, params: Params | None = None) -> Any:
-        if not self._wants_names and hasattr(data, "to_numpy") and hasattr(data, "columns"):
+        if isinstance(data, NumericTable):
+            data = data.to_frame() if self._wants_names else data.values
+        elif not self._wants_names and hasattr(data, "to_numpy") and hasattr(data, "columns"):
             data = data.to_numpy()
         return self._method(data)
 
@@ -158,8 +169,7 @@ class SklearnFlavor:
             raise InvalidModel("the sklearn flavor names no model file")
         if fmt not in FORMATS:
             raise InvalidModel(f"unknown sklearn serialization_format {fmt!r}")
-        declared = conf.get("skops_trusted_types") or ()
-        return self._load_file(safe_join(path, file), fmt, config.get("trusted_types") or (), declared)
+        return self._load_file(safe_join(path, file), fmt, config.get("trusted_types") or ())
 
     def load_pyfunc(self, path: Path, model: MLModel, config: Mapping[str, Any]) -> SklearnPredictor:
         predict_fn = str((model.pyfunc_conf or {}).get("predict_fn", "predict"))
@@ -181,7 +191,7 @@ class SklearnFlavor:
             raise FlavorError(f"{path.name} holds a {type(obj).__name__}, not a scikit-learn estimator")
         return obj
 
-    def _load_file(self, file: Path, fmt: str, trusted: Sequence[str], declared: Sequence[str] = ()) -> Any:
+    def _load_file(self, file: Path, fmt: str, trusted: Sequence[str]) -> Any:
         if not file.is_file():
             raise InvalidModel(f"model file {file.name} is missing")
         if fmt != "skops":
@@ -191,16 +201,16 @@ class SklearnFlavor:
                 stacklevel=4,
             )
         try:
-            return self._read(file, fmt, trusted, declared)
+            return self._read(file, fmt, trusted)
         except (FlavorError, InvalidModel):
             raise
         except Exception as exc:
             raise InvalidModel(f"cannot load {file.name} ({fmt}): {type(exc).__name__}: {exc}") from None
 
-    def _read(self, file: Path, fmt: str, trusted: Sequence[str], declared: Sequence[str] = ()) -> Any:
+    def _read(self, file: Path, fmt: str, trusted: Sequence[str]) -> Any:
         _sklearn()
         if fmt == "skops":
-            return _read_skops(file, trusted, declared)
+            return _read_skops(file, trusted)
         if fmt == "joblib":
             import joblib  # lazy: ships with scikit-learn
 
@@ -213,24 +223,30 @@ class SklearnFlavor:
             return pickle.load(handle)
 
 
-def _read_skops(file: Path, trusted: Sequence[str], declared: Sequence[str]) -> Any:
-    """Load a skops file in one parse when the types it declares pass the trust policy."""
-    sio = _skops_io()
-    from skops.io.exceptions import UntrustedTypesFoundException  # lazy: optional dependency
+def _read_skops(file: Path, trusted: Sequence[str]) -> Any:
+    """Load a skops file with pack's own reader (``pack.flavors.skops_files``: no ``skops.io`` import).
 
+    A file with a node type that reader does not implement is loaded by skops under skops' own default
+    trust plus ``trusted``: pack's wider policy (any type of scikit-learn, numpy or scipy) holds only
+    where pack's reader decides what gets called.
+    """
     payload = file.read_bytes()
-    allowed = [*trusted, *(t for t in declared if isinstance(t, str) and not untrusted_types([t], trusted))]
+
+    def refuse(found: Sequence[str], policy: Any = untrusted_types) -> None:
+        refused = policy(found, trusted)
+        if refused:
+            raise InvalidModel(
+                f"{file.name} holds types that are not trusted: {refused}; if you trust the model's "
+                "source, pass them as trusted_types (PACK_TRUSTED_TYPES for the CLI)"
+            )
+
     try:
-        return sio.loads(payload, trusted=allowed)
-    except UntrustedTypesFoundException:
-        found = sio.get_untrusted_types(data=payload)
-    refused = untrusted_types(found, trusted)
-    if refused:
-        raise InvalidModel(
-            f"{file.name} holds types that are not trusted: {refused}; if you trust the model's "
-            "source, pass them as trusted_types (PACK_TRUSTED_TYPES for the CLI)"
-        )
-    return sio.loads(payload, trusted=found)
+        return skops_files.read(payload, refuse, functions=trusted)
+    except skops_files.Unsupported:
+        pass
+    sio = _skops_io()
+    refuse(sio.get_untrusted_types(data=payload), lambda found, extra: sorted(set(found) - set(extra)))
+    return sio.loads(payload, trusted=list(trusted))
 
 
 def _modules_of(obj: Any) -> set[str]:

@@ -173,14 +173,21 @@ def _describe_signature(mlmodel: Any) -> str:
 @click.option("--input-path", "-i", required=True, type=click.Path(path_type=Path), help="Input file (JSON or CSV).")
 @click.option("--output-path", "-o", type=click.Path(path_type=Path), help="Write predictions here (default: stdout).")
 @click.option("--content-type", "-t", type=click.Choice(CONTENT_TYPES), help="Input format (default: by suffix).")
-def predict(model_uri: str, input_path: Path, output_path: Path | None, content_type: str | None) -> None:
+@click.option(
+    "--safe-only",
+    is_flag=True,
+    help="Refuse models with executable content (pickles, custom Python models, model code); PACK_SAFE_ONLY=1.",
+)
+def predict(
+    model_uri: str, input_path: Path, output_path: Path | None, content_type: str | None, safe_only: bool
+) -> None:
     """Predict with a model on a JSON or CSV file; print {"predictions": ...}."""
     from pack.flavors import payloads
     from pack.flavors.pyfunc import load_model
 
     if not input_path.is_file():
         raise InvalidInput(f"input file {input_path} does not exist")
-    model = load_model(model_uri, model_config=_trusted_types_config())
+    model = load_model(model_uri, model_config=_trusted_types_config(), safe_only=safe_only)
     schema = model.signature.inputs if model.signature is not None else None
     data, params = read_data_file(input_path, content_type, schema)
     body = payloads.dumps_predictions(model.predict(data, params))

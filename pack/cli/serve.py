@@ -31,17 +31,24 @@ def default_name_version(uri: str, path: Path) -> tuple[str, str]:
     return name, "1"
 
 
-def resolve_models(args: tuple[str, ...]) -> list[Any]:
-    """Resolve every ``[NAME[:VERSION]=]URI`` to a local ``ModelSpec`` (models:/ and runs:/ included)."""
+def resolve_models(args: tuple[str, ...], *, safe_only: bool = False) -> list[Any]:
+    """Resolve every ``[NAME[:VERSION]=]URI`` to a local ``ModelSpec`` (models:/ and runs:/ included).
+
+    Each model is checked as its load will check it (a directory that is not a model, executable
+    content under the safe-only policy, model code that shadows a module), before anything is bound.
+    """
     from pack.cli.resolve import resolve_model
+    from pack.flavors.lookup import flavor_for_model
     from pack.flavors.mlmodel import MLModel
+    from pack.flavors.safety import check_model
     from pack.serving.settings import ModelSpec
 
     specs = []
     for arg in args:
         name, version, uri = parse_model_arg(arg)
         resolved = resolve_model(uri)
-        MLModel.load(resolved.path)  # fail here, before binding, on a directory that is not a model
+        mlmodel = MLModel.load(resolved.path)
+        check_model(flavor_for_model(mlmodel), resolved.path, mlmodel, safe_only=safe_only)
         if resolved.name is not None and resolved.version is not None:
             default_name, default_version = resolved.name, resolved.version
         else:
@@ -85,6 +92,11 @@ def resolve_models(args: tuple[str, ...]) -> list[Any]:
     type=float,
     help="Seconds SIGTERM waits for in-flight requests.",
 )
+@click.option(
+    "--safe-only",
+    is_flag=True,
+    help="Refuse models with executable content (pickles, custom Python models, model code).",
+)
 @click.option("--access-log/--no-access-log", default=False, show_default=True, help="Log every request.")
 @click.option(
     "--log-level",
@@ -102,6 +114,7 @@ def serve(  # noqa: PLR0917 (one parameter per click option)
     max_batch_delay_ms: float,
     max_body_size: float,
     drain_timeout: float,
+    safe_only: bool,
     access_log: bool,
     log_level: str,
 ) -> None:
@@ -111,7 +124,8 @@ def serve(  # noqa: PLR0917 (one parameter per click option)
     or models:/<name>@<alias>. A model is served under its registered name (or its directory name);
     NAME[:VERSION]=URI chooses. Routes: POST /invocations[/NAME] (MLflow), /v2/... (Open Inference
     Protocol), GET /ping, /health, /metrics, /openapi.json, /docs. Every option also reads
-    PACK_SERVE_<OPTION> (e.g. PACK_SERVE_PORT); PACK_TRUSTED_TYPES lists extra skops types to trust.
+    PACK_SERVE_<OPTION> (e.g. PACK_SERVE_PORT); PACK_TRUSTED_TYPES lists extra skops types to trust;
+    PACK_SAFE_ONLY=1 is --safe-only.
     """
     from pack.cli.models import _trusted_types_config
     from pack.serving.server import serve as run_server
@@ -129,8 +143,9 @@ def serve(  # noqa: PLR0917 (one parameter per click option)
         access_log=access_log,
         log_level=log_level,
         model_config=_trusted_types_config(),
+        safe_only=safe_only,
     )
-    models = resolve_models(model_uris)
+    models = resolve_models(model_uris, safe_only=safe_only)
 
     def listening(bound_host: str, bound_port: int) -> None:
         shown = f"[{bound_host}]" if ":" in bound_host else bound_host

@@ -233,6 +233,9 @@ class OnnxFlavor:
             pyfunc_conf["output_names"] = list(outputs)
         return SavedFlavor(flavor_conf, pyfunc_conf, ["onnx", "onnxruntime", "numpy"], None)
 
+    def unsafe_content(self, path: Path, model: MLModel) -> list[str]:
+        return []  # an ONNX graph holds no code
+
     def load(self, path: Path, model: MLModel, config: Mapping[str, Any]) -> Any:
         file = self._file(path, model)
         try:

@@ -11,12 +11,13 @@ from typing import Any
 from pack._fs import atomic_dir, tree_size
 from pack.errors import FlavorError, InvalidInput, PackError, UnsafeFormatWarning
 from pack.flavors.base import EXAMPLE_OPTION, Flavor, SavedFlavor
-from pack.flavors.code import add_code_to_sys_path, copy_code_paths
+from pack.flavors.code import copy_code_paths
 from pack.flavors.environment import ENV_CONF, pin, python_version, write_environment
 from pack.flavors.examples import save_input_example, split_params
 from pack.flavors.infer import infer_signature
 from pack.flavors.lookup import flavor_for_object, get_flavor, native_flavor
 from pack.flavors.mlmodel import PYFUNC, MLModel
+from pack.flavors.safety import admit
 from pack.flavors.schema import ModelSignature
 from pack.types import PathLike
 from pack.uris import resolve_model_uri
@@ -108,8 +109,7 @@ def _infer_from_example(
 ) -> ModelSignature:
     data, params = split_params(example)
     predictor = saved.predictor
-    if predictor is None:
-        add_code_to_sys_path(tmp, mlmodel.flavors[PYFUNC])
+    if predictor is None:  # the object is in memory, so its classes are importable without the model's code
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UnsafeFormatWarning)  # we wrote these files a moment ago
             predictor = flavor.load_pyfunc(tmp, mlmodel, {})
@@ -122,18 +122,26 @@ def _infer_from_example(
     return infer_signature(data, output, params)
 
 
-def load_model(model_uri: PathLike, *, flavor: str | None = None, model_config: Mapping[str, Any] | None = None) -> Any:
+def load_model(
+    model_uri: PathLike,
+    *,
+    flavor: str | None = None,
+    model_config: Mapping[str, Any] | None = None,
+    safe_only: bool = False,
+) -> Any:
     """Load the native object of a saved model (an estimator, a ``PythonModel``, ...).
+
+    ``safe_only`` (or ``PACK_SAFE_ONLY=1``) refuses executable content, as in ``pack.pyfunc.load_model``.
 
     Raises:
         NotFound: nothing at the URI.
         InvalidModel: the model directory is malformed or has no such flavor.
+        UnsafeModel: ``safe_only`` and the model holds executable content.
     """
     path = resolve_model_uri(os.fspath(model_uri))
     mlmodel = MLModel.load(path)
     chosen = native_flavor(mlmodel, flavor)
-    conf = mlmodel.flavors.get(chosen.name) or mlmodel.pyfunc_conf or {}
-    add_code_to_sys_path(path, conf)
+    admit(chosen, path, mlmodel, safe_only=safe_only)
     return chosen.load(path, mlmodel, dict(model_config or {}))
 
 

@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from pack.errors import ModelError, PackError
-from pack.flavors.code import add_code_to_sys_path
 from pack.flavors.enforce import enforce_input, enforce_params
 from pack.flavors.examples import load_input_example
 from pack.flavors.lookup import flavor_for_model
 from pack.flavors.mlmodel import MLModel
+from pack.flavors.safety import admit
 from pack.flavors.schema import ModelSignature
 from pack.types import Params, PathLike, Predictor
 from pack.uris import resolve_model_uri
@@ -95,7 +95,9 @@ class PyFuncModel:
         return f"PyFuncModel(path={str(self._path)!r}, flavors=[{flavors}])"
 
 
-def load_model(model_uri: PathLike, *, model_config: Mapping[str, Any] | None = None) -> PyFuncModel:
+def load_model(
+    model_uri: PathLike, *, model_config: Mapping[str, Any] | None = None, safe_only: bool = False
+) -> PyFuncModel:
     """Load any model as a ``PyFuncModel``.
 
     Args:
@@ -103,16 +105,18 @@ def load_model(model_uri: PathLike, *, model_config: Mapping[str, Any] | None = 
             or ``runs:/run_id/path``.
         model_config: flavor load options (e.g. ``trusted_types`` for skops, ``device`` for
             PyTorch); custom PythonModels receive it as ``context.model_config``.
+        safe_only: refuse executable content (pickles, custom Python models, model code) before
+            anything is deserialised; ``PACK_SAFE_ONLY=1`` turns this on for every load.
 
     Raises:
         NotFound: nothing at the URI.
         InvalidModel: the model directory is malformed or no installed flavor loads it.
+        UnsafeModel: ``safe_only`` and the model holds executable content.
     """
     path = resolve_model_uri(model_uri)
     model = MLModel.load(path)
     flavor = flavor_for_model(model)
-    if model.pyfunc_conf is not None:
-        add_code_to_sys_path(path, model.pyfunc_conf)
+    admit(flavor, path, model, safe_only=safe_only)
     predictor = flavor.load_pyfunc(path, model, dict(model_config or {}))
     return PyFuncModel(predictor, model, path)
 

@@ -1,7 +1,8 @@
 """The scikit-learn flavor: any estimator or pipeline, saved with skops by default.
 
 Formats: ``skops`` (default, safe: no code runs on load), ``pickle`` and ``cloudpickle`` (only when
-asked; loading them warns with ``UnsafeFormatWarning``). The MLmodel sections are MLflow's
+asked; executable content: loading them warns with ``UnsafeFormatWarning``, or is refused under the
+safe-only policy of ``pack.flavors.safety``). The MLmodel sections are MLflow's
 (``loader_module: mlflow.sklearn``), so MLflow loads pack's sklearn models and vice versa.
 
 skops trust policy on load: types from scikit-learn, numpy and scipy are trusted (they are what the
@@ -15,13 +16,12 @@ from __future__ import annotations
 
 import pickle
 import sys
-import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from pack._fs import safe_join
-from pack.errors import FlavorError, InvalidInput, InvalidModel, MissingDependency, UnsafeFormatWarning
+from pack.errors import FlavorError, InvalidInput, InvalidModel, MissingDependency
 from pack.flavors import packaging
 from pack.flavors.base import SavedFlavor, check_options
 from pack.flavors.environment import distributions_for_modules
@@ -145,19 +145,13 @@ class SklearnFlavor:
         pyfunc_conf = {"loader_module": self.loader_modules[0], "model_path": file, "predict_fn": predict_fn}
         return SavedFlavor(flavor_conf, pyfunc_conf, requirements, SklearnPredictor(obj, predict_fn))
 
+    def unsafe_content(self, path: Path, model: MLModel) -> list[str]:
+        file, fmt, _ = _model_file(model)
+        safe_join(path, file)  # a hostile path is refused before any warning
+        return [] if fmt == "skops" else [f"{file} is a {fmt} file"]
+
     def load(self, path: Path, model: MLModel, config: Mapping[str, Any]) -> Any:
-        conf = model.flavors.get(self.name)
-        if conf is not None:
-            file = conf.get("pickled_model")
-            fmt = conf.get("serialization_format", "pickle")
-        else:  # a python_function-only MLmodel (very old MLflow models)
-            conf = model.flavor_conf("python_function")
-            file = conf.get("model_path")
-            fmt = "pickle"
-        if not isinstance(file, str):
-            raise InvalidModel("the sklearn flavor names no model file")
-        if fmt not in FORMATS:
-            raise InvalidModel(f"unknown sklearn serialization_format {fmt!r}")
+        file, fmt, conf = _model_file(model)
         declared = conf.get("skops_trusted_types") or ()
         return self._load_file(safe_join(path, file), fmt, config.get("trusted_types") or (), declared)
 
@@ -184,12 +178,6 @@ class SklearnFlavor:
     def _load_file(self, file: Path, fmt: str, trusted: Sequence[str], declared: Sequence[str] = ()) -> Any:
         if not file.is_file():
             raise InvalidModel(f"model file {file.name} is missing")
-        if fmt != "skops":
-            warnings.warn(
-                f"loading {file.name} with {fmt}: this runs code from the file; load only models you trust",
-                UnsafeFormatWarning,
-                stacklevel=4,
-            )
         try:
             return self._read(file, fmt, trusted, declared)
         except (FlavorError, InvalidModel):
@@ -211,6 +199,27 @@ class SklearnFlavor:
 
                 return cloudpickle.load(handle)
             return pickle.load(handle)
+
+
+def _model_file(model: MLModel) -> tuple[str, str, Mapping[str, Any]]:
+    """The model file, its serialization format and the section that names them.
+
+    Raises:
+        InvalidModel: the MLmodel names no file or an unknown format.
+    """
+    conf = model.flavors.get("sklearn")
+    if conf is not None:
+        file = conf.get("pickled_model")
+        fmt = conf.get("serialization_format", "pickle")
+    else:  # a python_function-only MLmodel (very old MLflow models)
+        conf = model.flavor_conf("python_function")
+        file = conf.get("model_path")
+        fmt = "pickle"
+    if not isinstance(file, str):
+        raise InvalidModel("the sklearn flavor names no model file")
+    if fmt not in FORMATS:
+        raise InvalidModel(f"unknown sklearn serialization_format {fmt!r}")
+    return file, fmt, conf
 
 
 def _read_skops(file: Path, trusted: Sequence[str], declared: Sequence[str]) -> Any:

@@ -248,7 +248,7 @@ class DataPlane:
     def _load(self, served: ServedModel) -> tuple[PyFuncModel, BatchingPredictor]:
         """Load, warm up with the input example, and decide whether batching is safe (in a thread)."""
         settings = self.settings
-        model = load_model(served.spec.path, model_config=settings.load_config)
+        model = load_model(served.spec.path, model_config=settings.load_config, safe_only=settings.safe_only)
         predictor = PreparedPredictor(model)
         batchable = settings.max_batch_size > 1
         example = model.input_example()

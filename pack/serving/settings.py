@@ -46,6 +46,8 @@ class ServingSettings:
         log_level: ``debug``, ``info``, ``warning`` or ``error``.
         model_config: flavor load options passed to every model (e.g. ``trusted_types``).
             Models are loaded with ``load_config``: these plus ``workers``.
+        safe_only: refuse models with executable content (pickles, custom Python models, model
+            code) instead of warning; ``PACK_SAFE_ONLY=1`` has the same effect.
     """
 
     host: str = "127.0.0.1"
@@ -59,6 +61,7 @@ class ServingSettings:
     access_log: bool = False
     log_level: str = "info"
     model_config: Mapping[str, Any] = field(default_factory=dict)
+    safe_only: bool = False
 
     def __post_init__(self) -> None:
         checks = (

@@ -43,6 +43,9 @@ from pack.builders.wheelhouse import (
     pack_wheel,
     requirement_name,
 )
+from pack.flavors.lookup import flavor_for_model
+from pack.flavors.mlmodel import MLModel
+from pack.flavors.safety import check_model
 
 IMAGE_UID = 10001
 VENV = "/opt/pack/venv"
@@ -90,10 +93,13 @@ class DockerContextBuilder:
         base_image: str | None = None,
         cache_dir: Path | None = None,
         progress: ProgressCallback | None = None,
+        *,
+        safe_only: bool = False,
     ) -> None:
         self.base_image = base_image
         self.cache_dir = cache_dir or BuildSettings().cache_dir
         self.progress = progress
+        self.safe_only = safe_only
 
     def build(self, source: ModelSource, output: Path) -> Path:
         """Write the context for ``source`` into ``output`` (new or empty); return ``output``."""
@@ -101,20 +107,26 @@ class DockerContextBuilder:
         return output
 
     def write(self, source: ModelSource, output: Path) -> ImageContext:
-        """Write the context and describe it."""
+        """Write the context and describe it.
+
+        Raises:
+            UnsafeModel: ``safe_only`` and the model holds executable content (the image would refuse it).
+        """
         base = self.base_image or default_base_image(source.python_version)
-        labels = image_labels(source, base)
+        labels = image_labels(source, base, safe_only=self.safe_only)
+        if self.safe_only:
+            check_safe(source.path)
         with atomic_dir(output) as tmp:
             wheels = write_dependencies(tmp, source, self.cache_dir, self.progress)
             copy_tree(source.path, tmp / "model")
-            write_file(tmp / "Dockerfile", render_model_dockerfile(base, labels))
+            write_file(tmp / "Dockerfile", render_model_dockerfile(base, labels, safe_only=self.safe_only))
             normalise_tree(tmp)
         return ImageContext(output, base, tuple(wheels), labels)
 
 
-def image_labels(source: ModelSource, base_image: str) -> dict[str, str]:
-    """OCI annotations plus ``pack.model.*`` for an image serving ``source``."""
-    return {
+def image_labels(source: ModelSource, base_image: str, *, safe_only: bool = False) -> dict[str, str]:
+    """OCI annotations plus ``pack.model.*`` (and ``pack.safe-only``) for an image serving ``source``."""
+    labels = {
         **source.labels(),
         "pack.version": __version__,
         "org.opencontainers.image.title": source.name,
@@ -122,16 +134,41 @@ def image_labels(source: ModelSource, base_image: str) -> dict[str, str]:
         "org.opencontainers.image.description": f"pack model server for {source.name} {source.version}",
         "org.opencontainers.image.base.name": base_image,
     }
+    if safe_only:
+        labels["pack.safe-only"] = "true"
+    return labels
+
+
+def check_safe(model_dir: Path) -> None:
+    """Refuse, at build time, a model that an image built with ``--safe-only`` would refuse to load.
+
+    Raises:
+        UnsafeModel: the model holds executable content.
+    """
+    mlmodel = MLModel.load(model_dir)
+    check_model(flavor_for_model(mlmodel), model_dir, mlmodel, safe_only=True)
+
+
+def served_name_version(name: str, version: str) -> tuple[str, str]:
+    """The name and version ``pack serve`` accepts for a model (``[A-Za-z0-9_.-]``)."""
+    clean_name = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).lstrip("-_.") or "model"
+    clean_version = re.sub(r"[^A-Za-z0-9_.-]+", "-", version).strip("-") or "1"
+    return clean_name, clean_version
 
 
 def serve_argument(name: str, version: str) -> str:
     """``pack serve``'s ``NAME:VERSION=/opt/ml/model``: the server names the model as the registry does."""
-    clean_name = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).lstrip("-_.") or "model"
-    clean_version = re.sub(r"[^A-Za-z0-9_.-]+", "-", version).strip("-") or "1"
+    clean_name, clean_version = served_name_version(name, version)
     return f"{clean_name}:{clean_version}={MODEL_MOUNT}"
 
 
-def render_model_dockerfile(base_image: str, labels: Mapping[str, str]) -> str:
+def policy_instruction(safe_only: bool) -> str:
+    """``ENV PACK_SAFE_ONLY=1`` for an image built with ``--safe-only`` (every load in it refuses executable
+    content), else nothing."""
+    return "ENV PACK_SAFE_ONLY=1\n" if safe_only else ""
+
+
+def render_model_dockerfile(base_image: str, labels: Mapping[str, str], *, safe_only: bool = False) -> str:
     """The Dockerfile of a model-serving image (the model baked into /opt/ml/model)."""
     values = {
         "pack_version": __version__,
@@ -145,6 +182,7 @@ def render_model_dockerfile(base_image: str, labels: Mapping[str, str]) -> str:
             ["pack", "serve", serve_argument(labels["pack.model.name"], labels["pack.model.version"])]
         ),
         "labels": dockerfile_labels(labels),
+        "policy": policy_instruction(safe_only),
     }
     return render_dockerfile(["deps.Dockerfile", "model.Dockerfile"], values)
 
@@ -201,8 +239,11 @@ __all__ = [
     "healthcheck_command",
     "image_labels",
     "render_dockerfile",
+    "check_safe",
+    "policy_instruction",
     "render_model_dockerfile",
     "serve_argument",
+    "served_name_version",
     "template",
     "write_dependencies",
 ]

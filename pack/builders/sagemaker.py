@@ -20,11 +20,14 @@ from pack._version import __version__
 from pack.builders.base import MODEL_MOUNT, SERVING_PORT, ModelSource, ProgressCallback
 from pack.builders.docker import (
     VENV,
+    check_safe,
     default_base_image,
     dockerfile_labels,
     healthcheck_command,
     image_labels,
+    policy_instruction,
     render_dockerfile,
+    served_name_version,
     template,
     write_dependencies,
 )
@@ -62,6 +65,7 @@ class SageMakerOptions:
     instance_type: str = "ml.m5.large"
     instance_count: int = 1
     startup_seconds: int = 600
+    safe_only: bool = False
 
 
 def api_requests(source: ModelSource, options: SageMakerOptions) -> dict[str, Any]:
@@ -102,8 +106,9 @@ def api_requests(source: ModelSource, options: SageMakerOptions) -> dict[str, An
     }
 
 
-def render_sagemaker_dockerfile(base_image: str, labels: dict[str, str]) -> str:
+def render_sagemaker_dockerfile(base_image: str, labels: dict[str, str], *, safe_only: bool = False) -> str:
     """The Dockerfile of the SageMaker serving image (the model comes from /opt/ml/model at run time)."""
+    model_name, model_version = served_name_version(labels["pack.model.name"], labels["pack.model.version"])
     values = {
         "pack_version": __version__,
         "base_image": base_image,
@@ -113,6 +118,9 @@ def render_sagemaker_dockerfile(base_image: str, labels: dict[str, str]) -> str:
         "healthcheck": json.dumps(healthcheck_command("/ping", "SAGEMAKER_BIND_TO_PORT")),
         "entrypoint": json.dumps(["python3", f"/opt/pack/{ENTRY_SCRIPT}"]),
         "labels": dockerfile_labels(labels),
+        "model_name": model_name,
+        "model_version": model_version,
+        "policy": policy_instruction(safe_only),
     }
     return render_dockerfile(["deps.Dockerfile", "sagemaker.Dockerfile"], values)
 
@@ -134,11 +142,14 @@ class SageMakerBuilder:
         """Write the bundle for ``source`` into ``output`` (new or empty); return ``output``."""
         requests = api_requests(source, self.options)
         base = self.options.base_image or default_base_image(source.python_version)
+        if self.options.safe_only:
+            check_safe(source.path)
         with atomic_dir(output) as tmp:
             write_tar_gz(source.path, tmp / "model.tar.gz")
             write_dependencies(tmp / "image", source, self.cache_dir, self.progress)
             write_file(tmp / "image" / ENTRY_SCRIPT, template(ENTRY_SCRIPT))
-            dockerfile = render_sagemaker_dockerfile(base, image_labels(source, base))
+            labels = image_labels(source, base, safe_only=self.options.safe_only)
+            dockerfile = render_sagemaker_dockerfile(base, labels, safe_only=self.options.safe_only)
             write_file(tmp / "image" / "Dockerfile", dockerfile)
             write_file(tmp / "sagemaker.json", dump_json(requests))
             normalise_tree(tmp)

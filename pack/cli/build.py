@@ -19,6 +19,11 @@ model_option = click.option(
     required=True,
     help="Model path or URI (models:/name/version|Stage|latest|@alias, runs:/...).",
 )
+safe_only_option = click.option(
+    "--safe-only",
+    is_flag=True,
+    help="Bake PACK_SAFE_ONLY=1 into the image: it refuses pickles, custom Python models and model code.",
+)
 output_option = click.option(
     "--output",
     "-o",
@@ -101,6 +106,7 @@ def _cache_dir() -> Path:
 @click.option("--network", default="none", show_default=True, help="Network of the build's RUN steps.")
 @click.option("--no-cache", is_flag=True, help="Build every layer anew.")
 @click.option("--quiet", "-q", is_flag=True, help="Show the progress bar only, not the build log.")
+@safe_only_option
 def build_docker(
     *,
     model_uri: str,
@@ -111,6 +117,7 @@ def build_docker(
     network: str,
     no_cache: bool,
     quiet: bool,
+    safe_only: bool,
 ) -> None:
     """Build a Docker image that serves the model on port 8080 (pack serve, model baked in)."""
     import tempfile
@@ -124,7 +131,7 @@ def build_docker(
     if context_only is None:
         check_builder(builder)  # fail fast, before the wheelhouse is filled
     with _BuildDisplay(quiet) as display:
-        contexts = DockerContextBuilder(base_image, _cache_dir(), display)
+        contexts = DockerContextBuilder(base_image, _cache_dir(), display, safe_only=safe_only)
         if context_only is not None:
             written = contexts.write(source, context_only)
             display.stop()
@@ -208,6 +215,7 @@ def build_chart(model_uri: str, image: str, output: Path, chart_version: str | N
 @click.option("--execution-role-arn", help="The SageMaker execution role (default: a placeholder).")
 @click.option("--instance-type", default="ml.m5.large", show_default=True)
 @click.option("--instance-count", type=int, default=1, show_default=True)
+@safe_only_option
 def build_sagemaker(
     *,
     model_uri: str,
@@ -218,6 +226,7 @@ def build_sagemaker(
     execution_role_arn: str | None,
     instance_type: str,
     instance_count: int,
+    safe_only: bool,
 ) -> None:
     """Write model.tar.gz, the serving image's build context and the SageMaker API requests."""
     from pack.builders.sagemaker import (
@@ -235,6 +244,7 @@ def build_sagemaker(
         execution_role_arn=execution_role_arn or ROLE_PLACEHOLDER,
         instance_type=instance_type,
         instance_count=instance_count,
+        safe_only=safe_only,
     )
     source = resolve_source(model_uri)
     with _BuildDisplay(quiet=True) as display:

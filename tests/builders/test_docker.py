@@ -26,7 +26,7 @@ from pack import __version__
 from pack.builders.base import ModelSource
 from pack.builders.docker import DockerContextBuilder, serve_argument
 from pack.builders.engines import BuiltImage, build_image
-from pack.errors import AlreadyExists
+from pack.errors import AlreadyExists, UnsafeModel
 
 
 @pytest.fixture(scope="session")
@@ -89,6 +89,30 @@ def test_default_base_image_follows_the_models_python(rf_source, cache_dir, tmp_
 def test_the_server_names_the_model_as_the_registry_does():
     assert serve_argument("RandomForestClassifier", "3") == "RandomForestClassifier:3=/opt/ml/model"
     assert serve_argument("my model/v2", "sha256:ab") == "my-model-v2:sha256-ab=/opt/ml/model"
+
+
+def test_safe_only_is_baked_into_the_image_and_refuses_unsafe_models_at_build(
+    rf_source, cache_dir, tmp_path, random_forest
+):
+    safe = DockerContextBuilder("debian:bookworm-slim", cache_dir, safe_only=True).write(rf_source, tmp_path / "ctx")
+    dockerfile = (tmp_path / "ctx" / "Dockerfile").read_text()
+    assert "\nENV PACK_SAFE_ONLY=1\nENTRYPOINT " in dockerfile
+    assert safe.labels["pack.safe-only"] == "true"
+    import pack
+
+    pack.save_model(random_forest, tmp_path / "pickled", serialization_format="pickle")
+    pickled = ModelSource.from_directory(tmp_path / "pickled")
+    with pytest.raises(UnsafeModel, match="model.pkl is a pickle file"):
+        DockerContextBuilder("debian:bookworm-slim", cache_dir, safe_only=True).write(pickled, tmp_path / "no")
+    assert not (tmp_path / "no").exists()
+    result = run_pack(
+        "build-docker", "-m", str(tmp_path / "pickled"), "--context-only", str(tmp_path / "c"), "--safe-only"
+    )
+    assert result.returncode == 2
+    assert result.stderr == (
+        "error: refused by the safe-only policy: model.pkl is a pickle file (executable content)\n"
+    )
+    assert not (tmp_path / "c").exists()
 
 
 def test_output_must_be_new_or_empty(rf_source, cache_dir, tmp_path):

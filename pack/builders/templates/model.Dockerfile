@@ -13,5 +13,5 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=120s --retries=3 CMD ${he
 COPY --from=deps ${venv} ${venv}
 # The model comes last: a new version of the same model rebuilds only from here.
 COPY model/ ${model_dir}/
-ENTRYPOINT ${entrypoint}
+${policy}ENTRYPOINT ${entrypoint}
 LABEL ${labels}

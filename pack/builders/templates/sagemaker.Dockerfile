@@ -11,4 +11,7 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=120s --retries=3 CMD ${he
 ENTRYPOINT ${entrypoint}
 COPY sagemaker_serve.py /opt/pack/sagemaker_serve.py
 COPY --from=deps ${venv} ${venv}
-LABEL ${labels}
+# The model this image was built for: it serves /opt/ml/model under this name and version.
+ENV PACK_MODEL_NAME=${model_name} \
+    PACK_MODEL_VERSION=${model_version}
+${policy}LABEL ${labels}

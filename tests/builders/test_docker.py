@@ -102,7 +102,7 @@ def test_safe_only_is_baked_into_the_image_and_refuses_unsafe_models_at_build(
 
     pack.save_model(random_forest, tmp_path / "pickled", serialization_format="pickle")
     pickled = ModelSource.from_directory(tmp_path / "pickled")
-    with pytest.raises(UnsafeModel, match="model.pkl is a pickle file"):
+    with pytest.raises(UnsafeModel, match=r"model\.pkl is a pickle file"):
         DockerContextBuilder("debian:bookworm-slim", cache_dir, safe_only=True).write(pickled, tmp_path / "no")
     assert not (tmp_path / "no").exists()
     result = run_pack(

@@ -5,8 +5,9 @@ asked; executable content: loading them warns with ``UnsafeFormatWarning``, or i
 safe-only policy of ``pack.flavors.safety``). The MLmodel sections are MLflow's
 (``loader_module: mlflow.sklearn``), so MLflow loads pack's sklearn models and vice versa.
 
-skops trust policy on load: types from scikit-learn, numpy and scipy are trusted (they are what the
-flavor already depends on); any other type in the file must be listed by the caller in
+skops trust rule on load (``pack.flavors.sklearn_trust``): types from scikit-learn, numpy and scipy
+are trusted, decision trees only after pack has checked their structure, compiled neighbour trees
+and distance metrics only explicitly; any other type in the file must be listed by the caller in
 ``model_config["trusted_types"]`` (or ``PACK_TRUSTED_TYPES`` at the CLI). The file's own
 ``skops_trusted_types`` list is written for MLflow but never trusted by pack: a crafted model could
 list anything there.
@@ -26,6 +27,7 @@ from pack.flavors import packaging
 from pack.flavors.base import SavedFlavor, check_options
 from pack.flavors.environment import distributions_for_modules
 from pack.flavors.mlmodel import MLModel
+from pack.flavors.sklearn_trust import check_trees, untrusted_types
 from pack.types import Params
 
 FORMATS = ("skops", "pickle", "cloudpickle")
@@ -38,7 +40,6 @@ PREDICT_FNS = (
     "transform",
 )
 _FILES = {"skops": "model.skops", "pickle": "model.pkl", "cloudpickle": "model.pkl"}
-TRUSTED_MODULES = ("sklearn", "numpy", "scipy")
 NATIVE_SUFFIXES = (".skops", ".pkl", ".pickle", ".joblib")
 
 
@@ -56,12 +57,6 @@ def _skops_io() -> Any:
     except ImportError:
         raise MissingDependency("skops", "sklearn") from None
     return skops.io
-
-
-def untrusted_types(types: Sequence[str], trusted: Sequence[str] = ()) -> list[str]:
-    """The types of a skops file that pack's policy (plus ``trusted``) does not trust."""
-    extra = set(trusted)
-    return sorted(t for t in types if t.split(".", 1)[0] not in TRUSTED_MODULES and t not in extra)
 
 
 class SklearnPredictor:
@@ -223,23 +218,25 @@ def _model_file(model: MLModel) -> tuple[str, str, Mapping[str, Any]]:
 
 
 def _read_skops(file: Path, trusted: Sequence[str], declared: Sequence[str]) -> Any:
-    """Load a skops file in one parse when the types it declares pass the trust policy."""
+    """Load a skops file (in one parse when the types it declares pass the trust rule), then check its trees."""
     sio = _skops_io()
     from skops.io.exceptions import UntrustedTypesFoundException  # lazy: optional dependency
 
     payload = file.read_bytes()
     allowed = [*trusted, *(t for t in declared if isinstance(t, str) and not untrusted_types([t], trusted))]
     try:
-        return sio.loads(payload, trusted=allowed)
+        model = sio.loads(payload, trusted=allowed)
     except UntrustedTypesFoundException:
         found = sio.get_untrusted_types(data=payload)
-    refused = untrusted_types(found, trusted)
-    if refused:
-        raise InvalidModel(
-            f"{file.name} holds types that are not trusted: {refused}; if you trust the model's "
-            "source, pass them as trusted_types (PACK_TRUSTED_TYPES for the CLI)"
-        )
-    return sio.loads(payload, trusted=found)
+        refused = untrusted_types(found, trusted)
+        if refused:
+            raise InvalidModel(
+                f"{file.name} holds types that are not trusted: {refused}; if you trust the model's "
+                "source, pass them as trusted_types (PACK_TRUSTED_TYPES for the CLI)"
+            ) from None
+        model = sio.loads(payload, trusted=found)
+    check_trees(model)
+    return model
 
 
 def _modules_of(obj: Any) -> set[str]:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from pack.cli.mlflow_compat import env_manager_options
 from pack.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -107,6 +108,10 @@ def _cache_dir() -> Path:
 @click.option("--no-cache", is_flag=True, help="Build every layer anew.")
 @click.option("--quiet", "-q", is_flag=True, help="Show the progress bar only, not the build log.")
 @safe_only_option
+@env_manager_options(
+    ("local", "virtualenv"),
+    "the image installs the model's pinned requirements into its own virtualenv (--env-manager virtualenv)",
+)
 def build_docker(
     *,
     model_uri: str,

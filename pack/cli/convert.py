@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from pack.cli.models import _trusted_types_config, read_data_file
+from pack.cli.params import EXISTING_FILE
 from pack.errors import InvalidInput
 
 TARGETS = ("onnx",)
@@ -21,8 +22,8 @@ TARGETS = ("onnx",)
 )
 @click.option(
     "--input-example",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Data (JSON or CSV) to verify on; default: the model's saved input example.",
+    type=EXISTING_FILE,
+    help="Data (JSON, CSV, Parquet, .npy or .npz) to verify on; default: the model's saved input example.",
 )
 @click.option("--rtol", type=float, default=1e-4, show_default=True, help="Relative tolerance.")
 @click.option("--atol", type=float, default=1e-5, show_default=True, help="Absolute tolerance.")

@@ -8,32 +8,48 @@ from typing import Any
 
 import click
 
+from pack.cli.mlflow_compat import LOCAL_ONLY, env_manager_options
+from pack.cli.params import EXISTING_FILE, EXISTING_PATH
 from pack.cli.store_options import build_settings, store_options
 from pack.errors import FlavorError, InvalidInput, NotFound
 
-CONTENT_TYPES = ("json", "csv")
+CONTENT_TYPES = ("json", "csv", "parquet", "npy", "npz")
+_SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".npy": "npy", ".npz": "npz"}
 
 
 def read_data_file(path: Path, content_type: str | None, schema: Any = None) -> tuple[Any, dict[str, Any] | None]:
-    """Read ``(data, params)`` from a JSON or CSV file (by ``content_type`` or the file suffix).
+    """Read ``(data, params)`` from a JSON, CSV, Parquet, ``.npy`` or ``.npz`` file (by ``content_type`` or suffix).
 
-    JSON may be any ``/invocations`` body, or plainly records, a split-orient object or a list.
+    JSON may be any ``/invocations`` body, or plainly records, a split-orient object or a list; an
+    ``.npz`` archive with several arrays gives a dict of named arrays.
+
+    Raises:
+        NotFound: the file does not exist.
+        InvalidInput: it cannot be read as that format.
     """
     from pack.flavors import payloads
 
-    kind = content_type or ("csv" if path.suffix.lower() == ".csv" else "json")
+    kind = content_type or _SUFFIXES.get(path.suffix.lower(), "json")
     try:
         raw = path.read_bytes()
+    except FileNotFoundError:
+        raise NotFound(f"{path} does not exist") from None
     except OSError as exc:
         raise InvalidInput(f"cannot read {path}: {exc.strerror}") from None
     if kind == "csv":
         return payloads.parse_csv(raw, schema), None
+    if kind == "parquet":
+        return payloads.parse_parquet(raw, schema), None
+    if kind in ("npy", "npz"):
+        return _read_numpy(path, raw), None
     import orjson
 
     try:
         document = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
-        raise InvalidInput(f"{path.name} is not valid JSON: {exc}") from None
+        raise InvalidInput(
+            f"{path.name} is not valid JSON ({exc}); data files may be JSON, CSV, Parquet, .npy or .npz"
+        ) from None
     if isinstance(document, dict) and any(key in document for key in payloads.FORMATS):
         return payloads.parse_json_request(document, schema)
     if isinstance(document, dict) and "data" in document:
@@ -43,9 +59,28 @@ def read_data_file(path: Path, content_type: str | None, schema: Any = None) -> 
     return payloads.parse_inputs(document, schema), None
 
 
+def _read_numpy(path: Path, raw: bytes) -> Any:
+    """An array from ``.npy``, or from ``.npz`` the one array (several: a dict by name); never unpickles."""
+    import io
+
+    import numpy as np
+
+    try:
+        loaded = np.load(io.BytesIO(raw), allow_pickle=False)
+        if not isinstance(loaded, np.lib.npyio.NpzFile):
+            return loaded
+        with loaded:
+            arrays = {name: loaded[name] for name in loaded.files}
+    except (ValueError, OSError, EOFError) as exc:
+        raise InvalidInput(f"{path.name} is not a numpy file without pickled objects ({exc})") from None
+    if not arrays:
+        raise InvalidInput(f"{path.name} holds no arrays")
+    return next(iter(arrays.values())) if len(arrays) == 1 else arrays
+
+
 @click.command("log-model")
 @click.argument("flavor")
-@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.argument("path", type=EXISTING_PATH)
 @click.option(
     "--output",
     "-o",
@@ -55,8 +90,8 @@ def read_data_file(path: Path, content_type: str | None, schema: Any = None) -> 
 )
 @click.option(
     "--input-example",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Example input (JSON or CSV): saved with the model and used to infer its signature.",
+    type=EXISTING_FILE,
+    help="Example input (JSON, CSV, Parquet, .npy or .npz): saved with the model, used to infer its signature.",
 )
 @click.option("--name", default="model", show_default=True, help="The model's name inside the new run.")
 @click.option("--register", "register_name", default=None, help="Also register it as a new version of this model.")
@@ -89,6 +124,8 @@ def log_model(
         click.echo(f"saved {chosen.name} model to {output}{_describe_signature(mlmodel)}")
         if register_name is not None:
             _register(str(output.absolute()), register_name, store)
+        else:
+            click.echo(f"next: pack serve {output}  |  pack models register {output} NAME")
         return
     import tempfile
 
@@ -108,6 +145,8 @@ def log_model(
     click.echo(f"logged {chosen.name} model to run {run.info.run_id} as {model_uri}{_describe_signature(mlmodel)}")
     if register_name is not None:
         _register(model_uri, register_name, store)
+    else:
+        click.echo(f"next: pack models register {model_uri} NAME")
 
 
 def _package(chosen: Any, path: Path, output: Path, example: Any) -> Any:
@@ -163,16 +202,19 @@ def _copy_saved_model(source: Path, output: Path, flavor: str) -> Any:
 def _describe_signature(mlmodel: Any) -> str:
     signature = mlmodel.signature
     if signature is None or signature.inputs is None:
-        return " (no signature)"
+        return " (no signature: add one with --input-example FILE, so requests are checked against it)"
     outputs = len(signature.outputs) if signature.outputs is not None else 0
     return f" (signature: {len(signature.inputs)} inputs -> {outputs} outputs)"
 
 
 @click.command("predict")
 @click.option("--model-uri", "-m", required=True, help="Model path or URI (models:/..., runs:/..., file://...).")
-@click.option("--input-path", "-i", required=True, type=click.Path(path_type=Path), help="Input file (JSON or CSV).")
+@click.option(
+    "--input-path", "-i", required=True, type=EXISTING_FILE, help="Input file (JSON, CSV, Parquet, .npy or .npz)."
+)
 @click.option("--output-path", "-o", type=click.Path(path_type=Path), help="Write predictions here (default: stdout).")
 @click.option("--content-type", "-t", type=click.Choice(CONTENT_TYPES), help="Input format (default: by suffix).")
+@env_manager_options(("local",), LOCAL_ONLY)
 @click.option(
     "--safe-only",
     is_flag=True,
@@ -181,12 +223,10 @@ def _describe_signature(mlmodel: Any) -> str:
 def predict(
     model_uri: str, input_path: Path, output_path: Path | None, content_type: str | None, safe_only: bool
 ) -> None:
-    """Predict with a model on a JSON or CSV file; print {"predictions": ...}."""
+    """Predict with a model on a data file; print {"predictions": ...}."""
     from pack.flavors import payloads
     from pack.flavors.pyfunc import load_model
 
-    if not input_path.is_file():
-        raise InvalidInput(f"input file {input_path} does not exist")
     model = load_model(model_uri, model_config=_trusted_types_config(), safe_only=safe_only)
     schema = model.signature.inputs if model.signature is not None else None
     data, params = read_data_file(input_path, content_type, schema)

@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from pack.cli.mlflow_compat import LOCAL_ONLY, env_manager_options
 from pack.errors import InvalidInput
 
 _PREFIX = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9_.-]*)(?::(?P<version>[A-Za-z0-9_.-]+))?=(?P<uri>.+)$")
@@ -65,8 +66,21 @@ def resolve_models(args: tuple[str, ...], *, safe_only: bool = False) -> list[An
 
 
 @click.command("serve", context_settings={"help_option_names": ["--help"]})
-@click.argument("model_uris", nargs=-1, required=True, metavar="[NAME[:VERSION]=]MODEL_URI...")
-@click.option("-h", "--host", default="127.0.0.1", show_default=True, help="Interface (0.0.0.0 in a container).")
+@click.argument("model_uris", nargs=-1, metavar="[NAME[:VERSION]=]MODEL_URI...")
+@click.option(
+    "-m",
+    "--model-uri",
+    "model_uri_options",
+    multiple=True,
+    help="A model to serve, as MLflow spells it (the same as a MODEL_URI argument; repeatable).",
+)
+@click.option(
+    "-h",
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Interface (0.0.0.0 in a container). -h is --host, as in MLflow; help is --help.",
+)
 @click.option("-p", "--port", default=5000, show_default=True, type=int, help="Port (0: any free port).")
 @click.option("-w", "--workers", default=1, show_default=True, type=int, help="Worker processes.")
 @click.option("-t", "--timeout", default=60.0, show_default=True, type=float, help="Seconds per request.")
@@ -104,8 +118,10 @@ def resolve_models(args: tuple[str, ...], *, safe_only: bool = False) -> list[An
     show_default=True,
     type=click.Choice(["debug", "info", "warning", "error"]),
 )
+@env_manager_options(("local",), LOCAL_ONLY)
 def serve(  # noqa: PLR0917 (one parameter per click option)
     model_uris: tuple[str, ...],
+    model_uri_options: tuple[str, ...],
     host: str,
     port: int,
     workers: int,
@@ -131,6 +147,9 @@ def serve(  # noqa: PLR0917 (one parameter per click option)
     from pack.serving.server import serve as run_server
     from pack.serving.settings import ServingSettings
 
+    model_uris = (*model_uri_options, *model_uris)
+    if not model_uris:
+        raise click.UsageError("give the model to serve: pack serve MODEL_URI (or -m MODEL_URI)")
     settings = ServingSettings(
         host=host,
         port=port,

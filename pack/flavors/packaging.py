@@ -45,7 +45,8 @@ def save_model(
         path: the directory to create; it must not exist or be empty.
         flavor: the flavor name; inferred from the object when None.
         input_example: example data, or ``(data, params)``; saved beside the model, and used to infer
-            the signature (the model predicts on it) when ``signature`` is None.
+            the signature (the model predicts on it) when ``signature`` is None. Without either, the
+            flavor may declare the inputs from the object (an estimator's feature names, an ONNX graph).
         signature: an explicit signature.
         pip_requirements: replaces the inferred requirements.
         extra_pip_requirements: added to the inferred requirements.
@@ -93,6 +94,9 @@ def save_model(
         )
         if signature is None and input_example is not None:
             signature = _infer_from_example(chosen, saved, tmp, mlmodel, input_example)
+        elif signature is None:  # no example: what the object itself declares (feature names, graph inputs)
+            native_signature = getattr(chosen, "native_signature", None)
+            signature = native_signature(model, tmp) if native_signature is not None else None
         requirements = (
             pin(pip_requirements)
             if pip_requirements is not None

@@ -27,6 +27,8 @@ from pack.flavors import packaging
 from pack.flavors.base import SavedFlavor, check_options
 from pack.flavors.environment import distributions_for_modules
 from pack.flavors.mlmodel import MLModel
+from pack.flavors.schema import ModelSignature
+from pack.flavors.sklearn_signature import estimator_signature
 from pack.flavors.sklearn_trust import check_trees, untrusted_types
 from pack.types import Params
 
@@ -139,6 +141,9 @@ class SklearnFlavor:
         }
         pyfunc_conf = {"loader_module": self.loader_modules[0], "model_path": file, "predict_fn": predict_fn}
         return SavedFlavor(flavor_conf, pyfunc_conf, requirements, SklearnPredictor(obj, predict_fn))
+
+    def native_signature(self, obj: Any, path: Path) -> ModelSignature | None:
+        return estimator_signature(obj)
 
     def unsafe_content(self, path: Path, model: MLModel) -> list[str]:
         file, fmt, _ = _model_file(model)

@@ -43,7 +43,9 @@ def resolve_source(model_uri: str) -> ModelSource:
     resolved = resolve_model(model_uri)
     if resolved.name is None:
         return ModelSource.from_directory(resolved.path)
-    return ModelSource.from_directory(resolved.path, name=resolved.name, version=resolved.version, source_uri=model_uri)
+    return ModelSource.from_directory(
+        resolved.path, name=resolved.name, version=resolved.version, source_uri=resolved.exact_uri
+    )
 
 
 class _BuildDisplay:

@@ -45,24 +45,28 @@ def convert(
     """
     import tempfile
 
+    from pack.cli.resolve import resolve_model
     from pack.flavors.convert import convert_to_onnx
 
     if output is None and register_as is None:
         raise InvalidInput("give --output DIR, --register NAME, or both")
     example = read_data_file(input_example, None)[0] if input_example is not None else None
+    resolved = resolve_model(model_uri)  # models:/name/Production -> the exact version, once
+    exact = resolved.exact_uri
     with tempfile.TemporaryDirectory(prefix="pack-convert-") as scratch:
         result = convert_to_onnx(
-            model_uri,
+            resolved.path,
             output if output is not None else Path(scratch) / "model",
             input_example=example,
             rtol=rtol,
             atol=atol,
             target_opset=opset,
             model_config=_trusted_types_config(),
+            source=exact,
         )
         where = f" at {result.path}" if output is not None else ""
         click.echo(
-            f"converted {result.source} to {target}{where}: predictions on {result.rows_checked} "
+            f"converted {model_uri} to {target}{where}: predictions on {result.rows_checked} "
             f"example rows match (max abs diff {result.max_abs_diff:.3g}; rtol={rtol}, atol={atol})"
         )
         if register_as is not None:
@@ -71,10 +75,11 @@ def convert(
             version = context.registry().register_model(
                 str(result.path),
                 register_as,
-                tags={"pack.converted_from": model_uri, "pack.format": target},
-                description=f"{target} conversion of {model_uri}",
+                tags={"pack.converted_from": exact, "pack.format": target},
+                description=f"{target} conversion of {exact}",
+                source=exact,
             )
-            click.echo(f"registered as {version.name} version {version.version}")
+            click.echo(f"registered as {version.name} version {version.version} (tagged pack.converted_from={exact})")
 
 
 COMMANDS = [convert]

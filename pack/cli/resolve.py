@@ -28,6 +28,17 @@ class ResolvedModel:
     name: str | None = None
     version: str | None = None
 
+    @property
+    def exact_uri(self) -> str:
+        """What to record as the model's source: ``models:/NAME/VERSION`` for registry URIs (never a
+        stage or alias, which move), a run or other URI as given, else the local directory's name (no
+        path of this machine)."""
+        if self.name is not None and self.version is not None:
+            return f"models:/{self.name}/{self.version}"
+        if scheme_of(self.uri) not in ("", "file"):
+            return self.uri
+        return self.path.name
+
 
 def resolve_model(uri: str) -> ResolvedModel:
     """Resolve any model URI; registry URIs also say which registered version they mean.

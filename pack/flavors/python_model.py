@@ -24,6 +24,7 @@ from pack.flavors.base import SavedFlavor, check_options
 from pack.flavors.environment import distributions_for_modules
 from pack.flavors.mlmodel import MLModel
 from pack.types import Params
+from pack.uris import scheme_of
 
 MODEL_FILE = "python_model.pkl"
 _NO_TYPE_HINTS = SimpleNamespace(input=None, output=None)
@@ -98,7 +99,9 @@ class PythonModelFlavor:
                 raise InvalidInput(f"artifact {name!r}: {source} does not exist")
             relative = f"{ARTIFACTS_DIR}/{safe_relpath(str(name))}"
             copy_into(source_path, path / relative)
-            artifacts_conf[str(name)] = {"path": relative, "uri": str(source)}
+            # MLflow's "uri" says where the artifact came from: a URI as given, never a path of this machine
+            origin = str(source) if scheme_of(str(source)) not in ("", "file") else source_path.name
+            artifacts_conf[str(name)] = {"path": relative, "uri": origin}
         try:
             with open(path / MODEL_FILE, "wb") as handle:
                 cloudpickle.dump(obj, handle)

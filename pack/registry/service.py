@@ -88,17 +88,22 @@ class Registry:
         run_id: str | None = None,
         tags: Mapping[str, str] | None = None,
         description: str | None = None,
+        source: str | None = None,
     ) -> ModelVersion:
-        """Register ``model_uri`` as a new version of ``name``, creating the model if needed."""
+        """Register ``model_uri`` as a new version of ``name``, creating the model if needed.
+
+        ``source`` is recorded as the version's source instead of ``model_uri``, for files that come
+        from a scratch directory (e.g. a conversion of ``models:/name/3``).
+        """
         check_model_name(name)
-        with self._source_dir(model_uri) as source:
-            mlmodel = MLModel.load(source)  # bad input fails here, before anything is written
+        with self._source_dir(model_uri) as local:
+            mlmodel = MLModel.load(local)  # bad input fails here, before anything is written
             with suppress(AlreadyExists):
                 self.store.create_registered_model(name)
             return self._register(
                 name,
-                model_uri,
-                source,
+                source or model_uri,
+                local,
                 mlmodel,
                 run_id=run_id,
                 tags=tags,

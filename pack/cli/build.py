@@ -86,8 +86,8 @@ class _BuildDisplay:
         if event.step is not None:
             description = event.message.split(":", 1)[-1].strip()[:50]
             self.progress.update(self.task, completed=event.step - 1, total=event.total, description=description)
-        if not self.quiet:
-            self.progress.console.print(event.message, markup=False, style="dim")
+        if not self.quiet:  # soft_wrap: long log lines stay whole (a pipe or CI log is not 80 columns wide)
+            self.progress.console.print(event.message, markup=False, style="dim", soft_wrap=True)
 
 
 def _cache_dir() -> Path:
@@ -131,9 +131,14 @@ def build_docker(
 
     from pack.builders.docker import DockerContextBuilder
     from pack.builders.engines import build_image, check_builder
+    from pack.builders.references import parse_image_reference
 
     if context_only is None and not image_name:
         raise InvalidInput("--name NAME[:TAG] is required (or write the context only with --context-only DIR)")
+    if image_name:  # checked before the wheelhouse is filled, not by the engine minutes later
+        parse_image_reference(image_name, what="--name", allow_digest=False)
+    if base_image:
+        parse_image_reference(base_image, what="--base-image")
     source = resolve_source(model_uri)
     if context_only is None:
         check_builder(builder)  # fail fast, before the wheelhouse is filled
@@ -184,6 +189,14 @@ def build_docker(
 @click.option("--memory-limit", default="2Gi", show_default=True)
 @click.option("--service-port", type=int, default=80, show_default=True)
 @click.option("--startup-seconds", type=int, default=600, show_default=True, help="Time allowed for model load.")
+@click.option(
+    "--drain-timeout",
+    "drain_seconds",
+    type=int,
+    default=30,
+    show_default=True,
+    help="Seconds the server drains on SIGTERM; the pod's grace period is 15 s longer.",
+)
 def build_k8s(model_uri: str, image: str, output: Path, **flags: Any) -> None:
     """Write Deployment, Service, HorizontalPodAutoscaler and PodDisruptionBudget YAML.
 
@@ -191,10 +204,11 @@ def build_k8s(model_uri: str, image: str, output: Path, **flags: Any) -> None:
     """
     from pack.builders.kubernetes import FILES, KubernetesBuilder, KubernetesOptions
 
-    source = resolve_source(model_uri)
     for limit in ("cpu_limit", "memory_limit"):
         flags[limit] = flags[limit] or None
     options = KubernetesOptions(image=image, **flags)
+    options.check()  # every flag before any work
+    source = resolve_source(model_uri)
     KubernetesBuilder(options).build(source, output)
     click.echo(f"wrote {', '.join(FILES)} for {source.name} {source.version} to {output}")
 
@@ -206,8 +220,9 @@ def build_k8s(model_uri: str, image: str, output: Path, **flags: Any) -> None:
 @click.option("--chart-version", help="The chart's version (default: the base chart's).")
 def build_chart(model_uri: str, image: str, output: Path, chart_version: str | None) -> None:
     """Write a Helm chart for the model (helm install NAME DIR)."""
-    from pack.builders.helm import ChartOptions, HelmChartBuilder
+    from pack.builders.helm import ChartOptions, HelmChartBuilder, parse_image
 
+    parse_image(image)  # before any work
     source = resolve_source(model_uri)
     HelmChartBuilder(ChartOptions(image=image, chart_version=chart_version)).build(source, output)
     click.echo(f"wrote the chart of {source.name} {source.version} to {output}")
@@ -236,6 +251,7 @@ def build_sagemaker(
     safe_only: bool,
 ) -> None:
     """Write model.tar.gz, the serving image's build context and the SageMaker API requests."""
+    from pack.builders.references import parse_image_reference
     from pack.builders.sagemaker import (
         IMAGE_PLACEHOLDER,
         MODEL_DATA_PLACEHOLDER,
@@ -244,6 +260,9 @@ def build_sagemaker(
         SageMakerOptions,
     )
 
+    for flag, reference in (("--image-uri", image_uri), ("--base-image", base_image)):
+        if reference:
+            parse_image_reference(reference, what=flag)
     options = SageMakerOptions(
         base_image=base_image,
         image_uri=image_uri or IMAGE_PLACEHOLDER,

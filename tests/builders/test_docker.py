@@ -25,8 +25,8 @@ from devtools.cli import run_pack
 from pack import __version__
 from pack.builders.base import ModelSource
 from pack.builders.docker import DockerContextBuilder, serve_argument
-from pack.builders.engines import BuiltImage, build_image
-from pack.errors import AlreadyExists, UnsafeModel
+from pack.builders.engines import BuiltImage, build_image, one_line
+from pack.errors import AlreadyExists, BuildError, UnsafeModel
 
 
 @pytest.fixture(scope="session")
@@ -219,6 +219,22 @@ def test_build_without_an_engine_is_a_one_line_error(rf_model, tmp_path):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: no Docker engine reachable at unix:///nonexistent.sock")
     assert "--context-only" in lines[0]
+
+
+def test_engine_errors_are_cut_between_words():
+    text = "Get https://registry-1.docker.io/v2/: dial tcp: lookup registry-1.docker.io on 10.0.0.1:53: " * 5
+    shortened = one_line(text + "\nsecond line", 160)
+    assert len(shortened) <= 160 and shortened.endswith(" ...")
+    assert text.startswith(shortened.removesuffix(" ...") + " ")  # ends on a whole word
+
+
+def test_a_base_image_that_cannot_be_pulled_points_to_base_image(docker_client, tmp_path):
+    (tmp_path / "Dockerfile").write_text("FROM pack-test/no-such-base:1 AS deps\nFROM pack-test/no-such-base:1\n")
+    with pytest.raises(BuildError) as failed:
+        build_image(tmp_path, "pack-test/never-built:1", network_mode="none")
+    message = str(failed.value)
+    assert message.startswith("docker build failed: ") and "\n" not in message
+    assert "the base image pack-test/no-such-base:1 could not be pulled? pass --base-image" in message
 
 
 @pytest.mark.skipif(shutil.which("buildah") is not None, reason="buildah is installed here")

@@ -292,13 +292,18 @@ class ModelSignature:
     def from_dict(cls, raw: Mapping[str, Any]) -> ModelSignature:
         if not isinstance(raw, Mapping):
             raise InvalidModel("signature must be a mapping of inputs/outputs/params")
-        inputs, outputs, params = raw.get("inputs"), raw.get("outputs"), raw.get("params")
-        return cls(
-            inputs=Schema.from_json(inputs) if inputs is not None else None,
-            outputs=Schema.from_json(outputs) if outputs is not None else None,
-            params=ParamSchema.from_json(params) if params is not None else None,
-            extra={k: v for k, v in raw.items() if k not in ("inputs", "outputs", "params")},
-        )
+        parts: dict[str, Any] = {}
+        for key, parse in (
+            ("inputs", Schema.from_json),
+            ("outputs", Schema.from_json),
+            ("params", ParamSchema.from_json),
+        ):
+            value = raw.get(key)
+            try:
+                parts[key] = parse(value) if value is not None else None
+            except InvalidModel as exc:
+                raise InvalidModel(f"the MLmodel's signature {key}: {exc}") from None
+        return cls(**parts, extra={k: v for k, v in raw.items() if k not in ("inputs", "outputs", "params")})
 
 
 def _parse(text: str | Sequence[Any], what: str) -> Any:

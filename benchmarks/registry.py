@@ -109,16 +109,16 @@ def _save_model(path: Path) -> None:
 
 def run_pack(workdir: Path, source: Path, config: dict[str, int]) -> dict[str, list[float]]:
     """The same operations on pack's store, in-process."""
-    from pack.registry import context
-    from pack.registry.settings import RegistrySettings
-    from pack.registry.uris import ModelRef
+    from pack.refs import ModelRef
+    from pack.registry import RegistrySettings, Services
     from pack.tracking import Client
 
     settings = RegistrySettings(
         tracking_uri=f"sqlite:///{workdir}/pack.db", default_artifact_root=str(workdir / "packruns"), user="bench"
     )
-    client = Client(settings=settings)
-    registry = context.registry(settings)
+    services = Services.from_settings(settings)
+    client = Client(services=services)
+    registry = services.registry
     n = config["versions"]
     out: dict[str, list[float]] = {k: [] for k in ("create", "transition", "alias", "by_alias", "by_stage")}
     client.create_registered_model("m")
@@ -156,14 +156,12 @@ def run_pack(workdir: Path, source: Path, config: dict[str, int]) -> dict[str, l
 
     out["list_all"] = []
     assert _timed(list_all, out["list_all"]) == n
-    nofsync = registry.__class__(
-        registry.store, registry.artifact_root, runs=registry.runs, user="bench", verifier=registry.verifier,
-        cache_dir=registry.cache_dir, fsync=False,
-    )  # fmt: skip
+    nofsync = Services.from_settings(settings.model_copy(update={"artifact_fsync": False}))
     out["create_nofsync"] = []
     for _ in range(min(200, n)):
-        _timed(lambda: nofsync.create_model_version("m", str(source)), out["create_nofsync"])
-    context.reset()
+        _timed(lambda: nofsync.registry.create_model_version("m", str(source)), out["create_nofsync"])
+    nofsync.close()
+    services.close()
     return out
 
 
@@ -171,23 +169,23 @@ def run_pack_at_scale(workdir: Path, source: Path, total: int, resolutions: int)
     """pack alone: 100,000 versions (bulk-inserted rows beyond the first real ones), then resolutions."""
     from sqlalchemy import insert, select
 
-    from pack.registry import context
-    from pack.registry.settings import RegistrySettings
-    from pack.registry.sql.tables import model_version_files, model_versions, registered_models
-    from pack.registry.uris import ModelRef
+    from pack.refs import ModelRef
+    from pack.registry import RegistrySettings, Services
+    from pack.store.sql.tables import model_version_files, model_versions, registered_models
     from pack.tracking import Client
 
     settings = RegistrySettings(
         tracking_uri=f"sqlite:///{workdir}/scale.db", default_artifact_root=str(workdir / "scale"), user="bench"
     )
-    client = Client(settings=settings)
-    registry = context.registry(settings)
+    services = Services.from_settings(settings)
+    client = Client(services=services)
+    registry = services.registry
     client.create_registered_model("m")
     real = client.create_model_version("m", str(source))  # one real version; its files back every row
     files = client.get_model_version_files("m", 1)
-    db = context.database(settings.tracking_uri)
     start = time.perf_counter()
-    with db.write() as conn:
+
+    def load(conn: Any) -> None:
         model = conn.execute(select(registered_models.c.id).where(registered_models.c.name == "m")).scalar_one()
         for low in range(2, total + 1, 10_000):
             batch = range(low, min(low + 10_000, total + 1))
@@ -209,6 +207,8 @@ def run_pack_at_scale(workdir: Path, source: Path, total: int, resolutions: int)
                  for v in batch for f in files],
             )  # fmt: skip
         conn.execute(registered_models.update().values(last_version=total))
+
+    services.databases[0].transact(load)
     load_seconds = time.perf_counter() - start
     client.transition_model_version_stage("m", total // 2, "Production")
     client.set_registered_model_alias("m", "champion", total - 1)
@@ -223,7 +223,7 @@ def run_pack_at_scale(workdir: Path, source: Path, total: int, resolutions: int)
     for _ in range(resolutions):
         _timed(lambda: registry.resolve_path(ModelRef.parse("models:/m@champion")), times)
     out["resolve_path"] = times
-    context.reset()
+    services.close()
     return out
 
 

@@ -1,4 +1,4 @@
-"""File-system helpers: atomic directory writes, safe relative paths, checksums."""
+"""File-system helpers: atomic directory writes, the one relative-path guard, checksums."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 
-from pack.errors import AlreadyExists, InvalidModel
+from pack.errors import AlreadyExists, InvalidInput, InvalidModel, PackError
 
 _CHUNK = 1 << 20
 
@@ -41,28 +41,35 @@ def atomic_dir(dest: Path) -> Iterator[Path]:
         raise
 
 
-def safe_relpath(rel: str) -> str:
-    """Check that ``rel`` is a relative path that stays inside its root; return it normalised.
+def safe_relpath(path: str, *, allow_empty: bool = True, error: type[PackError] = InvalidInput) -> str:
+    """The one path guard: ``path`` normalised, if it is relative and stays inside its root.
+
+    Used for artifact paths a caller gives (by default: ``""`` and ``"."`` mean the root and return
+    ``""``; a bad path is ``InvalidInput``) and, through ``safe_join``, for files an MLmodel names
+    (``allow_empty=False, error=InvalidModel``).
 
     Raises:
-        InvalidModel: the path is absolute, empty, or climbs out with ``..``.
+        error: the path is not a string, is empty (unless allowed), absolute or a drive path,
+            contains NUL or a backslash, or climbs out with ``..``.
     """
-    if not isinstance(rel, str) or not rel or "\x00" in rel:
-        raise InvalidModel(f"invalid relative path {rel!r}")
-    posix = PurePosixPath(rel.replace("\\", "/"))
-    if posix.is_absolute() or rel.startswith(("/", "\\")) or (len(rel) > 1 and rel[1] == ":"):
-        raise InvalidModel(f"path {rel!r} must be relative to the model directory")
+    if not isinstance(path, str) or "\x00" in path or "\\" in path:
+        raise error(f"invalid relative path {path!r}")
+    posix = PurePosixPath(path)
+    if posix.is_absolute() or (len(path) > 1 and path[1] == ":"):
+        raise error(f"path {path!r} must be relative")
     if any(part == ".." for part in posix.parts):
-        raise InvalidModel(f"path {rel!r} escapes the model directory")
-    normal = str(posix)
-    if normal in ("", "."):
-        raise InvalidModel(f"invalid relative path {rel!r}")
+        raise error(f"path {path!r} escapes its root: it must not contain '..'")
+    normal = posix.as_posix()
+    if normal == ".":
+        if not allow_empty:
+            raise error(f"invalid relative path {path!r}: empty")
+        return ""
     return normal
 
 
 def safe_join(root: Path, rel: str) -> Path:
     """Join ``rel`` under ``root``, refusing anything (also via symlinks) that leaves ``root``."""
-    path = root / safe_relpath(rel)
+    path = root / safe_relpath(rel, allow_empty=False, error=InvalidModel)
     resolved_root = root.resolve()
     resolved = path.resolve()
     if resolved != resolved_root and resolved_root not in resolved.parents:

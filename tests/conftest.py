@@ -8,6 +8,26 @@ from pathlib import Path
 
 import pytest
 
+from tests.services import SERVICES, chromium_path
+
+# A test taking one of these fixtures needs that service and carries its marker, so CI can run exactly those
+# tests once the services are up (``pytest -m "docker or postgres or browser"``).
+SERVICE_FIXTURES = {"docker_client": "docker", "postgres_uri": "postgres", "chromium": "browser"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test with the services its fixtures need."""
+    assert set(SERVICE_FIXTURES.values()) == set(SERVICES)
+    for item in items:
+        for fixture in set(getattr(item, "fixturenames", ())) & SERVICE_FIXTURES.keys():
+            item.add_marker(SERVICE_FIXTURES[fixture])
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Path:
+    """Debian's chromium for playwright's ``executable_path`` (skips without it)."""
+    return chromium_path()
+
 
 @pytest.fixture(scope="session")
 def classification_data():

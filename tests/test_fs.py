@@ -37,7 +37,7 @@ def test_atomic_dir_accepts_empty_and_refuses_non_empty(tmp_path):
 @pytest.mark.parametrize("bad", ["../x", "a/../../x", "/etc/passwd", "", "..", "C:\\x", "a\x00b"])
 def test_safe_relpath_refuses_escapes(bad):
     with pytest.raises(InvalidModel):
-        safe_relpath(bad)
+        safe_relpath(bad, allow_empty=False, error=InvalidModel)
 
 
 def test_safe_join_refuses_symlink_escape(tmp_path):

@@ -149,16 +149,10 @@ def check_safe(model_dir: Path) -> None:
     check_model(flavor_for_model(mlmodel), model_dir, mlmodel, safe_only=True)
 
 
-def served_name_version(name: str, version: str) -> tuple[str, str]:
-    """The name and version ``pack serve`` accepts for a model (``[A-Za-z0-9_.-]``)."""
-    clean_name = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).lstrip("-_.") or "model"
-    clean_version = re.sub(r"[^A-Za-z0-9_.-]+", "-", version).strip("-") or "1"
-    return clean_name, clean_version
-
-
 def serve_argument(name: str, version: str) -> str:
     """``pack serve``'s ``NAME:VERSION=/opt/ml/model``: the server names the model as the registry does."""
-    clean_name, clean_version = served_name_version(name, version)
+    clean_name = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).lstrip("-_.") or "model"
+    clean_version = re.sub(r"[^A-Za-z0-9_.-]+", "-", version).strip("-") or "1"
     return f"{clean_name}:{clean_version}={MODEL_MOUNT}"
 
 
@@ -243,7 +237,6 @@ __all__ = [
     "policy_instruction",
     "render_model_dockerfile",
     "serve_argument",
-    "served_name_version",
     "template",
     "write_dependencies",
 ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import socket
 import subprocess
 import textwrap
 import time
@@ -87,14 +88,34 @@ def docker_client() -> Any:
         import docker  # lazy: optional dependency
     except ImportError:
         raise BuildError("the Docker SDK is not installed: pip install 'pack[docker]'") from None
-    where = os.environ.get("DOCKER_HOST") or "the default socket (/var/run/docker.sock)"
+    host = os.environ.get("DOCKER_HOST") or ""
+    where = host or "the default socket (/var/run/docker.sock)"
+    # docker-py leaks its socket when a unix-socket connect fails: check that case ourselves first.
+    unix_path = host.removeprefix("unix://") if host.startswith("unix://") else ("" if host else "/var/run/docker.sock")
+    refused = _unix_socket_refuses(unix_path) if unix_path else None
+    if refused:
+        raise BuildError(f"no Docker engine reachable at {where} ({refused}); {_CONTEXT_HINT}")
+    client = None
     try:
         client = docker.from_env(timeout=600)
         client.ping()
-    except docker.errors.DockerException as exc:
+    except (docker.errors.DockerException, OSError) as exc:  # requests' errors are OSErrors
+        if client is not None:
+            client.close()
         reason = one_line(str(exc), 240) if str(exc) else type(exc).__name__
         raise BuildError(f"no Docker engine reachable at {where} ({reason}); {_CONTEXT_HINT}") from None
     return client
+
+
+def _unix_socket_refuses(path: str) -> str | None:
+    """Why nothing accepts connections on the unix socket ``path``, or None when something does."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(10)
+        try:
+            sock.connect(path)
+        except OSError as exc:
+            return f"{path}: {exc.strerror or type(exc).__name__}"
+    return None
 
 
 def _build_with_docker(

@@ -37,6 +37,10 @@ DRAIN_SECONDS = 30  # pack serve's --drain-timeout in the pod
 GRACE_MARGIN_SECONDS = 15  # SIGKILL comes this long after the drain should have ended
 
 
+AUTH_ENV = "PACK_SERVE_AUTH_TOKEN"
+AUTH_SECRET_KEY = "token"
+
+
 @dataclass(frozen=True)
 class KubernetesOptions:
     """What the manifests leave to the user (``pack build-k8s`` flags)."""
@@ -54,6 +58,7 @@ class KubernetesOptions:
     service_port: int = 80
     startup_seconds: int = 600
     drain_seconds: int = DRAIN_SECONDS
+    auth_secret: str | None = None  # a Secret whose key ``token`` becomes PACK_SERVE_AUTH_TOKEN
 
     def check(self) -> None:
         """Raises InvalidInput for values Kubernetes would refuse or that contradict each other."""
@@ -185,11 +190,15 @@ def _pod_template(k8s: Any, source: ModelSource, options: KubernetesOptions, lab
 
     requests = {"cpu": options.cpu_request, "memory": options.memory_request}
     limits = {k: v for k, v in (("cpu", options.cpu_limit), ("memory", options.memory_limit)) if v}
+    env = [k8s.V1EnvVar(name="PACK_SERVE_DRAIN_TIMEOUT", value=str(options.drain_seconds))]
+    if options.auth_secret:  # the bearer token comes from a Secret; it is never written into the manifests
+        source_ref = k8s.V1SecretKeySelector(name=options.auth_secret, key=AUTH_SECRET_KEY)
+        env.append(k8s.V1EnvVar(name=AUTH_ENV, value_from=k8s.V1EnvVarSource(secret_key_ref=source_ref)))
     container = k8s.V1Container(
         name="model",
         image=options.image,
         image_pull_policy="IfNotPresent",
-        env=[k8s.V1EnvVar(name="PACK_SERVE_DRAIN_TIMEOUT", value=str(options.drain_seconds))],
+        env=env,
         ports=[k8s.V1ContainerPort(name="http", container_port=SERVING_PORT, protocol="TCP")],
         startup_probe=probe(READY_PATH, 10, math.ceil(options.startup_seconds / 10)),
         readiness_probe=probe(READY_PATH, 5, 3),

@@ -27,7 +27,7 @@ from pack.builders.docker import (
     image_labels,
     policy_instruction,
     render_dockerfile,
-    served_name_version,
+    serve_argument,
     template,
     write_dependencies,
 )
@@ -108,7 +108,6 @@ def api_requests(source: ModelSource, options: SageMakerOptions) -> dict[str, An
 
 def render_sagemaker_dockerfile(base_image: str, labels: dict[str, str], *, safe_only: bool = False) -> str:
     """The Dockerfile of the SageMaker serving image (the model comes from /opt/ml/model at run time)."""
-    model_name, model_version = served_name_version(labels["pack.model.name"], labels["pack.model.version"])
     values = {
         "pack_version": __version__,
         "base_image": base_image,
@@ -118,8 +117,7 @@ def render_sagemaker_dockerfile(base_image: str, labels: dict[str, str], *, safe
         "healthcheck": json.dumps(healthcheck_command("/ping", "SAGEMAKER_BIND_TO_PORT")),
         "entrypoint": json.dumps(["python3", f"/opt/pack/{ENTRY_SCRIPT}"]),
         "labels": dockerfile_labels(labels),
-        "model_name": model_name,
-        "model_version": model_version,
+        "serve_model": serve_argument(labels["pack.model.name"], labels["pack.model.version"]),
         "policy": policy_instruction(safe_only),
     }
     return render_dockerfile(["deps.Dockerfile", "sagemaker.Dockerfile"], values)

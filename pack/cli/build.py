@@ -197,6 +197,10 @@ def build_docker(
     show_default=True,
     help="Seconds the server drains on SIGTERM; the pod's grace period is 15 s longer.",
 )
+@click.option(
+    "--auth-secret",
+    help="A Secret (key 'token') whose value the server requires as a bearer token (PACK_SERVE_AUTH_TOKEN).",
+)
 def build_k8s(model_uri: str, image: str, output: Path, **flags: Any) -> None:
     """Write Deployment, Service, HorizontalPodAutoscaler and PodDisruptionBudget YAML.
 

@@ -70,9 +70,9 @@ def convert(
             f"example rows match (max abs diff {result.max_abs_diff:.3g}; rtol={rtol}, atol={atol})"
         )
         if register_as is not None:
-            from pack.registry import context
+            from pack.cli.store_options import open_services
 
-            version = context.registry().register_model(
+            version = open_services().registry.register_model(
                 str(result.path),
                 register_as,
                 tags={"pack.converted_from": exact, "pack.format": target},

@@ -10,7 +10,7 @@ import click
 
 from pack.cli.mlflow_compat import LOCAL_ONLY, env_manager_options
 from pack.cli.params import EXISTING_FILE, EXISTING_PATH
-from pack.cli.store_options import build_settings, store_options
+from pack.cli.store_options import open_services, store_options
 from pack.errors import FlavorError, InvalidInput, NotFound
 
 CONTENT_TYPES = ("json", "csv", "parquet", "npy", "npz")
@@ -134,7 +134,7 @@ def log_model(
 
     with tempfile.TemporaryDirectory(prefix="pack-log-model-") as tmp:
         mlmodel = _package(chosen, path, Path(tmp) / "model", example)  # bad input fails before the store opens
-        client = Client(settings=build_settings(**store))
+        client = Client(services=open_services(**store))
         run = client.create_run(_experiment(client, experiment), run_name=None)
         try:
             model_uri = log_model_dir(client, run.info.run_id, Path(tmp) / "model", name)
@@ -169,9 +169,7 @@ def _experiment(client: Any, experiment: str | None) -> str:
 
 
 def _register(model_uri: str, name: str, store: dict[str, str | None]) -> None:
-    from pack.registry import context
-
-    version = context.registry(build_settings(**store)).register_model(model_uri, name)
+    version = open_services(**store).registry.register_model(model_uri, name)
     click.echo(f"registered as {name} version {version.version} (models:/{name}/{version.version})")
 
 

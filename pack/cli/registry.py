@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from pack.cli.store_options import build_settings, json_option, store_options
+from pack.cli.store_options import json_option, open_services, store_options
 from pack.cli.tables import echo_fields, echo_json, echo_table, size, when
 from pack.errors import InvalidInput
 
@@ -14,7 +14,7 @@ from pack.errors import InvalidInput
 def _client(backend_store_uri: str | None, default_artifact_root: str | None) -> Any:
     from pack.tracking.client import Client
 
-    return Client(settings=build_settings(backend_store_uri, default_artifact_root))
+    return Client(services=open_services(backend_store_uri, default_artifact_root))
 
 
 @click.group("models")
@@ -125,9 +125,7 @@ def versions(
 @store_options
 def register(model_uri: str, name: str, as_json: bool, **store: str | None) -> None:
     """Register MODEL_URI (path, runs:/..., models:/...) as a new version of NAME."""
-    from pack.registry import context
-
-    version = context.registry(build_settings(**store)).register_model(model_uri, name)
+    version = open_services(**store).registry.register_model(model_uri, name)
     if as_json:
         echo_json(version)
     else:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from pack.checksums import FileChecksum
 from pack.uris import resolve_model_uri, scheme_of
 
 
@@ -21,12 +22,15 @@ class ResolvedModel:
         path: the local model directory.
         name: the registered model's name (registry URIs only).
         version: the registered version number (registry URIs only).
+        files: the registry's record of the version's files (registry URIs only), for processes that
+            load the files later to verify them again.
     """
 
     uri: str
     path: Path
     name: str | None = None
     version: str | None = None
+    files: tuple[FileChecksum, ...] | None = None
 
     @property
     def exact_uri(self) -> str:
@@ -50,13 +54,15 @@ def resolve_model(uri: str) -> ResolvedModel:
     """
     if scheme_of(uri) != "models":
         return ResolvedModel(uri=uri, path=resolve_model_uri(uri))
-    from pack.registry import context
-    from pack.registry.refs import ModelRef
+    from pack.refs import ModelRef
+    from pack.registry.default import process_default
 
-    registry = context.registry()
+    registry = process_default().services().registry
     found = registry.resolve(ModelRef.parse(uri))
     exact = ModelRef(name=found.name, version=found.version)
-    return ResolvedModel(uri=uri, path=registry.resolve_path(exact), name=found.name, version=str(found.version))
+    path = registry.resolve_path(exact)
+    files = tuple(registry.store.get_model_version_files(found.name, found.version))
+    return ResolvedModel(uri=uri, path=path, name=found.name, version=str(found.version), files=files)
 
 
 __all__ = ["ResolvedModel", "resolve_model"]

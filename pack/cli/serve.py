@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
 from pack.cli.mlflow_compat import LOCAL_ONLY, env_manager_options
 from pack.errors import InvalidInput
 
+F = TypeVar("F", bound=Callable[..., Any])
 _PREFIX = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9_.-]*)(?::(?P<version>[A-Za-z0-9_.-]+))?=(?P<uri>.+)$")
 
 
@@ -35,8 +37,10 @@ def default_name_version(uri: str, path: Path) -> tuple[str, str]:
 def resolve_models(args: tuple[str, ...], *, safe_only: bool = False) -> list[Any]:
     """Resolve every ``[NAME[:VERSION]=]URI`` to a local ``ModelSpec`` (models:/ and runs:/ included).
 
-    Each model is checked as its load will check it (a directory that is not a model, executable
-    content under the safe-only policy, model code that shadows a module), before anything is bound.
+    A registered version's spec carries the registry's checksums, so every worker verifies the files
+    it loads; each spec carries its parsed MLmodel, so the server reads it once. Each model is checked
+    as its load will check it (a directory that is not a model, executable content under the
+    safe-only policy, model code that shadows a module), before anything is bound.
     """
     from pack.cli.resolve import resolve_model
     from pack.flavors.lookup import flavor_for_model
@@ -54,7 +58,15 @@ def resolve_models(args: tuple[str, ...], *, safe_only: bool = False) -> list[An
             default_name, default_version = resolved.name, resolved.version
         else:
             default_name, default_version = default_name_version(uri, resolved.path)
-        specs.append(ModelSpec(name=name or default_name, path=resolved.path, version=version or default_version))
+        specs.append(
+            ModelSpec(
+                name=name or default_name,
+                path=resolved.path,
+                version=version or default_version,
+                files=resolved.files,
+                mlmodel=mlmodel,
+            )
+        )
     seen: set[tuple[str, str]] = set()
     for spec in specs:
         if (spec.name, spec.version) in seen:
@@ -63,6 +75,38 @@ def resolve_models(args: tuple[str, ...], *, safe_only: bool = False) -> list[An
             )
         seen.add((spec.name, spec.version))
     return specs
+
+
+class SettingOption(click.Option):
+    """An option of a ``ServingSettings`` field: unset unless given on the command line (the settings
+    model reads ``PACK_SERVE_<FIELD>`` and holds the default); its help comes from the field."""
+
+    def __init__(self, *args: Any, field: str, **kwargs: Any) -> None:
+        kwargs.update(default=None, allow_from_autoenv=False)
+        super().__init__(*args, **kwargs)
+        self.field = field
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        from pack.serving.settings import ServingSettings
+
+        info = ServingSettings.model_fields[self.field]
+        default = info.default
+        shown = ",".join(default) if isinstance(default, tuple) else default
+        if shown in (None, ""):
+            shown = "none"
+        if isinstance(default, bool):
+            shown = "on" if default else "off"
+        self.help = f"{info.description} [default: {shown}; env: PACK_SERVE_{self.field.upper()}]"
+        return super().get_help_record(ctx)
+
+
+def _setting(*decls: str, field: str, **kwargs: Any) -> Callable[[F], F]:
+    option: Callable[[F], F] = click.option(*decls, cls=SettingOption, field=field, **kwargs)
+    return option
+
+
+def _hosts(value: str | None) -> tuple[str, ...] | None:
+    return None if value is None else tuple(item.strip() for item in value.split(",") if item.strip())
 
 
 @click.command("serve", context_settings={"help_option_names": ["--help"]})
@@ -74,66 +118,29 @@ def resolve_models(args: tuple[str, ...], *, safe_only: bool = False) -> list[An
     multiple=True,
     help="A model to serve, as MLflow spells it (the same as a MODEL_URI argument; repeatable).",
 )
-@click.option(
-    "-h",
-    "--host",
-    default="127.0.0.1",
-    show_default=True,
-    help="Interface (0.0.0.0 in a container). -h is --host, as in MLflow; help is --help.",
-)
-@click.option("-p", "--port", default=5000, show_default=True, type=int, help="Port (0: any free port).")
-@click.option("-w", "--workers", default=1, show_default=True, type=int, help="Worker processes.")
-@click.option("-t", "--timeout", default=60.0, show_default=True, type=float, help="Seconds per request.")
-@click.option(
-    "--max-batch-size",
-    default=1024,
-    show_default=True,
-    type=int,
-    help="Most rows per predict call (1: no batching).",
-)
-@click.option(
-    "--max-batch-delay-ms",
-    default=0.0,
-    show_default=True,
-    type=float,
-    help="Wait this long for more requests before a batch runs (0: never wait).",
-)
-@click.option("--max-body-size", default=64.0, show_default=True, type=float, help="Largest request body, in MB.")
-@click.option(
-    "--drain-timeout",
-    default=30.0,
-    show_default=True,
-    type=float,
-    help="Seconds SIGTERM waits for in-flight requests.",
-)
-@click.option(
-    "--safe-only",
-    is_flag=True,
-    help="Refuse models with executable content (pickles, custom Python models, model code).",
-)
-@click.option("--access-log/--no-access-log", default=False, show_default=True, help="Log every request.")
-@click.option(
-    "--log-level",
-    default="info",
-    show_default=True,
-    type=click.Choice(["debug", "info", "warning", "error"]),
-)
+@_setting("-h", "--host", field="host")
+@_setting("-p", "--port", field="port", type=int)
+@_setting("-w", "--workers", field="workers", type=int)
+@_setting("-t", "--timeout", field="timeout", type=float)
+@_setting("--max-batch-size", field="max_batch_size", type=int)
+@_setting("--max-batch-delay-ms", field="max_batch_delay_ms", type=float)
+@_setting("--max-body-size", field="max_body_size", type=float)
+@_setting("--body-timeout", field="body_timeout", type=float)
+@_setting("--keep-alive-timeout", field="keep_alive_timeout", type=float)
+@_setting("--max-concurrency", field="max_concurrency", type=int)
+@_setting("--max-queue-rows", field="max_queue_rows", type=int)
+@_setting("--ready-grace", field="ready_grace", type=float)
+@_setting("--liveness-timeout", field="liveness_timeout", type=float)
+@_setting("--drain-timeout", field="drain_timeout", type=float)
+@_setting("--allowed-hosts", field="allowed_hosts", metavar="HOST,...")
+@_setting("--cors-allowed-origins", field="cors_allowed_origins", metavar="ORIGIN,...")
+@_setting("--auth-token", field="auth_token", metavar="TOKEN")
+@_setting("--expose-errors/--no-expose-errors", field="expose_errors")
+@_setting("--access-log/--no-access-log", field="access_log")
+@_setting("--log-level", field="log_level", type=click.Choice(["debug", "info", "warning", "error"]))
+@_setting("--safe-only", field="safe_only", is_flag=True)
 @env_manager_options(("local",), LOCAL_ONLY)
-def serve(  # noqa: PLR0917 (one parameter per click option)
-    model_uris: tuple[str, ...],
-    model_uri_options: tuple[str, ...],
-    host: str,
-    port: int,
-    workers: int,
-    timeout: float,
-    max_batch_size: int,
-    max_batch_delay_ms: float,
-    max_body_size: float,
-    drain_timeout: float,
-    safe_only: bool,
-    access_log: bool,
-    log_level: str,
-) -> None:
+def serve(model_uris: tuple[str, ...], model_uri_options: tuple[str, ...], **options: Any) -> None:
     """Serve one or more models over HTTP.
 
     MODEL_URI is a path, file://, runs:/<run_id>/<path>, or models:/<name>/<version|stage|latest>
@@ -141,30 +148,21 @@ def serve(  # noqa: PLR0917 (one parameter per click option)
     NAME[:VERSION]=URI chooses. Routes: POST /invocations[/NAME] (MLflow), /v2/... (Open Inference
     Protocol), GET /ping, /health, /metrics, /openapi.json, /docs. Every option also reads
     PACK_SERVE_<OPTION> (e.g. PACK_SERVE_PORT); PACK_TRUSTED_TYPES lists extra skops types to trust;
-    PACK_SAFE_ONLY=1 is --safe-only.
+    PACK_SAFE_ONLY=1 is --safe-only. -h is --host, as in MLflow; --help prints this help.
     """
     from pack.cli.models import _trusted_types_config
     from pack.serving.server import serve as run_server
     from pack.serving.settings import ServingSettings
 
+    given = {key: value for key, value in options.items() if value is not None}
+    for key in ("allowed_hosts", "cors_allowed_origins"):
+        if key in given:
+            given[key] = _hosts(given[key])
+    settings = ServingSettings.build(**given, load_options=_trusted_types_config())
     model_uris = (*model_uri_options, *model_uris)
     if not model_uris:
         raise click.UsageError("give the model to serve: pack serve MODEL_URI (or -m MODEL_URI)")
-    settings = ServingSettings(
-        host=host,
-        port=port,
-        workers=workers,
-        timeout=timeout,
-        max_batch_size=max_batch_size,
-        max_batch_delay_ms=max_batch_delay_ms,
-        max_body_size_mb=max_body_size,
-        drain_timeout=drain_timeout,
-        access_log=access_log,
-        log_level=log_level,
-        model_config=_trusted_types_config(),
-        safe_only=safe_only,
-    )
-    models = resolve_models(model_uris, safe_only=safe_only)
+    models = resolve_models(model_uris, safe_only=settings.safe_only)
 
     def listening(bound_host: str, bound_port: int) -> None:
         shown = f"[{bound_host}]" if ":" in bound_host else bound_host

@@ -1,6 +1,7 @@
 """``--backend-store-uri`` / ``--default-artifact-root``: where the registry CLI commands look.
 
-Settings are built once here, at the edge, from these flags and the ``PACK_*`` environment.
+The CLI's composition root: settings are built once here, at the edge, from these flags and the
+``PACK_*`` environment, and the ``Services`` wired from them live as long as the command.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 if TYPE_CHECKING:
+    from pack.registry.services import Services
     from pack.registry.settings import RegistrySettings
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -47,6 +49,15 @@ def build_settings(backend_store_uri: str | None, default_artifact_root: str | N
     return RegistrySettings(**overrides)
 
 
+def open_services(backend_store_uri: str | None = None, default_artifact_root: str | None = None) -> Services:
+    """The command's ``Services`` for the flags and environment, closed when the command ends."""
+    from pack.registry.services import Services
+
+    services = Services.from_settings(build_settings(backend_store_uri, default_artifact_root))
+    click.get_current_context().call_on_close(services.close)
+    return services
+
+
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON (for scripts) instead of a table.")
 
-__all__ = ["build_settings", "json_option", "store_options"]
+__all__ = ["build_settings", "json_option", "open_services", "store_options"]

@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from pack.cli.store_options import build_settings, json_option, store_options
+from pack.cli.store_options import json_option, open_services, store_options
 from pack.cli.tables import echo_fields, echo_json, echo_table, size, when
 from pack.errors import NotFound
 
@@ -14,7 +14,7 @@ from pack.errors import NotFound
 def _client(backend_store_uri: str | None, default_artifact_root: str | None) -> Any:
     from pack.tracking.client import Client
 
-    return Client(settings=build_settings(backend_store_uri, default_artifact_root))
+    return Client(services=open_services(backend_store_uri, default_artifact_root))
 
 
 def _experiment_id(client: Any, experiment: str | None) -> str:
@@ -122,7 +122,7 @@ def experiments() -> None:
 @store_options
 def list_experiments(show_all: bool, as_json: bool, **store: str | None) -> None:
     """List experiments."""
-    from pack.registry.entities import ViewType
+    from pack.store import ViewType
 
     page = _client(**store).search_experiments(ViewType.ALL if show_all else ViewType.ACTIVE_ONLY)
     if as_json:

@@ -14,11 +14,12 @@ doubles to ``float`` columns, whole doubles to ``long`` columns, ...) before enf
 from __future__ import annotations
 
 import base64
+import csv
 import datetime as dt
 import functools
 import io
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import orjson
@@ -32,7 +33,7 @@ FORMATS = ("dataframe_split", "dataframe_records", "instances", "inputs")
 
 
 def parse_json_request(
-    body: bytes | str | Mapping[str, Any], schema: Schema | None
+    body: bytes | bytearray | str | Mapping[str, Any], schema: Schema | None
 ) -> tuple[Any, dict[str, Any] | None]:
     """Parse an ``/invocations`` JSON body into ``(data, params)``.
 
@@ -60,7 +61,7 @@ def parse_json_request(
             f"'params'; found: {found}."
         )
     params = document.get("params")
-    if params is not None and not isinstance(params, Mapping):
+    if "params" in document and not isinstance(params, Mapping):
         raise InvalidInput("'params' must be a JSON object")
     key = keys[0]
     return PARSERS[key](document[key], schema), dict(params) if params is not None else None
@@ -73,6 +74,8 @@ def parse_split(obj: Any, schema: Schema | None) -> pd.DataFrame:
     data, columns = obj["data"], obj.get("columns")
     if not isinstance(data, list) or (columns is not None and not isinstance(columns, list)):
         raise InvalidInput("'dataframe_split' needs 'data' as a list of rows and 'columns' as a list")
+    if "index" in obj and not isinstance(obj["index"], list):
+        raise InvalidInput("'dataframe_split.index' must be a list")
     if data and not all(isinstance(row, list) for row in data):
         raise InvalidInput("'dataframe_split.data' must be a list of rows (lists)")
     width = len(columns) if columns is not None else (len(data[0]) if data else 0)
@@ -186,7 +189,10 @@ def cast_array(array: np.ndarray, want: np.dtype[Any]) -> np.ndarray:
     if array.dtype == want or want.kind not in "biuf":
         return array
     if want.kind == "f" and array.dtype.kind in "iuf":
-        return array.astype(want)
+        cast = array.astype(want)
+        if array.dtype.kind == "f" and want.itemsize < array.dtype.itemsize and _overflowed(array, cast):
+            return array  # e.g. 1e308 into float32: refused by enforcement, never silently infinite
+        return cast
     if want.kind in "iu":
         if array.dtype.kind == "f" and (not np.isfinite(array).all() or (array != np.floor(array)).any()):
             return array
@@ -195,6 +201,38 @@ def cast_array(array: np.ndarray, want: np.dtype[Any]) -> np.ndarray:
             return array
         return array.astype(want)
     return array
+
+
+def _overflowed(before: np.ndarray, after: np.ndarray) -> bool:
+    """True when narrowing turned a finite value infinite."""
+    finite = np.isfinite(after)
+    return not finite.all() and bool((np.isfinite(before) & ~finite).any())
+
+
+def refuse_missing(frame: pd.DataFrame, schema: Schema | None) -> pd.DataFrame:
+    """Refuse NaN or infinite values in the required numeric columns of a named column schema.
+
+    JSON cannot carry them; CSV, Parquet and binary tensors can, and most models fail on them with
+    an error of their own. A column that may hold them is declared optional (an input example with a
+    missing value makes it so).
+
+    Raises:
+        SchemaError: naming the first such column.
+    """
+    if schema is None or schema.is_tensor or not schema.has_names:
+        return frame
+    for spec in schema:
+        if not isinstance(spec, ColSpec) or not spec.required or spec.name not in frame:
+            continue
+        if not isinstance(spec.type, DataType) or spec.type.numpy_dtype not in _NUMERIC:
+            continue
+        column = frame[spec.name]
+        if isinstance(column.dtype, np.dtype) and column.dtype.kind == "f":
+            if not np.isfinite(column.to_numpy()).all():
+                raise SchemaError(f"Column {spec.name!r} is required but has missing or infinite values (NaN, inf).")
+        elif column.isna().any():
+            raise SchemaError(f"Column {spec.name!r} is required but has missing values.")
+    return frame
 
 
 def cast_frame(frame: pd.DataFrame, schema: Schema | None) -> pd.DataFrame:
@@ -282,13 +320,18 @@ PARSERS = {
 }
 
 
-def parse_csv(body: bytes | str, schema: Schema | None) -> pd.DataFrame:
-    """A CSV document with a header row.
+def parse_csv(body: bytes | bytearray | str, schema: Schema | None) -> pd.DataFrame:
+    """A CSV document with a header row and at least one row.
+
+    The bytes are parsed in place (no decoded copy of the text), and every row must have as many fields
+    as the header: pandas would otherwise turn extra leading fields into an index and shift the values.
 
     Raises:
-        InvalidInput: the document cannot be parsed.
+        InvalidInput: the document cannot be parsed, a row's field count differs from the header's,
+            or there are no rows.
     """
-    text = body if isinstance(body, str) else body.decode("utf-8")
+    raw = body.encode("utf-8") if isinstance(body, str) else body
+    check_field_counts(raw)
     dtypes = None
     if schema is not None and schema.has_names and not schema.is_tensor:
         dtypes = {
@@ -299,10 +342,65 @@ def parse_csv(body: bytes | str, schema: Schema | None) -> pd.DataFrame:
             and spec.type.numpy_dtype in ("float32", "float64")
         }
     try:
-        frame = pd.read_csv(io.StringIO(text), dtype=dtypes)
+        frame = pd.read_csv(_reader(raw), dtype=dtypes, index_col=False, encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(f"Invalid CSV input: not UTF-8 ({exc.reason} at byte {exc.start})") from None
     except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise InvalidInput(f"Invalid CSV input: {str(exc).splitlines()[0]}") from None
-    return cast_frame(frame, schema)
+    if frame.empty:
+        raise InvalidInput("Invalid CSV input: the header has no rows under it")
+    return refuse_missing(cast_frame(frame, schema), schema)
+
+
+def check_field_counts(raw: bytes | bytearray) -> None:
+    """Refuse a CSV document whose rows do not all have the header's number of fields (blank lines skipped).
+
+    Raises:
+        InvalidInput: naming the first such line.
+    """
+    expected: int | None = None
+    if b'"' in raw:  # quoted fields may hold commas and newlines: let the csv module tokenise
+        text = io.TextIOWrapper(_reader(raw), encoding="utf-8", errors="replace", newline="")
+        reader = csv.reader(text)
+        for row in reader:
+            if row:
+                expected = _check_count(len(row), expected, reader.line_num)
+        return
+    for number, line in enumerate(cast("list[bytes]", raw.split(b"\n")), 1):
+        if line.strip():
+            expected = _check_count(line.count(b",") + 1, expected, number)
+
+
+def _check_count(fields: int, expected: int | None, line: int) -> int:
+    if expected is not None and fields != expected:
+        raise InvalidInput(f"Invalid CSV input: line {line} has {fields} fields, the header has {expected}")
+    return fields if expected is None else expected
+
+
+class _BufferReader(io.RawIOBase):
+    """A read-only file over a bytes-like object, without copying it (``io.BytesIO`` copies a bytearray)."""
+
+    def __init__(self, data: bytes | bytearray) -> None:
+        self._view = memoryview(data)
+        self._offset = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        chunk = self._view[self._offset : self._offset + len(buffer)]
+        size = len(chunk)
+        buffer[:size] = chunk
+        self._offset += size
+        return size
+
+    def close(self) -> None:
+        self._view.release()
+        super().close()
+
+
+def _reader(data: bytes | bytearray) -> io.BufferedReader:
+    return io.BufferedReader(_BufferReader(data), buffer_size=1 << 20)
 
 
 def parse_parquet(body: bytes, schema: Schema | None) -> pd.DataFrame:
@@ -313,7 +411,7 @@ def parse_parquet(body: bytes, schema: Schema | None) -> pd.DataFrame:
         raise InvalidInput("Parquet input needs pyarrow installed on the server") from None
     except Exception as exc:
         raise InvalidInput(f"Invalid Parquet input: {exc}") from None
-    return cast_frame(frame, schema)
+    return refuse_missing(cast_frame(frame, schema), schema)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -379,6 +477,7 @@ __all__ = [
     "FORMATS",
     "cast_array",
     "cast_frame",
+    "check_field_counts",
     "dumps",
     "dumps_predictions",
     "jsonable",

@@ -96,7 +96,11 @@ class PyFuncModel:
 
 
 def load_model(
-    model_uri: PathLike, *, model_config: Mapping[str, Any] | None = None, safe_only: bool = False
+    model_uri: PathLike,
+    *,
+    model_config: Mapping[str, Any] | None = None,
+    safe_only: bool = False,
+    mlmodel: MLModel | None = None,
 ) -> PyFuncModel:
     """Load any model as a ``PyFuncModel``.
 
@@ -107,6 +111,7 @@ def load_model(
             PyTorch); custom PythonModels receive it as ``context.model_config``.
         safe_only: refuse executable content (pickles, custom Python models, model code) before
             anything is deserialised; ``PACK_SAFE_ONLY=1`` turns this on for every load.
+        mlmodel: the directory's MLmodel when the caller has already read it (a server reads it once).
 
     Raises:
         NotFound: nothing at the URI.
@@ -114,7 +119,7 @@ def load_model(
         UnsafeModel: ``safe_only`` and the model holds executable content.
     """
     path = resolve_model_uri(model_uri)
-    model = MLModel.load(path)
+    model = mlmodel if mlmodel is not None else MLModel.load(path)
     flavor = flavor_for_model(model)
     admit(flavor, path, model, safe_only=safe_only)
     predictor = flavor.load_pyfunc(path, model, dict(model_config or {}))

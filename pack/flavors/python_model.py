@@ -97,7 +97,7 @@ class PythonModelFlavor:
             source_path = Path(source)
             if not source_path.exists():
                 raise InvalidInput(f"artifact {name!r}: {source} does not exist")
-            relative = f"{ARTIFACTS_DIR}/{safe_relpath(str(name))}"
+            relative = f"{ARTIFACTS_DIR}/{safe_relpath(str(name), allow_empty=False, error=InvalidModel)}"
             copy_into(source_path, path / relative)
             # MLflow's "uri" says where the artifact came from: a URI as given, never a path of this machine
             origin = str(source) if scheme_of(str(source)) not in ("", "file") else source_path.name

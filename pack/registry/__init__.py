@@ -1,11 +1,16 @@
 """The model registry: registered models, versions, stages, aliases, history, and their files.
 
 ``RegistryClient`` carries MLflow's registry method names; ``Registry`` (``service``) holds the
-lifecycle rules; ``ModelRef`` parses ``models:/`` URIs; stores live in ``pack.registry.sql``.
+lifecycle rules and is what every registry call goes through; ``Services`` wires them from
+``RegistrySettings``. Stores and entities live in ``pack.store``; ``ModelRef`` in ``pack.refs``.
 """
 
+from pack.refs import ModelRef, RunArtifactRef
 from pack.registry.client import RegistryClient
-from pack.registry.entities import (
+from pack.registry.service import Registry
+from pack.registry.services import Services
+from pack.registry.settings import RegistrySettings
+from pack.store import (
     Experiment,
     FileInfo,
     LifecycleStage,
@@ -17,18 +22,16 @@ from pack.registry.entities import (
     Param,
     PromotionEvent,
     RegisteredModel,
+    RegistryStore,
     Run,
     RunData,
     RunInfo,
     RunStatus,
     RunTag,
     Stage,
+    TrackingStore,
     ViewType,
 )
-from pack.registry.refs import ModelRef, RunArtifactRef
-from pack.registry.service import Registry
-from pack.registry.store import RegistryStore, TrackingStore
-from pack.registry.uris import resolve_uri
 
 __all__ = [
     "Experiment",
@@ -45,6 +48,7 @@ __all__ = [
     "RegisteredModel",
     "Registry",
     "RegistryClient",
+    "RegistrySettings",
     "RegistryStore",
     "Run",
     "RunArtifactRef",
@@ -52,8 +56,8 @@ __all__ = [
     "RunInfo",
     "RunStatus",
     "RunTag",
+    "Services",
     "Stage",
     "TrackingStore",
     "ViewType",
-    "resolve_uri",
 ]

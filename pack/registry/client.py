@@ -1,7 +1,7 @@
 """``RegistryClient``: the registry methods of MLflow's ``MlflowClient``, same names and arguments.
 
 ``pack.Client`` (in ``pack.tracking``) adds the tracking methods. Versions may be given as int or
-digit string; entities are frozen dataclasses (``pack.registry.entities``).
+digit string; entities are frozen dataclasses (``pack.store.entities``).
 """
 
 from __future__ import annotations
@@ -9,26 +9,32 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from pack.errors import InvalidInput
-from pack.registry import context
-from pack.registry.entities import (
-    ModelVersion,
-    ModelVersionFile,
-    PagedList,
-    PromotionEvent,
-    RegisteredModel,
-    Stage,
-)
-from pack.registry.names import check_version
-from pack.registry.settings import RegistrySettings
+from pack.registry.default import process_default
+from pack.registry.services import Services
+from pack.registry.settings import RegistrySettings, absolute_sqlite_uri
+from pack.store import ModelVersion, ModelVersionFile, PagedList, PromotionEvent, RegisteredModel, Stage
 
 
 class RegistryClient:
-    """Registered models and versions, with MLflow's method names (see ``MlflowClient``)."""
+    """Registered models and versions, with MLflow's method names (see ``MlflowClient``).
 
-    def __init__(self, registry_uri: str | None = None, *, settings: RegistrySettings | None = None) -> None:
-        self._settings = context.with_uris(settings or context.settings(), registry_uri=registry_uri)
-        _, self._store, self._registry, _ = context.services(self._settings)
+    Every call goes through the registry service (``Registry``) of ``services``: given, else built
+    for ``settings``, else the process's default (``PACK_*`` environment and ``set_registry_uri``).
+    """
+
+    def __init__(
+        self,
+        registry_uri: str | None = None,
+        *,
+        settings: RegistrySettings | None = None,
+        services: Services | None = None,
+    ) -> None:
+        if services is None:
+            default = process_default()
+            chosen = with_uris(settings or default.settings(), registry_uri=registry_uri)
+            services = default.services(chosen)
+        self._services = services
+        self._registry = services.registry
 
     # registered models
 
@@ -40,17 +46,15 @@ class RegistryClient:
         deployment_job_id: str | None = None,
     ) -> RegisteredModel:
         """Create a registered model (``deployment_job_id`` is accepted for MLflow compatibility)."""
-        self._registry.create_registered_model(name, tags, description)
-        return self._store.get_registered_model(name)
+        return self._registry.create_registered_model(name, tags, description)
 
     def rename_registered_model(self, name: str, new_name: str) -> RegisteredModel:
         """Rename a model; versions, aliases and history follow."""
-        self._registry.rename_registered_model(name, new_name)
-        return self._store.get_registered_model(new_name)
+        return self._registry.rename_registered_model(name, new_name)
 
     def update_registered_model(self, name: str, description: str | None = None) -> RegisteredModel:
         """Set a model's description."""
-        return self._store.update_registered_model(name, description)
+        return self._registry.update_registered_model(name, description)
 
     def delete_registered_model(self, name: str) -> None:
         """Delete a model, its versions and their files."""
@@ -58,7 +62,7 @@ class RegistryClient:
 
     def get_registered_model(self, name: str) -> RegisteredModel:
         """A model with tags, aliases and the latest version per stage."""
-        return self._store.get_registered_model(name)
+        return self._registry.get_registered_model(name)
 
     def search_registered_models(
         self,
@@ -68,19 +72,19 @@ class RegistryClient:
         page_token: str | None = None,
     ) -> PagedList[RegisteredModel]:
         """Models matching ``name``/``tags.<key>`` clauses; ``.token`` of the result pages on."""
-        return self._store.search_registered_models(filter_string, max_results, order_by, page_token)
+        return self._registry.search_registered_models(filter_string, max_results, order_by, page_token)
 
     def get_latest_versions(self, name: str, stages: Sequence[str] | None = None) -> list[ModelVersion]:
         """The highest version in each of ``stages`` (every stage when None or empty)."""
-        return self._store.get_latest_versions(name, [Stage.parse(s) for s in stages or ()])
+        return self._registry.get_latest_versions(name, stages)
 
     def set_registered_model_tag(self, name: str, key: str, value: Any) -> None:
         """Set a model tag."""
-        self._store.set_registered_model_tag(name, key, str(value))
+        self._registry.set_registered_model_tag(name, key, value)
 
     def delete_registered_model_tag(self, name: str, key: str) -> None:
         """Delete a model tag."""
-        self._store.delete_registered_model_tag(name, key)
+        self._registry.delete_registered_model_tag(name, key)
 
     # versions
 
@@ -107,7 +111,7 @@ class RegistryClient:
 
     def update_model_version(self, name: str, version: int | str, description: str | None = None) -> ModelVersion:
         """Set a version's description."""
-        return self._store.update_model_version(name, check_version(version), description)
+        return self._registry.update_model_version(name, version, description)
 
     def transition_model_version_stage(
         self, name: str, version: int | str, stage: str, archive_existing_versions: bool = False
@@ -123,7 +127,7 @@ class RegistryClient:
 
     def get_model_version(self, name: str, version: int | str) -> ModelVersion:
         """One version."""
-        return self._store.get_model_version(name, check_version(version))
+        return self._registry.get_model_version(name, version)
 
     def get_model_version_download_uri(self, name: str, version: int | str) -> str:
         """Where the registry keeps the version's files."""
@@ -141,7 +145,7 @@ class RegistryClient:
         page_token: str | None = None,
     ) -> PagedList[ModelVersion]:
         """Versions matching e.g. ``name='m' AND tags.k='v'``; ``.token`` of the result pages on."""
-        return self._store.search_model_versions(filter_string, max_results, order_by, page_token)
+        return self._registry.search_model_versions(filter_string, max_results, order_by, page_token)
 
     def set_model_version_tag(
         self,
@@ -152,14 +156,13 @@ class RegistryClient:
         stage: str | None = None,
     ) -> None:
         """Set a version tag (the version may be given by ``stage``: its latest version)."""
-        number = self._version_or_stage(name, version, stage)
-        self._store.set_model_version_tag(name, number, _key(key), str(value))
+        self._registry.set_model_version_tag(name, version, key, value, stage)
 
     def delete_model_version_tag(
         self, name: str, version: int | str | None = None, key: str | None = None, stage: str | None = None
     ) -> None:
         """Delete a version tag."""
-        self._store.delete_model_version_tag(name, self._version_or_stage(name, version, stage), _key(key))
+        self._registry.delete_model_version_tag(name, version, key, stage)
 
     # aliases and history
 
@@ -173,7 +176,7 @@ class RegistryClient:
 
     def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
         """The version an alias points to."""
-        return self._store.get_model_version_by_alias(name, alias)
+        return self._registry.get_model_version_by_alias(name, alias)
 
     def get_model_version_history(
         self,
@@ -188,20 +191,19 @@ class RegistryClient:
 
     def get_model_version_files(self, name: str, version: int | str) -> list[ModelVersionFile]:
         """The files of a version with the sha256 and size recorded at registration."""
-        return self._store.get_model_version_files(name, check_version(version))
-
-    def _version_or_stage(self, name: str, version: int | str | None, stage: str | None) -> int:
-        if version is not None:
-            return check_version(version)
-        if stage is None:
-            raise InvalidInput("pass version or stage")
-        return self._store.get_highest_version(name, Stage.parse(stage)).version
+        return self._registry.get_model_version_files(name, version)
 
 
-def _key(key: str | None) -> str:
-    if not key:
-        raise InvalidInput("a tag key is required")
-    return key
+def with_uris(
+    base: RegistrySettings, tracking_uri: str | None = None, registry_uri: str | None = None
+) -> RegistrySettings:
+    """``base`` with other database URIs (relative ``sqlite:///`` paths made absolute)."""
+    update: dict[str, Any] = {}
+    if tracking_uri is not None:
+        update["tracking_uri"] = absolute_sqlite_uri(tracking_uri)
+    if registry_uri is not None:
+        update["registry_uri"] = absolute_sqlite_uri(registry_uri)
+    return base.model_copy(update=update) if update else base
 
 
-__all__ = ["RegistryClient"]
+__all__ = ["RegistryClient", "with_uris"]

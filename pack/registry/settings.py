@@ -9,16 +9,14 @@ from __future__ import annotations
 import getpass
 import os
 from pathlib import Path
-from typing import Literal
 
 from pydantic import field_validator
 
+from pack.checksums import VerifyMode
 from pack.settings import PackSettings
 
 DEFAULT_TRACKING_URI = "sqlite:///pack.db"
 DEFAULT_ARTIFACT_ROOT = "./packruns"
-
-VerifyMode = Literal["cached", "always", "off"]
 
 
 class RegistrySettings(PackSettings):
@@ -106,7 +104,6 @@ __all__ = [
     "DEFAULT_ARTIFACT_ROOT",
     "DEFAULT_TRACKING_URI",
     "RegistrySettings",
-    "VerifyMode",
     "absolute_artifact_root",
     "absolute_sqlite_uri",
     "current_os_user",

@@ -1,8 +1,8 @@
-"""Resolving ``models:/`` and ``runs:/`` URIs to a local directory, with the process's settings.
+"""The ``models:/`` and ``runs:/`` resolvers of the ``pack.uri_resolvers`` plugin group.
 
-``resolve_uri`` is registered for both schemes in the ``pack.uri_resolvers`` plugin group, so
+``resolve_uri`` resolves with the process's default services (``pack.registry.default``), so
 ``pack.uris.resolve_model_uri``, ``pack.pyfunc.load_model``, ``pack.load_model`` and ``pack predict``
-accept them. The URI forms and their value objects are in ``pack.registry.refs`` (re-exported here).
+accept these URIs.
 """
 
 from __future__ import annotations
@@ -10,8 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from pack.errors import InvalidInput
-from pack.registry import context
-from pack.registry.refs import MODELS, RUNS, ModelRef, RunArtifactRef, safe_artifact_path
+from pack.refs import MODELS, RUNS, ModelRef, RunArtifactRef
+from pack.registry.default import process_default
+from pack.uris import scheme_of
 
 
 def resolve_uri(uri: str) -> Path:
@@ -25,12 +26,13 @@ def resolve_uri(uri: str) -> Path:
         InvalidInput: a malformed URI.
         InvalidModel: a registered file is missing, changed or added (tampered).
     """
-    head = str(uri).partition(":")[0].lower()
-    if head == MODELS:
-        return context.registry().resolve_path(ModelRef.parse(uri))
-    if head == RUNS:
-        return context.runs_resolver().resolve_path(RunArtifactRef.parse(uri))
+    scheme = scheme_of(uri)
+    services = process_default().services()
+    if scheme == MODELS:
+        return services.registry.resolve_path(ModelRef.parse(uri))
+    if scheme == RUNS:
+        return services.runs.resolve_path(RunArtifactRef.parse(uri))
     raise InvalidInput(f"{uri!r} is not a models:/ or runs:/ URI")
 
 
-__all__ = ["MODELS", "RUNS", "ModelRef", "RunArtifactRef", "resolve_uri", "safe_artifact_path"]
+__all__ = ["resolve_uri"]

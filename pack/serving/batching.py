@@ -2,30 +2,31 @@
 
 ``BatchingPredictor`` wraps any ``Predictor`` (composition, no patching). An idle model answers at
 once; while it is busy, compatible requests queue up and go into the next predict call together, up
-to ``max_batch_size`` rows. Requests are compatible when their prepared inputs are row-aligned (a
-DataFrame, an array, or a dict of arrays with one row count) with the same columns/dtypes/trailing
-shape and equal params; anything else runs alone. The merged output is split back by row counts,
-so each caller gets exactly its own rows. If the merged call raises, its halves are retried (down
-to single requests), so one caller's bad input fails only that caller; if the output is not
-row-aligned, batching turns itself off for the model.
+to ``max_batch_size`` rows. Requests are compatible when their prepared inputs are row-aligned with the
+same layout (``pack.serving.rows``) and equal params; anything else runs alone. The merged output is
+split back by row counts, so each caller gets exactly its own rows. Requests are checked against the
+signature before they are queued, so only a model-raised error can fail a merged call: its halves are
+then retried (down to single requests, each re-run counted), so one caller's poison fails only that
+caller; if the output is not row-aligned, batching turns itself off for the model.
+
+Predict calls run on one daemon thread per model: a predict that never returns cannot hold the
+process past its drain.
 """
 
 from __future__ import annotations
 
 import asyncio
-import itertools
 import logging
+import queue
+import threading
 import time
 from collections import deque
-from collections.abc import Hashable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Hashable
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-import numpy as np
-import pandas as pd
-
-from pack.flavors.enforce_columns import column_dtypes
+from pack.serving.rows import layout_of, merge, row_count, split
 from pack.types import Params, Predictor
 
 logger = logging.getLogger("pack.serving")
@@ -38,104 +39,48 @@ class BatchObserver(Protocol):
 
     def queue(self, depth: int) -> None: ...
 
-
-# ---------------------------------------------------------------------------------------------
-# row-aligned data: count, merge, split, compare
+    def rerun(self, requests: int) -> None: ...
 
 
-def row_count(data: Any) -> int | None:
-    """Rows in ``data`` when it is row-aligned (DataFrame, array, dict of arrays), else None."""
-    if isinstance(data, pd.DataFrame):
-        return len(data)
-    if isinstance(data, np.ndarray):
-        return int(data.shape[0]) if data.ndim >= 1 else None
-    if isinstance(data, Mapping) and data:
-        counts = {v.shape[0] for v in data.values() if isinstance(v, np.ndarray) and v.ndim >= 1}
-        if len(counts) == 1 and all(isinstance(v, np.ndarray) and v.ndim >= 1 for v in data.values()):
-            return int(counts.pop())
-    return None
+class AsyncPredictor(Protocol):
+    """What serving predicts through: an awaitable predict (``BatchingPredictor`` is one)."""
+
+    async def predict(self, data: Any, params: Params | None = None) -> Any: ...
 
 
-def layout_of(data: Any) -> Hashable:
-    """What must be equal for two inputs to merge: columns and dtypes, or trailing shapes and dtypes."""
-    if isinstance(data, pd.DataFrame):
-        return ("frame", tuple(data.columns.tolist()), tuple(column_dtypes(data)))
-    if isinstance(data, np.ndarray):
-        return ("array", data.shape[1:], data.dtype)
-    return ("tensors", tuple((key, value.shape[1:], value.dtype) for key, value in data.items()))
+class DaemonExecutor(Executor):
+    """One daemon thread running submitted calls in order.
 
-
-def merge(parts: Sequence[Any]) -> Any:
-    """Concatenate inputs of one layout along the rows."""
-    first = parts[0]
-    if isinstance(first, pd.DataFrame):
-        dtypes = set(column_dtypes(first))
-        if len(dtypes) == 1 and isinstance(dtype := dtypes.pop(), np.dtype) and dtype.kind in "biuf":
-            values = np.concatenate([part.to_numpy() for part in parts])  # one block, no pandas concat
-            return pd.DataFrame(values, columns=first.columns)
-        return pd.concat(parts, ignore_index=True)
-    if isinstance(first, np.ndarray):
-        return np.concatenate(parts)
-    return {key: np.concatenate([part[key] for part in parts]) for key in first}
-
-
-def split(output: Any, counts: Sequence[int]) -> list[Any] | None:
-    """Cut a merged output back into per-request parts, or None if it is not row-aligned."""
-    total = sum(counts)
-    bounds = np.cumsum([0, *counts]).tolist()
-    pairs = list(itertools.pairwise(bounds))
-    if isinstance(output, np.ndarray):
-        if output.ndim >= 1 and output.shape[0] == total:
-            return [output[a:b] for a, b in pairs]
-        return None
-    if isinstance(output, (pd.DataFrame, pd.Series)):
-        if len(output) == total:
-            return [output.iloc[a:b].reset_index(drop=True) for a, b in pairs]
-        return None
-    if isinstance(output, (list, tuple)):
-        return [list(output[a:b]) for a, b in pairs] if len(output) == total else None
-    if isinstance(output, Mapping) and output:
-        columns = {key: split(value, counts) for key, value in output.items()}
-        if any(parts is None for parts in columns.values()):
-            return None
-        return [{key: parts[i] for key, parts in columns.items() if parts is not None} for i in range(len(counts))]
-    return None
-
-
-def same_output(a: Any, b: Any) -> bool:
-    """True when two predictions are equal (NaN equal to NaN)."""
-    try:
-        if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
-            left, right = np.asarray(a), np.asarray(b)
-            nan_ok = left.dtype.kind in "fc" and right.dtype.kind in "fc"
-            return left.shape == right.shape and bool(np.array_equal(left, right, equal_nan=nan_ok))
-        if isinstance(a, (pd.DataFrame, pd.Series)) and type(a) is type(b):
-            return bool(a.reset_index(drop=True).equals(b.reset_index(drop=True)))
-        if isinstance(a, Mapping) and isinstance(b, Mapping):
-            return a.keys() == b.keys() and all(same_output(a[k], b[k]) for k in a)
-        if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
-            return len(a) == len(b) and all(same_output(x, y) for x, y in zip(a, b, strict=True))
-        return bool(a == b)
-    except (TypeError, ValueError):
-        return False
-
-
-def supports_batching(predictor: Predictor, data: Any, params: Params | None, single: Any) -> bool:
-    """Whether merging ``data`` with itself predicts ``single`` twice (the warm-up check).
-
-    ``single`` is the prediction on ``data`` alone. A model whose output is not row-aligned, or
-    depends on what else is in the batch, fails the check and is served without batching.
+    Unlike ``ThreadPoolExecutor`` (whose threads the interpreter joins at exit), a call that never
+    returns does not keep the process alive once the server has stopped.
     """
-    rows = row_count(data)
-    if not rows:
-        return False
-    doubled = predictor.predict(merge([data, data]), params)
-    parts = split(doubled, [rows, rows])
-    return parts is not None and all(same_output(part, single) for part in parts)
 
+    def __init__(self, name: str) -> None:
+        self._calls: queue.SimpleQueue[tuple[Future[Any], Callable[..., Any], tuple[Any, ...]] | None] = (
+            queue.SimpleQueue()
+        )
+        self._thread = threading.Thread(target=self._work, name=name, daemon=True)
+        self._thread.start()
 
-# ---------------------------------------------------------------------------------------------
-# the batcher
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+        self._calls.put((future, (lambda: fn(*args, **kwargs)) if kwargs else fn, () if kwargs else args))
+        return future
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        self._calls.put(None)
+        if wait:
+            self._thread.join()
+
+    def _work(self) -> None:
+        while (call := self._calls.get()) is not None:
+            future, fn, args = call
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(fn(*args))
+            except BaseException as exc:
+                future.set_exception(exc)
 
 
 @dataclass
@@ -144,6 +89,7 @@ class _Pending:
     params: Params | None
     rows: int | None  # None: not row-aligned, runs alone
     future: asyncio.Future[Any]
+    weight: int = 1  # what the request adds to the queued rows
     _layout: Hashable = None
 
     @property
@@ -162,7 +108,8 @@ def _same_params(a: Params | None, b: Params | None) -> bool:
 
 
 class BatchingPredictor:
-    """Runs a predictor off the event loop, one call at a time, merging requests that queue up.
+    """An ``AsyncPredictor``: runs a predictor off the event loop, one call at a time, merging requests
+    that queue up.
 
     Args:
         predictor: what predicts (for pack models, already-prepared data goes in).
@@ -190,9 +137,11 @@ class BatchingPredictor:
         self._observer = observer
         self._name = name
         self._queue: deque[_Pending] = deque()
+        self._queued_rows = 0
         self._worker: asyncio.Task[None] | None = None
         self._arrived: asyncio.Event | None = None
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"predict-{name}")
+        self._executor = DaemonExecutor(f"predict-{name}")
+        self._busy_since: float | None = None
 
     @property
     def batchable(self) -> bool:
@@ -204,17 +153,27 @@ class BatchingPredictor:
         """Requests waiting for the model."""
         return len(self._queue)
 
+    @property
+    def queued_rows(self) -> int:
+        """Rows waiting for the model (requests that are not row-aligned count as one)."""
+        return self._queued_rows
+
+    def running_for(self) -> float:
+        """Seconds the current predict call has been running (0 when the model is idle)."""
+        since = self._busy_since
+        return time.monotonic() - since if since is not None else 0.0
+
     def submit(self, data: Any, params: Params | None = None) -> asyncio.Future[Any]:
         """Queue a request; the future resolves to its predictions (or the model's error).
 
         A future that is already done when its turn comes (cancelled, timed out) is skipped.
         """
         loop = asyncio.get_running_loop()
-        rows = row_count(data) if self._batchable else None
-        if rows == 0:
-            rows = None  # an empty request runs alone: the model decides what empty input means
-        pending = _Pending(data, params, rows, loop.create_future())
+        counted = row_count(data)
+        rows = counted if self._batchable and counted else None  # empty or not row-aligned: runs alone
+        pending = _Pending(data, params, rows, loop.create_future(), counted or 1)
         self._queue.append(pending)
+        self._queued_rows += pending.weight
         self._report_queue()
         if self._arrived is not None:
             self._arrived.set()
@@ -232,7 +191,8 @@ class BatchingPredictor:
             if not pending.future.done():
                 pending.future.cancel()
         self._queue.clear()
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        self._queued_rows = 0
+        self._executor.shutdown(wait=False)
 
     # -- the drain loop ---------------------------------------------------------------------
 
@@ -259,11 +219,11 @@ class BatchingPredictor:
         queue = self._queue
         batch = [] if batch is None else batch
         while queue and queue[0].future.done():
-            queue.popleft()
+            self._queued_rows -= queue.popleft().weight
         if not batch:
             if not queue:
                 return batch
-            batch.append(queue.popleft())
+            batch.append(self._pop())
         first = batch[0]
         if first.rows is None:
             return batch
@@ -271,7 +231,7 @@ class BatchingPredictor:
         while queue:
             candidate = queue[0]
             if candidate.future.done():
-                queue.popleft()
+                self._queued_rows -= queue.popleft().weight
                 continue
             if (
                 candidate.rows is None
@@ -280,9 +240,14 @@ class BatchingPredictor:
                 or not _same_params(candidate.params, first.params)
             ):
                 break
-            batch.append(queue.popleft())
+            batch.append(self._pop())
             total += candidate.rows
         return batch
+
+    def _pop(self) -> _Pending:
+        pending = self._queue.popleft()
+        self._queued_rows -= pending.weight
+        return pending
 
     async def _wait_for_more(self, batch: list[_Pending]) -> None:
         loop = asyncio.get_running_loop()
@@ -320,6 +285,8 @@ class BatchingPredictor:
             )
         except Exception:
             logger.debug("merged predict of %d requests failed; splitting it", len(batch))
+            if self._observer is not None:
+                self._observer.rerun(len(batch))
             middle = len(batch) // 2
             await self._run(batch[:middle])
             await self._run(batch[middle:])
@@ -349,20 +316,18 @@ class BatchingPredictor:
     # -- in the predict thread ---------------------------------------------------------------
 
     def _predict_one(self, data: Any, params: Params | None, rows: int) -> Any:
-        started = time.perf_counter()
+        return self._timed(data, params, 1, rows)
+
+    def _predict_merged(self, parts: list[Any], params: Params | None, counts: list[int]) -> list[Any] | None:
+        return split(self._timed(merge(parts), params, len(parts), sum(counts)), counts)
+
+    def _timed(self, data: Any, params: Params | None, requests: int, rows: int) -> Any:
+        self._busy_since = started = time.monotonic()
         try:
             return self._predictor.predict(data, params)
         finally:
-            self._report_batch(1, rows, time.perf_counter() - started)
-
-    def _predict_merged(self, parts: list[Any], params: Params | None, counts: list[int]) -> list[Any] | None:
-        merged = merge(parts)
-        started = time.perf_counter()
-        try:
-            output = self._predictor.predict(merged, params)
-        finally:
-            self._report_batch(len(parts), sum(counts), time.perf_counter() - started)
-        return split(output, counts)
+            self._busy_since = None
+            self._report_batch(requests, rows, time.monotonic() - started)
 
     def _report_batch(self, requests: int, rows: int, seconds: float) -> None:
         if self._observer is not None:
@@ -383,13 +348,4 @@ def _fail(pending: _Pending, error: BaseException) -> None:
         pending.future.set_exception(error)
 
 
-__all__ = [
-    "BatchObserver",
-    "BatchingPredictor",
-    "layout_of",
-    "merge",
-    "row_count",
-    "same_output",
-    "split",
-    "supports_batching",
-]
+__all__ = ["AsyncPredictor", "BatchObserver", "BatchingPredictor", "DaemonExecutor"]

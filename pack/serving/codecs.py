@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from pack.errors import InvalidInput
 from pack.flavors import payloads
 from pack.flavors.schema import Schema
 from pack.serving.errors import UnsupportedMediaType
@@ -36,7 +35,7 @@ def parse_content_type(header: str | None) -> tuple[str, dict[str, str]]:
     return media.strip().lower(), options
 
 
-def decode(content_type: str | None, body: bytes, schema: Schema | None) -> tuple[Any, Params | None]:
+def decode(content_type: str | None, body: bytes | bytearray, schema: Schema | None) -> tuple[Any, Params | None]:
     """Decode an ``/invocations`` body into ``(data, params)``.
 
     Raises:
@@ -54,12 +53,8 @@ def decode(content_type: str | None, body: bytes, schema: Schema | None) -> tupl
     if media == JSON:
         return payloads.parse_json_request(body, schema)
     if media == CSV:
-        try:
-            text = body.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise InvalidInput(f"Invalid CSV input: not UTF-8 ({exc.reason} at byte {exc.start})") from None
-        return payloads.parse_csv(text, schema), None
-    return payloads.parse_parquet(body, schema), None
+        return payloads.parse_csv(body, schema), None
+    return payloads.parse_parquet(bytes(body), schema), None
 
 
 def encode(predictions: Any) -> bytes:

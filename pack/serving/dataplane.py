@@ -1,9 +1,15 @@
 """The server's core, free of any web framework: models, readiness, predict, metadata.
 
 Models load in the background after the server starts listening: liveness answers at once,
-readiness only once every model is loaded and warmed up with its input example. Each request's
-input is checked against the signature on its own (``PyFuncModel.prepare``), so a bad request
-fails alone; then it joins the model's ``BatchingPredictor`` queue.
+readiness only once every model is loaded and warmed up with its input example. A registered
+version's files are verified against the registry's checksums in every process that loads them
+(a mismatch fails the load: the worker never serves). Each request's input is checked against the
+signature on its own (``PyFuncModel.prepare``), so a bad request fails alone and never joins a batch;
+then it joins the model's ``BatchingPredictor`` queue, unless that queue is full (503).
+
+A predict that runs past ``timeout + ready_grace`` turns readiness to 503 (and new requests for that
+model get 503 at once instead of queueing behind it); past ``liveness_timeout`` liveness fails too,
+so an orchestrator restarts the replica.
 """
 
 from __future__ import annotations
@@ -16,13 +22,16 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from pack.checksums import Verifier
 from pack.errors import InvalidInput, ModelError, NotFound
 from pack.flavors.mlmodel import MLModel
 from pack.flavors.pyfunc import PyFuncModel, load_model
 from pack.flavors.schema import ModelSignature, Schema
-from pack.serving.batching import BatchingPredictor, supports_batching
-from pack.serving.errors import DeadlineExceeded, NotReady
+from pack.serving.batching import BatchingPredictor
+from pack.serving.errors import DeadlineExceeded, NotReady, Overloaded
+from pack.serving.logs import log_failure
 from pack.serving.metrics import ServingMetrics
+from pack.serving.rows import row_count, supports_batching
 from pack.serving.settings import ModelSpec, ServingSettings
 from pack.types import Params
 
@@ -61,6 +70,7 @@ class _Observer:
         self._rows = metrics.batch_rows.labels(name, version)
         self._predict = metrics.predict_latency.labels(name, version)
         self._depth = metrics.queue_depth.labels(name, version)
+        self._reruns = metrics.reruns.labels(name, version)
 
     def batch(self, requests: int, rows: int, seconds: float) -> None:
         self._size.observe(requests)
@@ -70,13 +80,16 @@ class _Observer:
     def queue(self, depth: int) -> None:
         self._depth.set(depth)
 
+    def rerun(self, requests: int) -> None:
+        self._reruns.inc(requests)
+
 
 class ServedModel:
     """One model being served: its spec, MLmodel, state and (once loaded) predictor."""
 
     def __init__(self, spec: ModelSpec) -> None:
         self.spec = spec
-        self.mlmodel = MLModel.load(spec.path)
+        self.mlmodel: MLModel = spec.mlmodel if spec.mlmodel is not None else MLModel.load(spec.path)
         self.state = ModelState.LOADING
         self.error: str | None = None
         self.model: PyFuncModel | None = None
@@ -105,6 +118,10 @@ class ServedModel:
     def ready(self) -> bool:
         return self.state is ModelState.READY
 
+    def running_for(self) -> float:
+        """Seconds its current predict call has been running (0 when idle)."""
+        return self.batcher.running_for() if self.batcher is not None else 0.0
+
     def require_ready(self) -> tuple[PyFuncModel, BatchingPredictor]:
         """The loaded model and its batcher.
 
@@ -124,11 +141,19 @@ def _version_key(version: str) -> tuple[int, int, str]:
 class DataPlane:
     """Serves a fixed set of models: loading, readiness, lookup and predict."""
 
-    def __init__(self, specs: Sequence[ModelSpec], settings: ServingSettings, metrics: ServingMetrics) -> None:
+    def __init__(
+        self,
+        specs: Sequence[ModelSpec],
+        settings: ServingSettings,
+        metrics: ServingMetrics,
+        on_load_failure: Callable[[], None] | None = None,
+    ) -> None:
         if not specs:
             raise InvalidInput("no models to serve")
         self.settings = settings
         self.metrics = metrics
+        self.on_load_failure = on_load_failure
+        self.verifier = Verifier("cached")
         self._models: dict[tuple[str, str], ServedModel] = {}
         for spec in specs:
             key = (spec.name, spec.version)
@@ -182,8 +207,21 @@ class DataPlane:
 
     @property
     def ready(self) -> bool:
-        """True once every model is loaded and warmed up."""
-        return all(m.ready for m in self._models.values())
+        """True once every model is loaded and warmed up, and none has a predict running overdue."""
+        overdue = self.settings.timeout + self.settings.ready_grace
+        return all(m.ready and m.running_for() <= overdue for m in self._models.values())
+
+    @property
+    def live(self) -> bool:
+        """False once a predict has run longer than ``liveness_timeout`` (the replica needs a restart)."""
+        limit = self.settings.liveness_timeout
+        return all(m.running_for() <= limit for m in self._models.values())
+
+    def stalled(self) -> list[tuple[ServedModel, float]]:
+        """Models whose current predict is past ``timeout + ready_grace``, with its running time."""
+        overdue = self.settings.timeout + self.settings.ready_grace
+        running = ((m, m.running_for()) for m in self._models.values())
+        return [(m, seconds) for m, seconds in running if seconds > overdue]
 
     @property
     def failed(self) -> ServedModel | None:
@@ -229,8 +267,10 @@ class DataPlane:
             try:
                 model, batcher = await asyncio.to_thread(self._load, served)
             except Exception as exc:
-                served.state, served.error = ModelState.FAILED, _one_line(exc)
-                logger.error("model %s version %s failed to load: %s", *labels, served.error, exc_info=exc)
+                served.state, served.error = ModelState.FAILED, type(exc).__name__
+                logger.error("model %s version %s failed to load: %s", *labels, _one_line(exc), exc_info=exc)
+                if self.on_load_failure is not None:
+                    self.on_load_failure()
                 return
             served.model, served.batcher = model, batcher
             served.load_seconds = time.perf_counter() - started
@@ -248,7 +288,12 @@ class DataPlane:
     def _load(self, served: ServedModel) -> tuple[PyFuncModel, BatchingPredictor]:
         """Load, warm up with the input example, and decide whether batching is safe (in a thread)."""
         settings = self.settings
-        model = load_model(served.spec.path, model_config=settings.load_config, safe_only=settings.safe_only)
+        spec = served.spec
+        if spec.files is not None:
+            self.verifier.verify(spec.path, spec.files, f"models:/{spec.name}/{spec.version}")
+        model = load_model(
+            spec.path, model_config=settings.load_config, mlmodel=served.mlmodel, safe_only=settings.safe_only
+        )
         predictor = PreparedPredictor(model)
         batchable = settings.max_batch_size > 1
         example = model.input_example()
@@ -290,13 +335,15 @@ class DataPlane:
             size: the body's size in bytes (large bodies are decoded off the event loop).
 
         Raises:
-            NotReady: the model is not loaded yet.
-            InvalidInput: the body cannot be decoded.
+            NotReady: the model is not loaded yet, or its current predict is overdue.
+            Overloaded: the model's queue is full.
+            InvalidInput: the body cannot be decoded, or holds no rows.
             SchemaError: the input violates the signature.
-            ModelError: the model raised (logged with its traceback).
+            ModelError: the model raised (logged with its traceback under the request id).
             DeadlineExceeded: the request took longer than the timeout.
         """
-        timeout = self.settings.timeout
+        settings = self.settings
+        timeout = settings.timeout
         loop = asyncio.get_running_loop()
         started = loop.time()
         if not served.settled.is_set():
@@ -305,6 +352,10 @@ class DataPlane:
             except asyncio.TimeoutError:
                 raise DeadlineExceeded(f"model {served.name!r} did not finish loading within {timeout:g} s") from None
         model, batcher = served.require_ready()
+        running = batcher.running_for()
+        if running > timeout + settings.ready_grace:
+            self.metrics.rejected.labels(served.name, served.version, "stalled").inc()
+            raise NotReady(f"model {served.name!r} has been predicting for {running:.0f} s; this replica is stalled")
         try:
             if size > INLINE_DECODE_BYTES:
                 prepared = await asyncio.wait_for(
@@ -312,12 +363,19 @@ class DataPlane:
                 )
             else:
                 prepared = _prepare(model, decode)
+            rows = row_count(prepared[0])
+            if rows == 0:
+                raise InvalidInput("the request holds no rows")
+            queued = batcher.queued_rows
+            if queued and queued + (rows or 1) > settings.max_queue_rows:
+                self.metrics.rejected.labels(served.name, served.version, "queue").inc()
+                raise Overloaded(f"model {served.name!r} has {queued} rows waiting (--max-queue-rows); retry")
             remaining = timeout - (loop.time() - started)
             return await asyncio.wait_for(batcher.submit(*prepared), max(remaining, 0.0))
         except asyncio.TimeoutError:
             raise DeadlineExceeded(f"Request processing time exceeded the limit of {timeout:g} s") from None
         except ModelError as exc:
-            logger.error("model %s version %s failed: %s", served.name, served.version, exc, exc_info=exc)
+            log_failure("model %s version %s failed: %s", exc, served.name, served.version, exc)
             raise
 
 

@@ -61,6 +61,18 @@ class ServingMetrics:
             registry=self.registry,
         )
         self.queue_depth = Gauge("pack_queue_depth", "Requests waiting for the model.", labels, registry=self.registry)
+        self.rejected = Counter(
+            "pack_rejected_requests",
+            "Requests refused with 503 before any work, by reason (concurrency, queue, stalled).",
+            (*labels, "reason"),
+            registry=self.registry,
+        )
+        self.reruns = Counter(
+            "pack_batch_reruns",
+            "Requests predicted again because the merged predict they were in raised (split in halves).",
+            labels,
+            registry=self.registry,
+        )
         self.load_seconds = Gauge(
             "pack_model_load_seconds",
             "Seconds spent loading and warming up the model.",

@@ -1,16 +1,33 @@
-"""Pure ASGI middleware: error responses, request metrics, and the request body size limit."""
+"""Pure ASGI middleware: request ids and JSON error responses, request metrics, host/auth checks, CORS."""
 
 from __future__ import annotations
 
+import asyncio
+import hmac
 import logging
 import time
+from collections.abc import Sequence
 from typing import Any
 
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
+from starlette.middleware.cors import CORSMiddleware
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from pack.errors import PackError
-from pack.serving.errors import PayloadTooLarge, http_error, protocol_for_path, routing_error
+from pack.errors import InvalidInput, PackError
+from pack.serving.errors import (
+    NotReady,
+    Overloaded,
+    PayloadTooLarge,
+    RequestTimeout,
+    Unauthorized,
+    error_body,
+    http_error,
+    protocol_for_path,
+    routing_error,
+)
+from pack.serving.logs import REQUEST_ID, RequestIds, log_failure
 from pack.serving.metrics import ServingMetrics
 
 logger = logging.getLogger("pack.serving")
@@ -18,35 +35,61 @@ logger = logging.getLogger("pack.serving")
 # Handlers put ``(name, version)`` here once they know which model a request is for.
 MODEL_SCOPE_KEY = "pack.model"
 _NO_MODEL = ("", "")
+# Routes that answer without a token: probes and operations (no model data in them).
+OPEN_PATHS = frozenset({"/ping", "/health", "/version", "/metrics", "/v2/health/live", "/v2/health/ready"})
 
 
 class ErrorResponses:
-    """Turns exceptions from the routes into JSON error responses (``pack.serving.errors`` decides).
+    """Gives each request its id and turns exceptions from the layers below into JSON error responses.
 
     Handlers send their whole response at the end, so an exception means nothing was sent yet.
-    Anything that is not a ``PackError`` is logged with its traceback and answered with a bare 500.
+    Anything that is not a ``PackError`` is logged with its traceback and answered with a bare 500;
+    a request cancelled by the end of a drain is answered 503.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, expose_errors: bool = False) -> None:
         self.app = app
+        self.expose_errors = expose_errors
+        self.ids = RequestIds()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = self.ids.new(Headers(scope=scope).get("x-request-id"))
+        token = REQUEST_ID.set(request_id)
         try:
             await self.app(scope, receive, send)
+        except asyncio.CancelledError:
+            message = "the server stopped before the request finished (drain timeout); retry"
+            body = error_body("TEMPORARILY_UNAVAILABLE", message, protocol_for_path(scope["path"]), request_id)
+            await send_json(send, 503, body, {"x-request-id": request_id, "connection": "close"})
+            raise
         except Exception as error:
-            if scope["type"] != "http":
-                raise
-            protocol = protocol_for_path(scope["path"])
-            headers: dict[str, str] = {}
-            if isinstance(error, HTTPException):
-                message = f"{error.detail}: {scope['method']} {scope['path']}"
-                status, body = routing_error(error.status_code, message, protocol)
-                headers = dict(error.headers or {})
-            else:
-                if not isinstance(error, PackError):
-                    logger.error("unexpected error on %s %s", scope["method"], scope["path"], exc_info=error)
-                status, body = http_error(error, protocol)
+            status, body, headers = self._answer(scope, error, request_id)
             await send_json(send, status, body, headers)
+        finally:
+            REQUEST_ID.reset(token)
+
+    def _answer(self, scope: Scope, error: Exception, request_id: str) -> tuple[int, bytes, dict[str, str]]:
+        protocol = protocol_for_path(scope["path"])
+        headers = {"x-request-id": request_id}
+        if isinstance(error, HTTPException):
+            message = f"{error.detail}: {scope['method']} {scope['path']}"
+            status, body = routing_error(error.status_code, message, protocol)
+            return status, body, {**headers, **(error.headers or {})}
+        if not isinstance(error, PackError):
+            log_failure("unexpected error on %s %s", error, scope["method"], scope["path"])
+        status, body = http_error(error, protocol, request_id, self.expose_errors)
+        if isinstance(error, (PayloadTooLarge, RequestTimeout)):
+            headers["connection"] = "close"  # the rest of the body is never read
+        elif isinstance(error, Overloaded):
+            headers["retry-after"] = str(error.retry_after)
+        elif isinstance(error, NotReady):
+            headers["retry-after"] = "5"
+        elif isinstance(error, Unauthorized):
+            headers["www-authenticate"] = 'Bearer realm="pack"'
+        return status, body, headers
 
 
 class RequestMetrics:
@@ -82,51 +125,68 @@ class RequestMetrics:
             metrics.latency.labels(model, version, endpoint).observe(time.perf_counter() - started)
 
 
-class BodySizeLimit:
-    """Refuses request bodies over ``max_bytes`` with 413 (by Content-Length, or while reading)."""
+class RequestGuard:
+    """Refuses, before any work: a Host not allowed (DNS rebinding), a missing or wrong bearer token on
+    the routes that need one, and a declared body over the size limit.
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    Args:
+        app: the next layer.
+        hosts: Host names accepted (``*`` any; ``.example.com`` that domain and its subdomains).
+        token: the bearer token scoring and metadata routes require (None: no authentication).
+        max_bytes: the body size limit.
+    """
+
+    def __init__(self, app: ASGIApp, hosts: Sequence[str], token: str | None, max_bytes: int) -> None:
         self.app = app
+        self.any_host = "*" in hosts
+        self.hosts = frozenset(h.lower() for h in hosts if not h.startswith("."))
+        self.domains = tuple(h.lower() for h in hosts if h.startswith("."))
+        self.expected = f"Bearer {token}".encode() if token else None
         self.max_bytes = max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.max_bytes
-        declared = _content_length(scope)
-        if declared is not None and declared > limit:
-            status, body = http_error(self._error(declared), protocol_for_path(scope["path"]))
-            await send_json(send, status, body, {"connection": "close"})
-            return
-        received = 0
+        headers = Headers(scope=scope)
+        if not self.any_host and not self._host_allowed(headers.get("host", "")):
+            raise InvalidInput("Invalid host header (pack serve --allowed-hosts)")
+        if self.expected is not None and scope["path"] not in OPEN_PATHS and scope["method"] != "OPTIONS":
+            offered = headers.get("authorization", "").encode("latin-1")
+            if not hmac.compare_digest(offered, self.expected):
+                raise Unauthorized("a valid bearer token is required (Authorization: Bearer <token>)")
+        declared = headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            raise PayloadTooLarge(too_large_message(int(declared), self.max_bytes))
+        await self.app(scope, receive, send)
 
-        async def limited_receive() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > limit:
-                    raise self._error(received)
-            return message
-
-        await self.app(scope, limited_receive, send)
-
-    def _error(self, size: int) -> PayloadTooLarge:
-        return PayloadTooLarge(
-            f"the request body ({size} bytes or more) is larger than the limit of {self.max_bytes} bytes "
-            "(pack serve --max-body-size MB)"
-        )
+    def _host_allowed(self, host: str) -> bool:
+        name = host.lower()
+        if name.startswith("["):  # [::1]:5000
+            name = name[1 : name.find("]")] if "]" in name else name
+        elif name.count(":") == 1:
+            name = name.split(":", 1)[0]
+        return name in self.hosts or any(name == d[1:] or name.endswith(d) for d in self.domains)
 
 
-def _content_length(scope: Scope) -> int | None:
-    for key, value in scope["headers"]:
-        if key == b"content-length":
-            try:
-                return int(value)
-            except ValueError:
-                return None
-    return None
+class JsonCORSMiddleware(CORSMiddleware):
+    """Starlette's CORS handling, with a refused preflight answered in JSON like every other error."""
+
+    def preflight_response(self, request_headers: Headers) -> Response:
+        response = super().preflight_response(request_headers)
+        if response.status_code < 400:
+            return response
+        message = bytes(response.body).decode("utf-8", "replace")
+        headers = {k: v for k, v in response.headers.items() if k.lower() not in ("content-type", "content-length")}
+        body = error_body("BAD_REQUEST", message, "mlflow")
+        return Response(body, status_code=response.status_code, headers=headers, media_type="application/json")
+
+
+def too_large_message(size: int, limit: int) -> str:
+    return (
+        f"the request body ({size} bytes or more) is larger than the limit of {limit} bytes "
+        "(pack serve --max-body-size MB)"
+    )
 
 
 async def send_json(send: Send, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
@@ -140,4 +200,13 @@ async def send_json(send: Send, status: int, body: bytes, headers: dict[str, str
     await send({"type": "http.response.body", "body": body})
 
 
-__all__ = ["MODEL_SCOPE_KEY", "BodySizeLimit", "ErrorResponses", "RequestMetrics", "send_json"]
+__all__ = [
+    "MODEL_SCOPE_KEY",
+    "OPEN_PATHS",
+    "ErrorResponses",
+    "JsonCORSMiddleware",
+    "RequestGuard",
+    "RequestMetrics",
+    "send_json",
+    "too_large_message",
+]

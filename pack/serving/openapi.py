@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from typing import Any
 
@@ -12,7 +13,14 @@ from pack.flavors.examples import load_serving_example
 from pack.serving import v2
 from pack.serving.codecs import CSV, JSON, PARQUET
 from pack.serving.dataplane import DataPlane, ServedModel
-from pack.serving.schemas import inputs_schema, instance_schema, params_schema, predictions_schema, row_schema
+from pack.serving.schemas import (
+    csv_schema,
+    inputs_schema,
+    instance_schema,
+    params_schema,
+    predictions_schema,
+    row_schema,
+)
 from pack.serving.tensors import DATATYPES
 
 OPENAPI_VERSION = "3.0.3"
@@ -108,7 +116,7 @@ def _invocations_operation(served: ServedModel, operation_id: str) -> dict[str, 
             "required": True,
             "content": {
                 JSON: json_media,
-                CSV: {"schema": {"type": "string"}},
+                CSV: {"schema": csv_schema(served.input_schema)},
                 PARQUET: {"schema": {"type": "string", "format": "binary"}},
             },
         },
@@ -139,18 +147,21 @@ def _model_schemas(served: ServedModel) -> dict[str, Any]:
                 "required": ["data"],
                 "properties": {
                     "columns": {"type": "array", "items": {"type": "string"}},
-                    "data": {"type": "array", "items": {"type": "array", "items": {}}},
+                    "data": {"type": "array", "minItems": 1, "items": {"type": "array", "items": {}}},
                     "index": {"type": "array", "items": {}},
                 },
             },
-            "dataframe_records": {"type": "array", "items": row},
-            "instances": {"type": "array", "items": instance_schema(inputs)},
+            "dataframe_records": {"type": "array", "minItems": 1, "items": row},
+            "instances": {"type": "array", "minItems": 1, "items": instance_schema(inputs)},
             "inputs": inputs_schema(inputs),
             "params": params_schema(params),
         },
         "oneOf": [{"required": [key]} for key in ("dataframe_split", "dataframe_records", "instances", "inputs")],
     }
-    return {f"{prefix}.InvocationsRequest": request}
+    infer = copy.deepcopy(_COMMON_SCHEMAS["V2InferRequest"])
+    names = [t["name"] for t in v2.tensor_metadata(signature.outputs if signature else None, output=True)]
+    infer["properties"]["outputs"]["items"]["properties"]["name"] = {"type": "string", "enum": names or ["predictions"]}
+    return {f"{prefix}.InvocationsRequest": request, f"{prefix}.V2InferRequest": infer}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -217,7 +228,12 @@ def _v2_model_paths(served: ServedModel, base: str, versions: list[str], tag: st
         "description": "JSON, or the binary tensor extension (Inference-Header-Content-Length).",
         "requestBody": {
             "required": True,
-            "content": {JSON: {"schema": _ref("V2InferRequest"), "example": _v2_example(metadata)}},
+            "content": {
+                JSON: {
+                    "schema": _ref(f"{served.name}.v{served.version}.V2InferRequest"),
+                    "example": _v2_example(metadata),
+                }
+            },
         },
         "responses": {"200": _json_response("Outputs", _ref("V2InferResponse")), **errors},
     }
@@ -312,6 +328,7 @@ _COMMON_SCHEMAS: dict[str, Any] = {
                 "type": "array",
                 "items": {
                     "type": "object",
+                    "required": ["name"],
                     "properties": {"name": _STRINGS, "parameters": {"type": "object"}},
                 },
             },

@@ -11,16 +11,17 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
+from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
 from pack._version import __version__
-from pack.errors import InvalidInput
 from pack.serving import codecs, docs, v2
+from pack.serving.bodies import Body, BodyReader
 from pack.serving.dataplane import DataPlane, ServedModel
-from pack.serving.errors import UnsupportedMediaType, error_body
+from pack.serving.errors import Overloaded, UnsupportedMediaType, error_body
 from pack.serving.middleware import MODEL_SCOPE_KEY
 from pack.serving.openapi import dumps_openapi
 
@@ -32,34 +33,28 @@ def _json(content: Any, status: int = 200) -> Response:
     return Response(orjson.dumps(content), status_code=status, media_type=JSON)
 
 
-def header(scope: Scope, name: bytes) -> str | None:
-    """A request header (``name`` in lower case), or None."""
-    for key, value in scope["headers"]:
-        if key == name:
-            return str(value.decode("latin-1"))
-    return None
-
-
-async def read_body(receive: Receive) -> bytes:
-    """The whole request body."""
-    chunks = []
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise InvalidInput("the client disconnected before sending the whole body")
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            return b"".join(chunks)
-
-
 class Endpoint:
-    """An ASGI endpoint around ``handle(scope, body) -> (content, headers)``, answering 200."""
+    """An ASGI scoring endpoint around ``handle(scope, headers, body) -> (content, headers)``, answering 200.
 
-    def __init__(self, handle: Callable[[Scope, bytes], Awaitable[Answer]]) -> None:
+    It admits at most ``Handlers.max_active`` requests at once (503 with Retry-After past that, before
+    the body is read) and reads the body within the server's size and time bounds.
+    """
+
+    def __init__(self, handlers: Handlers, handle: Callable[[Scope, Headers, Body], Awaitable[Answer]]) -> None:
+        self.handlers = handlers
         self.handle = handle
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        content, headers = await self.handle(scope, await read_body(receive))
+        handlers = self.handlers
+        if handlers.active >= handlers.max_active:
+            handlers.dataplane.metrics.rejected.labels("", "", "concurrency").inc()
+            raise Overloaded(f"the server is handling {handlers.max_active} requests (--max-concurrency); retry")
+        handlers.active += 1
+        try:
+            body = await handlers.reader.read(receive)
+            content, headers = await self.handle(scope, Headers(scope=scope), body)
+        finally:
+            handlers.active -= 1
         raw = [(key.encode("latin-1"), value.encode("latin-1")) for key, value in headers.items()]
         raw.append((b"content-length", str(len(content)).encode()))
         await send({"type": "http.response.start", "status": 200, "headers": raw})
@@ -70,7 +65,11 @@ class Handlers:
     """Every endpoint of the server, over one dataplane."""
 
     def __init__(self, dataplane: DataPlane) -> None:
+        settings = dataplane.settings
         self.dataplane = dataplane
+        self.reader = BodyReader(settings.max_body_bytes, settings.body_timeout)
+        self.max_active = settings.max_concurrency
+        self.active = 0
         self._openapi: bytes | None = None
 
     def _model(self, scope: Scope) -> ServedModel:
@@ -82,9 +81,9 @@ class Handlers:
 
     # -- MLflow scoring protocol ----------------------------------------------------------------
 
-    async def invocations(self, scope: Scope, body: bytes) -> Answer:
+    async def invocations(self, scope: Scope, headers: Headers, body: Body) -> Answer:
         served = self._model(scope)
-        content_type = header(scope, b"content-type")
+        content_type = headers.get("content-type")
         schema = served.input_schema
         predictions = await self.dataplane.predict(served, lambda: codecs.decode(content_type, body, schema), len(body))
         return codecs.encode(predictions), {"content-type": JSON}
@@ -92,12 +91,19 @@ class Handlers:
     async def ping(self, request: Request) -> Response:
         if self.dataplane.ready:
             return Response("\n", media_type=JSON)  # MLflow's body
-        states = ", ".join(f"{m.name} v{m.version}: {m.state.value}" for m in self.dataplane.models)
         return Response(
-            error_body("TEMPORARILY_UNAVAILABLE", f"not ready ({states})", "mlflow"),
+            error_body("TEMPORARILY_UNAVAILABLE", f"not ready ({self._states()})", "mlflow"),
             status_code=503,
             media_type=JSON,
         )
+
+    def _states(self) -> str:
+        stalled = {m.name: seconds for m, seconds in self.dataplane.stalled()}
+        states = []
+        for m in self.dataplane.models:
+            state = f"predicting for {stalled[m.name]:.0f} s" if m.name in stalled else m.state.value
+            states.append(f"{m.name} v{m.version}: {state}")
+        return ", ".join(states)
 
     async def version(self, request: Request) -> Response:
         return Response(__version__, media_type="text/plain")
@@ -108,7 +114,8 @@ class Handlers:
         return _json(v2.server_metadata())
 
     async def v2_live(self, request: Request) -> Response:
-        return _json({"live": True})
+        live = self.dataplane.live
+        return _json({"live": live}, 200 if live else 503)
 
     async def v2_ready(self, request: Request) -> Response:
         ready = self.dataplane.ready
@@ -126,12 +133,12 @@ class Handlers:
         served = self._model(request.scope)
         return _json({"name": served.name, "ready": served.ready}, 200 if served.ready else 503)
 
-    async def v2_infer(self, scope: Scope, body: bytes) -> Answer:
+    async def v2_infer(self, scope: Scope, headers: Headers, body: Body) -> Answer:
         served = self._model(scope)
-        encoding = (header(scope, b"content-encoding") or "identity").lower()
+        encoding = headers.get("content-encoding", "identity").lower()
         if encoding != "identity":
             raise UnsupportedMediaType(f"Content-Encoding {encoding!r} is not supported")
-        header_length = header(scope, v2.HEADER_LENGTH.encode())
+        header_length = headers.get(v2.HEADER_LENGTH)
         signature = served.signature
         schema = signature.inputs if signature is not None else None
         params = signature.params if signature is not None else None
@@ -171,10 +178,10 @@ def build_routes(handlers: Handlers) -> list[BaseRoute]:
     h = handlers
     post, get = ["POST"], ["GET"]
     return [
-        Route("/invocations", Endpoint(h.invocations), methods=post),
-        Route("/invocations/{name}", Endpoint(h.invocations), methods=post),
-        Route("/v2/models/{name}/infer", Endpoint(h.v2_infer), methods=post),
-        Route("/v2/models/{name}/versions/{version}/infer", Endpoint(h.v2_infer), methods=post),
+        Route("/invocations", Endpoint(h, h.invocations), methods=post),
+        Route("/invocations/{name}", Endpoint(h, h.invocations), methods=post),
+        Route("/v2/models/{name}/infer", Endpoint(h, h.v2_infer), methods=post),
+        Route("/v2/models/{name}/versions/{version}/infer", Endpoint(h, h.v2_infer), methods=post),
         Route("/ping", h.ping, methods=get),
         Route("/health", h.ping, methods=get),
         Route("/version", h.version, methods=get),
@@ -193,4 +200,4 @@ def build_routes(handlers: Handlers) -> list[BaseRoute]:
     ]
 
 
-__all__ = ["Endpoint", "Handlers", "build_routes", "header", "read_body"]
+__all__ = ["Endpoint", "Handlers", "build_routes"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -45,7 +46,8 @@ def tensor_schema(spec: TensorSpec, dims: tuple[int, ...]) -> dict[str, Any]:
     kind = spec.dtype
     item: dict[str, Any]
     if kind.startswith(("float", "double")):
-        item = {"type": "number"}
+        # numpy reads JSON booleans as 0/1 in a numeric tensor, and the server takes them so
+        item = {"anyOf": [{"type": "number"}, {"type": "boolean"}]}
     elif kind.startswith(("int", "uint")):
         item = {"type": "integer"}
     elif kind == "bool":
@@ -124,6 +126,46 @@ def params_schema(params: ParamSchema | None) -> dict[str, Any]:
     return {"type": "object", "properties": properties}
 
 
+_CSV_FIELDS = {
+    DataType.boolean: "(true|false)",
+    DataType.integer: "-?[0-9]{1,9}",
+    DataType.long: "-?[0-9]{1,15}",
+    DataType.float: "-?[0-9]{1,6}(\\.[0-9]{1,6})?",
+    DataType.double: "-?[0-9]{1,12}(\\.[0-9]{1,12})?",
+    DataType.string: "[A-Za-z0-9 _.-]*",
+}
+_NUMBER_FIELD = _CSV_FIELDS[DataType.double]
+
+
+def csv_schema(inputs: Schema | None) -> dict[str, Any]:
+    """A ``text/csv`` body: a header row and at least one row of as many fields.
+
+    For a named column schema the header and the fields follow the signature (a pattern); for a
+    single tensor, any header of its width and numeric rows.
+    """
+    fields: list[str] | None = None
+    header = None
+    if inputs is not None and not inputs.is_tensor and inputs.has_names:
+        specs = [spec for spec in inputs if isinstance(spec, ColSpec)]
+        if all(isinstance(spec.type, DataType) and spec.type in _CSV_FIELDS for spec in specs):
+            header = ",".join(re.escape(str(spec.name)) for spec in specs)
+            fields = [_CSV_FIELDS[spec.type] for spec in specs if isinstance(spec.type, DataType)]
+    elif inputs is not None and inputs.is_tensor:
+        tensors = [spec for spec in inputs if isinstance(spec, TensorSpec)]
+        if len(tensors) == 1 and len(tensors[0].shape) == 2 and tensors[0].shape[1] > 0:
+            width = tensors[0].shape[1]
+            header = ",".join(["[a-z][a-z0-9_]{0,8}"] * width)
+            fields = [_NUMBER_FIELD] * width
+    if fields is None or header is None:
+        return {"type": "string", "minLength": 1, "description": "CSV with a header row and at least one row."}
+    row = ",".join(fields)
+    return {
+        "type": "string",
+        "pattern": f"^{header}\\n({row}\\n){{1,20}}$",
+        "description": "CSV with a header row and at least one row, each with as many fields as the header.",
+    }
+
+
 def predictions_schema(outputs: Schema | None) -> dict[str, Any]:
     """What ``predictions`` holds for an output schema."""
     if outputs is None or not len(outputs):
@@ -145,6 +187,7 @@ def predictions_schema(outputs: Schema | None) -> dict[str, Any]:
 __all__ = [
     "COLUMN_TYPES",
     "column_type",
+    "csv_schema",
     "inputs_schema",
     "instance_schema",
     "params_schema",

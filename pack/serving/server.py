@@ -1,12 +1,13 @@
-"""Running the app: uvicorn on a socket we bind, one process or a supervisor of N workers.
+"""Running the app: uvicorn on a socket we bind, in one process or under uvicorn's multiprocess supervisor.
 
-The listening socket is bound here (before any worker starts), so ``-p 0`` works and every
-worker shares one port. Accepted connections get TCP_NODELAY explicitly: with several workers
-uvicorn serves a socket it did not create and leaves it unset, so each response waited ~40 ms for
-a delayed ACK (uvicorn issue #3149). SIGTERM (or SIGINT) stops accepting, lets in-flight requests
-finish for up to ``drain_timeout`` seconds, then exits. A worker whose models fail to load exits
-with ``STARTUP_FAILURE`` and takes the server down with it (a server that can never be ready should
-not look alive).
+The listening socket is bound here (before any worker starts), so ``-p 0`` works and every worker
+shares one port. SIGTERM (or SIGINT) stops accepting (new connections are refused at once), lets
+in-flight requests finish for up to ``drain_timeout`` seconds, answers the rest 503, and exits.
+
+With ``-w N`` uvicorn's ``Multiprocess`` supervises the workers, with pack's rules on top: a worker
+that exits at run time (whatever its exit code) is replaced; a worker whose models fail to load
+(or fail their checksums) stops the whole server, since every replacement would fail the same way;
+workers die with the supervisor (parent-death signal on Linux, else a watcher thread).
 """
 
 from __future__ import annotations
@@ -18,62 +19,79 @@ import multiprocessing
 import os
 import signal
 import socket
-import sys
 import threading
+import time
 from collections.abc import Callable, Sequence
 from types import FrameType
-from typing import Any
+from typing import Any, Protocol
 
 import uvicorn
-from uvicorn.config import LOGGING_CONFIG, STARTUP_FAILURE
-from uvicorn.protocols.http.auto import AutoHTTPProtocol
+from uvicorn.config import LOGGING_CONFIG
+from uvicorn.supervisors.multiprocess import Multiprocess
+from uvicorn.supervisors.multiprocess import Process as WorkerProcess
 
 from pack.errors import InvalidInput, InvalidModel
 from pack.serving.app import ServingApp
+from pack.serving.logs import install_warning_logger
+from pack.serving.protocol import ServingHTTPProtocol, set_nodelay
 from pack.serving.settings import ModelSpec, ServingSettings
 
 logger = logging.getLogger("pack.serving")
 
-
-def set_nodelay(transport: Any) -> None:
-    """Turn off Nagle's algorithm on a TCP transport (no-op for other transports)."""
-    sock = transport.get_extra_info("socket")
-    if sock is None or sock.family not in (socket.AF_INET, socket.AF_INET6):
-        return
-    with contextlib.suppress(OSError):  # the peer may already be gone
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+_STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+_PR_SET_PDEATHSIG = 1
 
 
-class NoDelayHTTPProtocol(AutoHTTPProtocol):  # type: ignore[misc, valid-type]
-    """uvicorn's HTTP protocol (httptools when installed) with TCP_NODELAY on every connection."""
+class Flag(Protocol):
+    """A one-way flag (``threading.Event`` or ``multiprocessing.Event``)."""
 
-    def connection_made(self, transport: Any) -> None:
-        set_nodelay(transport)
-        super().connection_made(transport)
+    def set(self) -> None: ...
+
+    def is_set(self) -> bool: ...
+
+
+def die_with_parent(parent: int) -> None:
+    """Make this process receive SIGTERM when ``parent`` exits (drain, then exit; never an orphan)."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        armed = libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) == 0
+    except (OSError, AttributeError):  # not Linux
+        armed = False
+    if os.getppid() != parent:  # the parent is already gone
+        os.kill(os.getpid(), signal.SIGTERM)
+    if not armed:
+
+        def watch() -> None:
+            while os.getppid() == parent:
+                time.sleep(1.0)
+            os.kill(os.getpid(), signal.SIGTERM)
+
+        threading.Thread(target=watch, name="pack-parent-watch", daemon=True).start()
 
 
 class AppFactory:
-    """Builds the app inside each worker (picklable, so spawned workers can receive it)."""
+    """Builds the app inside each worker (picklable, so spawned workers can receive it).
 
-    def __init__(self, models: Sequence[ModelSpec], settings: ServingSettings) -> None:
+    ``load_failed`` is set by a worker whose models failed to load; the worker then stops itself.
+    """
+
+    def __init__(self, models: Sequence[ModelSpec], settings: ServingSettings, load_failed: Flag) -> None:
         self.models = list(models)
         self.settings = settings
+        self.load_failed = load_failed
+        self.parent = os.getpid()
 
     def __call__(self) -> ServingApp:
-        return ServingApp(self.models, self.settings)
+        if os.getpid() != self.parent:  # a worker
+            die_with_parent(self.parent)
+            install_warning_logger()
+        return ServingApp(self.models, self.settings, on_load_failure=self._failed)
 
-
-class _Server(uvicorn.Server):
-    """uvicorn's server, stopping when a model fails to load."""
-
-    failed = False
-
-    async def on_tick(self, counter: int) -> bool:
-        dataplane = getattr(self.config.loaded_app, "dataplane", None)
-        if dataplane is not None and dataplane.failed is not None:
-            self.failed = True
-            return True
-        return await super().on_tick(counter)
+    def _failed(self) -> None:
+        self.load_failed.set()
+        os.kill(os.getpid(), signal.SIGTERM)  # uvicorn's graceful stop
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
@@ -96,25 +114,26 @@ def bind_socket(host: str, port: int) -> socket.socket:
 
 
 def log_config(level: str) -> dict[str, Any]:
-    """uvicorn's logging setup plus pack's logger and Python warnings, at ``level``."""
+    """uvicorn's logging setup plus pack's logger, at ``level``."""
     config = copy.deepcopy(LOGGING_CONFIG)
-    for name in ("pack", "py.warnings"):
-        config["loggers"][name] = {"handlers": ["default"], "level": level.upper(), "propagate": False}
+    config["loggers"]["pack"] = {"handlers": ["default"], "level": level.upper(), "propagate": False}
     config["loggers"]["uvicorn"]["level"] = level.upper()
     return config
 
 
-def uvicorn_config(models: Sequence[ModelSpec], settings: ServingSettings) -> uvicorn.Config:
+def uvicorn_config(models: Sequence[ModelSpec], settings: ServingSettings, load_failed: Flag) -> uvicorn.Config:
     """The uvicorn configuration of a server."""
     return uvicorn.Config(
-        AppFactory(models, settings),
+        AppFactory(models, settings, load_failed),
         factory=True,
-        http=NoDelayHTTPProtocol,
+        http=ServingHTTPProtocol,
         lifespan="on",
         log_config=log_config(settings.log_level),
         log_level=settings.log_level,
         access_log=settings.access_log,
         proxy_headers=False,
+        server_header=False,
+        timeout_keep_alive=settings.keep_alive_timeout,  # type: ignore[arg-type]
         timeout_graceful_shutdown=max(1, round(settings.drain_timeout)),
         workers=settings.workers,
     )
@@ -136,21 +155,25 @@ def serve(
         InvalidInput: the address cannot be bound.
         InvalidModel: a model failed to load (the log has the details).
     """
-    config = uvicorn_config(models, settings)
     sock = bind_socket(settings.host, settings.port)
     if on_listening is not None:
         on_listening(settings.host, sock.getsockname()[1])
     try:
-        failed = _run_workers(config, sock, settings.workers) if settings.workers > 1 else _run_one(config, sock)
+        if settings.workers > 1:
+            failed = _run_workers(models, settings, sock)
+        else:
+            load_failed = threading.Event()
+            _run_one(uvicorn_config(models, settings, load_failed), sock)
+            failed = load_failed.is_set()
     finally:
         sock.close()
     if failed:
         raise InvalidModel("a model failed to load; the server stopped (see the log above)")
 
 
-def _run_one(config: uvicorn.Config, sock: socket.socket) -> bool:
-    logging.captureWarnings(True)
-    server = _Server(config)
+def _run_one(config: uvicorn.Config, sock: socket.socket) -> None:
+    restore = install_warning_logger()
+    server = uvicorn.Server(config)
     # uvicorn re-raises the stop signal once it has shut down gracefully; these handlers take it, so
     # a drained server exits 0 instead of dying by the signal.
     previous = {sig: signal.signal(sig, _drained) for sig in _STOP_SIGNALS}
@@ -159,66 +182,89 @@ def _run_one(config: uvicorn.Config, sock: socket.socket) -> bool:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-    return server.failed
-
-
-_STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+        restore()
 
 
 def _drained(signum: int, frame: FrameType | None) -> None:
     logger.debug("stopped by signal %s after draining", signum)
 
 
-def _worker_main(config: uvicorn.Config, sock: socket.socket) -> None:
-    config.configure_logging()
-    if _run_one(config, sock):
-        sys.exit(STARTUP_FAILURE)
+class Supervisor(Multiprocess):
+    """uvicorn's multiprocess supervisor with pack's restart, drain and failure rules (module docstring)."""
 
+    def __init__(
+        self, config: uvicorn.Config, sockets: list[socket.socket], drain_timeout: float, load_failed: Flag
+    ) -> None:
+        super().__init__(config, sockets)
+        self.drain_timeout = drain_timeout
+        self.load_failed = load_failed
 
-def _run_workers(config: uvicorn.Config, sock: socket.socket, count: int) -> bool:
-    """Supervise ``count`` worker processes; restart crashed ones; forward SIGTERM/SIGINT."""
-    multiprocessing.allow_connection_pickling()
-    context = multiprocessing.get_context("spawn")
-    stop = threading.Event()
+    @property
+    def failed(self) -> bool:
+        """True when a worker could not load its models."""
+        return self.load_failed.is_set()
 
-    def start() -> multiprocessing.process.BaseProcess:
-        process = context.Process(target=_worker_main, args=(config, sock), name="pack-serve-worker")
-        process.start()
-        logger.info("started worker process %s", process.pid)
-        return process
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    previous = {sig: signal.signal(sig, on_signal) for sig in _STOP_SIGNALS}
-    failed = False
-    workers = [start() for _ in range(count)]
-    try:
-        while not stop.wait(0.2):
-            for index, process in enumerate(workers):
-                if process.is_alive():
-                    continue
-                if process.exitcode == STARTUP_FAILURE:
-                    failed = True
-                    stop.set()
-                    break
-                logger.warning("worker %s exited with %s; starting another", process.pid, process.exitcode)
-                workers[index] = start()
-    finally:
-        for process in workers:
-            if process.is_alive() and process.pid is not None:
-                os.kill(process.pid, signal.SIGTERM)
-        for process in workers:
+    def keep_subprocess_alive(self) -> None:
+        if self.should_exit.is_set():
+            return
+        if self.failed:
+            logger.error("a worker could not load its models; stopping the server")
+            self.should_exit.set()
+            return
+        for index, process in enumerate(self.processes):
+            if process.is_alive(timeout=self.config.timeout_worker_healthcheck):
+                continue
+            process.kill()  # gone or hung
             process.join()
+            if self.failed or self.should_exit.is_set():
+                return
+            logger.warning("worker %s exited with %s; starting another", process.pid, process.exitcode)
+            replacement = WorkerProcess(self.config, self.sockets)
+            replacement.start()
+            self.processes[index] = replacement
+
+    def terminate_all(self) -> None:
+        for sock in self.sockets:  # the workers close theirs as they drain: new connections are refused
+            sock.close()
+        super().terminate_all()
+
+    def join_all(self) -> None:
+        deadline = time.monotonic() + self.drain_timeout + 10.0
+        for process in self.processes:
+            process.process.join(max(deadline - time.monotonic(), 0.0))
+            if process.process.is_alive():
+                logger.error("worker %s did not stop after the drain; killing it", process.pid)
+                process.kill()
+                process.join()
+
+
+def _run_workers(models: Sequence[ModelSpec], settings: ServingSettings, sock: socket.socket) -> bool:
+    multiprocessing.allow_connection_pickling()
+    load_failed = multiprocessing.get_context("spawn").Event()
+    config = uvicorn_config(models, settings, load_failed)
+    supervisor = Supervisor(config, [sock], settings.drain_timeout, load_failed)
+    with _restored_signals():
+        supervisor.run()
+    return supervisor.failed
+
+
+@contextlib.contextmanager
+def _restored_signals() -> Any:
+    """Put back the signal handlers that uvicorn's supervisor replaces (for callers in-process)."""
+    previous = {sig: signal.getsignal(sig) for sig in signal.Signals if sig not in (signal.SIGKILL, signal.SIGSTOP)}
+    try:
+        yield
+    finally:
         for sig, handler in previous.items():
-            signal.signal(sig, handler)
-    return failed
+            with contextlib.suppress(OSError, ValueError, TypeError):
+                signal.signal(sig, handler)
 
 
 __all__ = [
     "AppFactory",
-    "NoDelayHTTPProtocol",
+    "Supervisor",
     "bind_socket",
+    "die_with_parent",
     "log_config",
     "serve",
     "set_nodelay",

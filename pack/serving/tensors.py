@@ -32,16 +32,19 @@ DATATYPES: dict[str, np.dtype[Any]] = {
     "BYTES": np.dtype(object),
 }
 BY_DTYPE = {dtype: name for name, dtype in DATATYPES.items() if name != "BYTES"}
+# No tensor may claim more values than this (the body limit bounds real data far below it).
+MAX_ELEMENTS = 2**40
 
 
-def object_field(value: Any, what: str) -> Mapping[str, Any]:
-    """A JSON object field (``{}`` when absent).
+def object_field(document: Mapping[str, Any], key: str, what: str) -> Mapping[str, Any]:
+    """A JSON object field of ``document`` (``{}`` when absent).
 
     Raises:
-        InvalidInput: it is present but not an object.
+        InvalidInput: it is present but not an object (``null`` included).
     """
-    if value is None:
+    if key not in document:
         return {}
+    value = document[key]
     if not isinstance(value, Mapping):
         raise InvalidInput(f"'{what}' must be an object")
     return value
@@ -57,13 +60,19 @@ def read_tensors(entries: list[Any], binary: memoryview) -> dict[str, np.ndarray
         if name in tensors:
             raise InvalidInput(f"input {name!r} is given twice")
         shape, datatype = entry.get("shape"), entry.get("datatype")
-        if not isinstance(shape, list) or not all(isinstance(d, int) and d >= 0 for d in shape):
-            raise InvalidInput(f"input {name!r}: 'shape' must be a list of non-negative integers")
-        if datatype not in DATATYPES:
+        if (
+            not isinstance(shape, list)
+            or not shape
+            or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape)
+        ):
+            raise InvalidInput(f"input {name!r}: 'shape' must be a non-empty list of non-negative integers")
+        if not isinstance(datatype, str) or datatype not in DATATYPES:
             raise InvalidInput(f"input {name!r}: unsupported datatype {datatype!r} (use one of {', '.join(DATATYPES)})")
-        size = object_field(entry.get("parameters"), f"inputs[{name}].parameters").get("binary_data_size")
+        if _elements(shape) > MAX_ELEMENTS:
+            raise InvalidInput(f"input {name!r}: shape {shape} holds more than {MAX_ELEMENTS} values")
+        size = object_field(entry, "parameters", f"inputs[{name}].parameters").get("binary_data_size")
         if size is not None:
-            if not isinstance(size, int) or size < 0 or offset + size > len(binary):
+            if not isinstance(size, int) or isinstance(size, bool) or size < 0 or offset + size > len(binary):
                 raise InvalidInput(f"input {name!r}: binary_data_size {size!r} does not fit the body")
             tensors[name] = _binary_tensor(name, bytes(binary[offset : offset + size]), shape, datatype)
             offset += size
@@ -77,7 +86,10 @@ def read_tensors(entries: list[Any], binary: memoryview) -> dict[str, np.ndarray
 
 
 def _elements(shape: list[int]) -> int:
-    return int(np.prod(shape, dtype=np.int64)) if shape else 1
+    count = 1
+    for dimension in shape:  # Python integers: a product past int64 is caught, not wrapped around
+        count *= dimension
+    return count
 
 
 def _json_tensor(name: str, data: Any, shape: list[int], datatype: str) -> np.ndarray:
@@ -185,4 +197,13 @@ def pack_tensor(array: np.ndarray, datatype: str) -> bytes:
     return b"".join(parts)
 
 
-__all__ = ["BY_DTYPE", "DATATYPES", "json_data", "object_field", "pack_tensor", "read_tensors", "wire_array"]
+__all__ = [
+    "BY_DTYPE",
+    "DATATYPES",
+    "MAX_ELEMENTS",
+    "json_data",
+    "object_field",
+    "pack_tensor",
+    "read_tensors",
+    "wire_array",
+]

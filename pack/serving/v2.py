@@ -24,6 +24,7 @@ import pandas as pd
 from pack._version import __version__
 from pack.errors import InvalidInput
 from pack.flavors.mlmodel import PYFUNC
+from pack.flavors.payloads import refuse_missing
 from pack.flavors.schema import ColSpec, DataType, ModelSignature, Schema, TensorSpec
 from pack.serving.tensors import (
     BY_DTYPE,
@@ -135,7 +136,7 @@ def _tensor_datatype(dtype: str) -> str:
 
 
 def parse_infer(
-    body: bytes, header_length: str | None, schema: Schema | None, param_names: frozenset[str]
+    body: bytes | bytearray, header_length: str | None, schema: Schema | None, param_names: frozenset[str]
 ) -> InferRequest:
     """Decode an inference request (JSON, or JSON header + binary tensors).
 
@@ -154,34 +155,39 @@ def parse_infer(
         document = orjson.loads(body[:split_at])
     except orjson.JSONDecodeError as exc:
         raise InvalidInput(f"invalid JSON: {exc}") from None
-    if not isinstance(document, Mapping) or not isinstance(document.get("inputs"), list):
-        raise InvalidInput("the request must be a JSON object with an 'inputs' list")
-    parameters = object_field(document.get("parameters"), "parameters")
+    if not isinstance(document, Mapping) or not isinstance(document.get("inputs"), list) or not document["inputs"]:
+        raise InvalidInput("the request must be a JSON object with a non-empty 'inputs' list")
+    parameters = object_field(document, "parameters", "parameters")
     request_id = document.get("id")
-    if request_id is not None and not isinstance(request_id, str):
+    if "id" in document and not isinstance(request_id, str):
         raise InvalidInput("'id' must be a string")
-    tensors = read_tensors(document["inputs"], memoryview(body)[split_at:])
-    outputs = _requested_outputs(document.get("outputs"))
+    binary = memoryview(body)[split_at:]
+    tensors = read_tensors(document["inputs"], binary)
+    outputs = _requested_outputs(document)
+    data = model_input(tensors, schema)
+    if len(binary) and isinstance(data, pd.DataFrame):  # raw floats can be NaN; JSON numbers cannot
+        data = refuse_missing(data, schema)
     params = {k: v for k, v in parameters.items() if k in param_names and k not in RESERVED_PARAMETERS}
     return InferRequest(
         id=request_id,
-        data=model_input(tensors, schema),
+        data=data,
         params=params or None,
         outputs=outputs,
         binary_output=bool(parameters.get("binary_data_output", False)),
     )
 
 
-def _requested_outputs(raw: Any) -> tuple[tuple[str, bool], ...] | None:
-    if raw is None:
+def _requested_outputs(document: Mapping[str, Any]) -> tuple[tuple[str, bool], ...] | None:
+    if "outputs" not in document:
         return None
+    raw = document["outputs"]
     if not isinstance(raw, list):
         raise InvalidInput("'outputs' must be a list")
     wanted = []
     for entry in raw:
         if not isinstance(entry, Mapping) or not isinstance(entry.get("name"), str):
             raise InvalidInput("each requested output must be an object with a 'name'")
-        parameters = object_field(entry.get("parameters"), f"outputs[{entry['name']}].parameters")
+        parameters = object_field(entry, "parameters", f"outputs[{entry['name']}].parameters")
         wanted.append((entry["name"], bool(parameters.get("binary_data", False))))
     return tuple(wanted)
 

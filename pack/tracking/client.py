@@ -9,18 +9,20 @@ client.transition_model_version_stage("m", 1, "Production")
 from __future__ import annotations
 
 import tempfile
-import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import orjson
 
+from pack._fs import safe_relpath
 from pack.errors import InvalidInput, NotFound
-from pack.registry import context
-from pack.registry.artifacts import ArtifactStore
-from pack.registry.client import RegistryClient
-from pack.registry.entities import (
+from pack.registry.client import RegistryClient, with_uris
+from pack.registry.default import process_default
+from pack.registry.services import Services
+from pack.registry.settings import RegistrySettings
+from pack.store.artifacts import ArtifactStore
+from pack.store.entities import (
     Experiment,
     FileInfo,
     Metric,
@@ -30,11 +32,9 @@ from pack.registry.entities import (
     RunStatus,
     RunTag,
     ViewType,
+    now_ms,
 )
-from pack.registry.refs import safe_artifact_path
-from pack.registry.settings import RegistrySettings
-
-PARENT_RUN_TAG = "mlflow.parentRunId"
+from pack.store.tags import PARENT_RUN_TAG
 
 
 class Client(RegistryClient):
@@ -46,15 +46,19 @@ class Client(RegistryClient):
         registry_uri: str | None = None,
         *,
         settings: RegistrySettings | None = None,
+        services: Services | None = None,
     ) -> None:
-        base = context.with_uris(settings or context.settings(), tracking_uri, registry_uri)
-        super().__init__(settings=base)
-        self._tracking, _, _, self._runs = context.services(self._settings)
+        if services is None:
+            default = process_default()
+            services = default.services(with_uris(settings or default.settings(), tracking_uri, registry_uri))
+        super().__init__(services=services)
+        self._tracking = services.tracking
+        self._runs = services.runs
 
     @property
     def tracking_uri(self) -> str:
         """The tracking database."""
-        return self._settings.tracking_uri
+        return self._services.settings.tracking_uri
 
     # experiments
 
@@ -113,7 +117,7 @@ class Client(RegistryClient):
         tags_ = {str(k): str(v) for k, v in (tags or {}).items()}
         return self._tracking.create_run(
             experiment_id,
-            user_id=self._settings.effective_user,
+            user_id=self._services.settings.effective_user,
             start_time=start_time,
             tags=tags_,
             run_name=run_name,
@@ -136,7 +140,7 @@ class Client(RegistryClient):
     def set_terminated(self, run_id: str, status: str | None = None, end_time: int | None = None) -> None:
         """End a run (``FINISHED`` unless ``status`` says otherwise)."""
         self._tracking.update_run_info(
-            run_id, RunStatus.parse(status or RunStatus.FINISHED.value), end_time or _now_ms()
+            run_id, RunStatus.parse(status or RunStatus.FINISHED.value), end_time or now_ms()
         )
 
     def delete_run(self, run_id: str) -> None:
@@ -171,7 +175,7 @@ class Client(RegistryClient):
         self, run_id: str, key: str, value: float, timestamp: int | None = None, step: int | None = None
     ) -> None:
         """Log one metric value (history is kept)."""
-        self._tracking.log_metric(run_id, Metric(key, value, timestamp or _now_ms(), step or 0))
+        self._tracking.log_metric(run_id, Metric(key, value, timestamp or now_ms(), step or 0))
 
     def log_batch(
         self,
@@ -233,11 +237,11 @@ class Client(RegistryClient):
 
     def list_artifacts(self, run_id: str, path: str | None = None) -> list[FileInfo]:
         """One level of the run's artifacts."""
-        return self.artifact_store(run_id).ls(safe_artifact_path(path or ""))
+        return self.artifact_store(run_id).ls(safe_relpath(path or ""))
 
     def download_artifacts(self, run_id: str, path: str, dst_path: str | None = None) -> str:
         """Copy a run artifact to a local directory (a temporary one by default); the local path."""
-        rel = safe_artifact_path(path)
+        rel = safe_relpath(path)
         dest_dir = Path(dst_path) if dst_path else Path(tempfile.mkdtemp(prefix="pack-artifacts-"))
         dest = dest_dir / (rel.rsplit("/", 1)[-1] if rel else "artifacts")
         return str(self.artifact_store(run_id).download(rel, dest))
@@ -247,7 +251,7 @@ class Client(RegistryClient):
         return self._runs.artifact_store(run_id)
 
     def _log_bytes(self, run_id: str, payload: bytes, artifact_file: str) -> None:
-        rel = safe_artifact_path(artifact_file)
+        rel = safe_relpath(artifact_file)
         if not rel:
             raise InvalidInput("artifact_file must name a file")
         with tempfile.TemporaryDirectory(prefix="pack-artifact-") as tmp:
@@ -257,15 +261,11 @@ class Client(RegistryClient):
 
 
 def _join(artifact_path: str | None, name: str) -> str:
-    base = safe_artifact_path(artifact_path or "")
-    return safe_artifact_path(f"{base}/{name}" if base else name)
-
-
-def _now_ms() -> int:
-    return time.time_ns() // 1_000_000
+    base = safe_relpath(artifact_path or "")
+    return safe_relpath(f"{base}/{name}" if base else name)
 
 
 MlflowClient = Client
 """MLflow's name, so ``from pack.tracking import MlflowClient`` works unchanged."""
 
-__all__ = ["PARENT_RUN_TAG", "Client", "MlflowClient"]
+__all__ = ["Client", "MlflowClient"]

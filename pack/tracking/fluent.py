@@ -15,14 +15,14 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from pack._fs import safe_relpath
 from pack.errors import AlreadyExists, InvalidInput, NotFound
-from pack.registry import context
-from pack.registry.entities import Experiment, LifecycleStage, Metric, Param, Run, RunStatus, RunTag
-from pack.registry.refs import safe_artifact_path
+from pack.registry.default import process_default
 from pack.registry.settings import absolute_sqlite_uri
-from pack.tracking.client import PARENT_RUN_TAG, Client
+from pack.store.entities import Experiment, LifecycleStage, Metric, Param, Run, RunStatus, RunTag
+from pack.store.tags import NOTE_TAG, PARENT_RUN_TAG
+from pack.tracking.client import Client
 
-NOTE_TAG = "mlflow.note.content"
 DEFAULT_EXPERIMENT_ID = "0"
 
 
@@ -44,20 +44,27 @@ class ActiveRun(Run):
         end_run(status.value)
 
 
-class _ThreadState(threading.local):
+class _RunState:
+    """The fluent API's run state (as MLflow's): the active-run stack of each thread, and the current
+    experiment and last run of the process. Where runs are stored is ``pack.registry.default``'s."""
+
     def __init__(self) -> None:
-        self.stack: list[ActiveRun] = []
+        self._threads = threading.local()
+        self.lock = threading.Lock()
+        self.experiment_id: str | None = None
+        self.last_run_id: str | None = None
+        self.atexit_registered = False
+
+    @property
+    def stack(self) -> list[ActiveRun]:
+        """This thread's active runs, innermost last."""
+        stack: list[ActiveRun] | None = getattr(self._threads, "stack", None)
+        if stack is None:
+            stack = self._threads.stack = []
+        return stack
 
 
-class _ProcessState:
-    experiment_id: str | None = None
-    last_run_id: str | None = None
-    atexit_registered = False
-
-
-_state = _ThreadState()
-_process = _ProcessState()
-_lock = threading.Lock()
+_runs = _RunState()
 
 
 def _client() -> Client:
@@ -69,23 +76,23 @@ def _client() -> Client:
 
 def set_tracking_uri(uri: str | Path) -> None:
     """Track into another database (``sqlite:///file.db``, ``postgresql://...``) from now on."""
-    context.configure(tracking_uri=absolute_sqlite_uri(str(uri)))
-    _process.experiment_id = None
+    process_default().configure(tracking_uri=absolute_sqlite_uri(str(uri)))
+    _runs.experiment_id = None
 
 
 def get_tracking_uri() -> str:
     """The current tracking database URI."""
-    return context.settings().tracking_uri
+    return process_default().settings().tracking_uri
 
 
 def set_registry_uri(uri: str | Path) -> None:
     """Register models into another database than the tracking one."""
-    context.configure(registry_uri=absolute_sqlite_uri(str(uri)))
+    process_default().configure(registry_uri=absolute_sqlite_uri(str(uri)))
 
 
 def get_registry_uri() -> str:
     """The current registry database URI."""
-    return context.settings().effective_registry_uri
+    return process_default().settings().effective_registry_uri
 
 
 # experiments ------------------------------------------------------------------------------------
@@ -112,7 +119,7 @@ def set_experiment(experiment_name: str | None = None, experiment_id: str | None
         experiment = found or client.get_experiment(_create_quietly(client, str(experiment_name)))
     if experiment.lifecycle_stage != LifecycleStage.ACTIVE.value:
         raise InvalidInput(f"experiment {experiment.name!r} is deleted; restore it first")
-    _process.experiment_id = experiment.experiment_id
+    _runs.experiment_id = experiment.experiment_id
     return experiment
 
 
@@ -155,7 +162,7 @@ def start_run(  # noqa: PLR0917 - MLflow's signature
         InvalidInput: a run is already active and ``nested`` is False.
         NotFound: unknown ``run_id`` or experiment.
     """
-    stack = _state.stack
+    stack = _runs.stack
     if stack and not nested:
         raise InvalidInput(
             f"run {stack[-1].info.run_id} is already active; end it first or call start_run(nested=True)"
@@ -171,30 +178,30 @@ def start_run(  # noqa: PLR0917 - MLflow's signature
             all_tags[PARENT_RUN_TAG] = parent
         if description:
             all_tags[NOTE_TAG] = description
-        experiment = experiment_id or _process.experiment_id or DEFAULT_EXPERIMENT_ID
+        experiment = experiment_id or _runs.experiment_id or DEFAULT_EXPERIMENT_ID
         run = client.create_run(str(experiment), tags=all_tags, run_name=run_name)
     active = ActiveRun(info=run.info, data=run.data)
     stack.append(active)
-    with _lock:
-        _process.last_run_id = active.info.run_id
-        if not _process.atexit_registered:
+    with _runs.lock:
+        _runs.last_run_id = active.info.run_id
+        if not _runs.atexit_registered:
             atexit.register(_end_all_runs)
-            _process.atexit_registered = True
+            _runs.atexit_registered = True
     return active
 
 
 def end_run(status: str = RunStatus.FINISHED.value) -> None:
     """End the innermost active run (no-op when none is active)."""
-    if not _state.stack:
+    if not _runs.stack:
         return
-    run = _state.stack.pop()
-    _process.last_run_id = run.info.run_id
+    run = _runs.stack.pop()
+    _runs.last_run_id = run.info.run_id
     _client().set_terminated(run.info.run_id, status)
 
 
 def active_run() -> ActiveRun | None:
     """The innermost active run of this thread, or None."""
-    return _state.stack[-1] if _state.stack else None
+    return _runs.stack[-1] if _runs.stack else None
 
 
 def last_active_run() -> Run | None:
@@ -202,7 +209,7 @@ def last_active_run() -> Run | None:
     current = active_run()
     if current is not None:
         return _client().get_run(current.info.run_id)
-    last = _process.last_run_id
+    last = _runs.last_run_id
     return None if last is None else _client().get_run(last)
 
 
@@ -217,11 +224,11 @@ def _run_id() -> str:
 
 
 def _end_all_runs() -> None:
-    while _state.stack:
+    while _runs.stack:
         try:
             end_run()
         except Exception:  # the database may be gone at exit; nothing useful to do
-            _state.stack.clear()
+            _runs.stack.clear()
 
 
 # logging ----------------------------------------------------------------------------------------
@@ -290,7 +297,7 @@ def get_artifact_uri(artifact_path: str | None = None) -> str:
     if current is None:
         raise NotFound("no active run")
     root = current.info.artifact_uri
-    rel = safe_artifact_path(artifact_path or "")
+    rel = safe_relpath(artifact_path or "")
     return f"{root}/{rel}" if rel else root
 
 

@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pack._fs import safe_relpath
 from pack.errors import AlreadyExists, InvalidInput
 from pack.flavors.mlmodel import MLModel
 from pack.flavors.packaging import save_model
 from pack.flavors.schema import ModelSignature
-from pack.registry import context
-from pack.registry.entities import ModelVersion
-from pack.registry.refs import safe_artifact_path
+from pack.registry.default import process_default
+from pack.store.entities import ModelVersion
 from pack.tracking import fluent
 from pack.tracking.client import Client
 from pack.types import PathLike
@@ -70,7 +70,7 @@ def log_model(
     """
     if name is not None and artifact_path is not None and name != artifact_path:
         raise InvalidInput(f"name={name!r} and artifact_path={artifact_path!r} differ; pass one")
-    rel = safe_artifact_path(name or artifact_path or DEFAULT_NAME)
+    rel = safe_relpath(name or artifact_path or DEFAULT_NAME)
     if not rel:
         raise InvalidInput("the model needs a name inside the run")
     run = fluent.active_run() or fluent.start_run()
@@ -118,7 +118,7 @@ def log_model_dir(client: Client, run_id: str, model_dir: Path, name: str) -> st
     Raises:
         AlreadyExists: the run already has an artifact ``name``. InvalidModel: not a model directory.
     """
-    rel = safe_artifact_path(name)
+    rel = safe_relpath(name)
     if not rel:
         raise InvalidInput("the model needs a name inside the run")
     _check_free(client, run_id, rel)
@@ -145,7 +145,7 @@ def register_model(
     version of ``name``, creating the registered model if needed. Files are copied and checksummed;
     the returned version is READY (``await_registration_for`` is accepted for MLflow compatibility).
     """
-    registry = context.registry(context.settings())
+    registry = process_default().services().registry
     return registry.register_model(str(model_uri), name, tags={str(k): str(v) for k, v in (tags or {}).items()})
 
 

@@ -12,6 +12,7 @@ import pytest
 
 from devtools.builders import save_forest
 from pack.builders.base import ModelSource
+from tests.services import skip_without
 
 TIMINGS: dict[str, str] = {}
 
@@ -58,6 +59,8 @@ def docker_client() -> Iterator[Any]:
     """A client of a real engine (DOCKER_HOST or the default socket); skips when none can be reached."""
     from pack.builders.engines import docker_client as connect
     from pack.errors import BuildError
+
+    skip_without("docker")
 
     try:
         client = connect()

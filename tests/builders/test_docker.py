@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import shutil
+import subprocess
+import sys
 import tarfile
 import time
 from pathlib import Path
@@ -235,6 +238,31 @@ def test_a_base_image_that_cannot_be_pulled_points_to_base_image(docker_client, 
     message = str(failed.value)
     assert message.startswith("docker build failed: ") and "\n" not in message
     assert "the base image pack-test/no-such-base:1 could not be pulled? pass --base-image" in message
+
+
+@pytest.mark.parametrize("host", ["unix:///nonexistent.sock", "stale"])
+def test_an_unreachable_engine_leaves_no_socket_open(host, tmp_path):
+    """The probe of a missing engine closes every socket it opened (pytest fails a run on a leaked one)."""
+    if host == "stale":  # a socket file nobody listens on any more
+        import socket
+
+        path = tmp_path / "docker.sock"
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener:
+            listener.bind(str(path))
+        host = f"unix://{path}"
+    script = (
+        "import gc\nfrom pack.builders.engines import docker_client\nfrom pack.errors import BuildError\n"
+        "try:\n    docker_client()\nexcept BuildError as exc:\n    print(exc)\ngc.collect()\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-X", "dev", "-W", "error::ResourceWarning", "-c", script],
+        env={**os.environ, "DOCKER_HOST": host},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stdout.startswith(f"no Docker engine reachable at {host}")
+    assert "ResourceWarning" not in result.stderr and "unclosed" not in result.stderr
 
 
 @pytest.mark.skipif(shutil.which("buildah") is not None, reason="buildah is installed here")

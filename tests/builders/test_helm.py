@@ -162,3 +162,13 @@ def test_image_references():
 def test_replacing_a_values_block_keeps_the_rest():
     text = "# head\na:\n  x: 1\n  # note\n\nb: 2\n"
     assert replace_top_level_block(text, "a", {"y": 2}) == "# head\na:\n  y: 2\n\nb: 2\n"
+
+
+def test_the_auth_token_comes_from_an_existing_secret(chart):
+    assert "PACK_SERVE_AUTH_TOKEN" not in str(render(chart))
+    objects = render(chart, {"auth": {"existingSecret": "rf-token"}})
+    assert_valid(objects)
+    (container,) = objects["Deployment/prod-randomforestclassifier"]["spec"]["template"]["spec"]["containers"]
+    assert {"name": "PACK_SERVE_AUTH_TOKEN", "valueFrom": {"secretKeyRef": {"name": "rf-token", "key": "token"}}} in (
+        container["env"]
+    )

@@ -127,3 +127,17 @@ def test_bad_bounds_are_refused(rf_source, tmp_path, options, message):
     with pytest.raises(InvalidInput, match=message):
         KubernetesBuilder(KubernetesOptions(**{"image": "rf:1", **options})).build(rf_source, tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_the_auth_token_comes_from_a_secret_reference(rf_model, tmp_path):
+    source = ModelSource.from_directory(rf_model, name="RandomForestClassifier", version="3")
+    out = KubernetesBuilder(KubernetesOptions(image="rf:3", auth_secret="rf-token")).build(source, tmp_path / "k8s")
+    deployment = yaml.safe_load((out / "deployment.yaml").read_text())
+    for version in VERSIONS:
+        kubernetes_validate.validate(deployment, version, strict=True)
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    assert container["env"] == [
+        {"name": "PACK_SERVE_DRAIN_TIMEOUT", "value": "30"},
+        {"name": "PACK_SERVE_AUTH_TOKEN", "valueFrom": {"secretKeyRef": {"name": "rf-token", "key": "token"}}},
+    ]
+    assert "token" not in yaml.safe_dump(container["readinessProbe"])  # probes stay on the open health routes

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from devtools.cli import run_pack
 from pack.cli.main import cli
-from pack.registry import context
+from pack.registry.default import process_default
 
 
 @pytest.fixture
@@ -24,7 +24,7 @@ def workdir(tmp_path, random_forest, classification_data, monkeypatch):
         monkeypatch.delenv(key, raising=False)
     monkeypatch.setenv("PACK_CACHE_DIR", str(tmp_path / ".cache"))
     yield tmp_path
-    context.reset()
+    process_default().reset()
 
 
 def register_forest(random_forest, versions: int = 1) -> None:
@@ -36,7 +36,7 @@ def register_forest(random_forest, versions: int = 1) -> None:
     client.create_registered_model("forest")
     for _ in range(versions):
         client.create_model_version("forest", "saved")
-    context.reset()
+    process_default().reset()
 
 
 def pack_cli(*args: str, code: int = 0) -> str:

@@ -8,7 +8,7 @@ from click.testing import CliRunner
 
 import pack
 from pack.cli.main import cli
-from pack.registry import context
+from pack.registry.default import process_default
 
 
 def invoke(*args: str, code: int = 0) -> str:
@@ -44,4 +44,4 @@ def test_runs_and_experiments(tmp_path, monkeypatch):
         assert "fraud" not in invoke("experiments", "list", *store)
         assert "deleted" in invoke("experiments", "list", "--all", *store)
     finally:
-        context.reset()
+        process_default().reset()

@@ -31,6 +31,6 @@ def test_quickstart_trains_logs_registers_promotes_and_loads(tmp_path):
     client = pack.Client(tracking_uri=f"sqlite:///{tmp_path}/pack.db")
     stages = {v.version: v.current_stage for v in client.search_model_versions("name='RandomForestClassifier'")}
     assert stages == {1: "Archived", 2: "Production"}
-    from pack.registry import context
+    from pack.registry.default import process_default
 
-    context.reset()
+    process_default().reset()

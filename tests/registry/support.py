@@ -12,6 +12,8 @@ from urllib.parse import quote
 
 import pytest
 
+from tests.services import skip_without
+
 
 def train_model_dir(path: Path) -> tuple[Path, Any, Any]:
     """Train a small classifier on iris and save it as a pack model; ``(dir, model, X)``."""
@@ -28,6 +30,7 @@ def train_model_dir(path: Path) -> tuple[Path, Any, Any]:
 
 def postgres_base_uri() -> Iterator[str]:
     """A PostgreSQL URI: ``PACK_TEST_POSTGRES_URI``, else a private cluster started here, else skip."""
+    skip_without("postgres")
     uri = os.environ.get("PACK_TEST_POSTGRES_URI")
     if uri:
         yield uri
@@ -49,7 +52,7 @@ def postgres_schema(base_uri: str) -> Iterator[str]:
     """A fresh, empty schema in the test database; the URI that uses it (dropped afterwards)."""
     import sqlalchemy
 
-    from pack.registry.sql.database import create_engine_for
+    from pack.store.sql.database import create_engine_for
 
     schema = f"t_{uuid.uuid4().hex[:12]}"
     engine = create_engine_for(base_uri)
@@ -59,9 +62,9 @@ def postgres_schema(base_uri: str) -> Iterator[str]:
     try:
         yield f"{base_uri}{separator}options={quote(f'-csearch_path={schema}')}"
     finally:
-        from pack.registry import context
+        from pack.registry.default import process_default
 
-        context.reset()
+        process_default().reset()
         with engine.begin() as conn:
             conn.execute(sqlalchemy.text(f"DROP SCHEMA {schema} CASCADE"))
         engine.dispose()

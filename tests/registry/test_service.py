@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from pack.errors import AlreadyExists, InvalidInput, InvalidModel, NotFound
-from pack.registry import context
-from pack.registry.entities import ModelVersionStatus
+from pack.refs import ModelRef
+from pack.registry.default import process_default
+from pack.store.entities import ModelVersionStatus
 
 
 def _sha256(path: Path) -> str:
@@ -38,7 +39,7 @@ def test_registering_copies_every_file_with_its_checksum(client, model_dir, sett
 
 
 def test_register_model_creates_the_model_and_numbers_versions(client, model_dir):
-    registry = context.registry(client._settings)
+    registry = client._services.registry
     first = registry.register_model(str(model_dir), "auto")
     second = registry.register_model(f"models:/auto/{first.version}", "auto")  # copy of a version
     assert (first.version, second.version) == (1, 2)
@@ -50,11 +51,11 @@ def test_register_model_creates_the_model_and_numbers_versions(client, model_dir
 
 @pytest.mark.parametrize("verify", ["cached", "always"])
 def test_resolving_detects_tampered_files(client, model_dir, settings, verify):
-    registry = context.registry(settings.model_copy(update={"verify": verify}))
+    registry = process_default().services(settings.model_copy(update={"verify": verify})).registry
     client.create_registered_model("iris")
     version = client.create_model_version("iris", str(model_dir))
     stored = Path(version.storage_location)
-    assert registry.resolve_path("models:/iris/1") == stored  # verified once (and cached)
+    assert registry.resolve_path(ModelRef.parse("models:/iris/1")) == stored  # verified once (and cached)
     target = stored / "model.skops"
     original = target.read_bytes()
     target.chmod(0o644)
@@ -62,23 +63,23 @@ def test_resolving_detects_tampered_files(client, model_dir, settings, verify):
     target.write_bytes(original[:-1] + bytes([original[-1] ^ 0xFF]))  # same size, one byte differs
     os.utime(target, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # even with the old mtime
     with pytest.raises(InvalidModel, match=r"model\.skops changed after registration"):
-        registry.resolve_path("models:/iris/1")
+        registry.resolve_path(ModelRef.parse("models:/iris/1"))
     target.write_bytes(original)
-    assert registry.resolve_path("models:/iris/1") == stored
+    assert registry.resolve_path(ModelRef.parse("models:/iris/1")) == stored
 
 
 def test_resolving_detects_added_and_missing_files(client, model_dir, settings):
-    registry = context.registry(settings)
+    registry = process_default().services(settings).registry
     client.create_registered_model("iris")
     stored = Path(client.create_model_version("iris", str(model_dir)).storage_location)
     (stored / "code").mkdir()
     (stored / "code" / "evil.py").write_text("import os")
     with pytest.raises(InvalidModel, match=r"added after registration: code/evil\.py"):
-        registry.resolve_path("models:/iris/latest")
+        registry.resolve_path(ModelRef.parse("models:/iris/latest"))
     shutil.rmtree(stored / "code")
     (stored / "requirements.txt").unlink()
     with pytest.raises(InvalidModel, match=r"missing: requirements\.txt"):
-        registry.resolve_path("models:/iris/latest")
+        registry.resolve_path(ModelRef.parse("models:/iris/latest"))
 
 
 def test_stage_semantics_match_mlflow(client, model_dir):
@@ -88,9 +89,9 @@ def test_stage_semantics_match_mlflow(client, model_dir):
     client.transition_model_version_stage("m", 1, "Production")
     client.transition_model_version_stage("m", 2, "production")  # archive_existing_versions=False
     assert [v.version for v in client.search_model_versions("name='m' AND current_stage='Production'")] == [2, 1]
-    registry = context.registry(client._settings)
-    assert registry.resolve("models:/m/Production").version == 2  # highest version in the stage
-    assert registry.resolve("models:/m/latest").version == 4  # highest overall, whatever its stage
+    registry = client._services.registry
+    assert registry.resolve(ModelRef.parse("models:/m/Production")).version == 2  # highest version in the stage
+    assert registry.resolve(ModelRef.parse("models:/m/latest")).version == 4  # highest overall, whatever its stage
     client.transition_model_version_stage("m", 3, "Production", archive_existing_versions=True)
     stages = {v.version: v.current_stage for v in client.search_model_versions("name='m'")}
     assert stages == {1: "Archived", 2: "Archived", 3: "Production", 4: "None"}
@@ -135,7 +136,7 @@ def test_history_user_comes_from_pack_user(model_dir, tmp_path, monkeypatch):
     monkeypatch.setenv("PACK_TRACKING_URI", f"sqlite:///{tmp_path}/u.db")
     monkeypatch.setenv("PACK_DEFAULT_ARTIFACT_ROOT", str(tmp_path / "a"))
     monkeypatch.setenv("PACK_USER", "release-bot")
-    context.reset()
+    process_default().reset()
     try:
         client = Client()
         client.create_registered_model("m")
@@ -144,7 +145,7 @@ def test_history_user_comes_from_pack_user(model_dir, tmp_path, monkeypatch):
         assert [e.user for e in client.get_model_version_history("m")] == ["release-bot"]
         assert client.get_model_version("m", 1).user_id == "release-bot"
     finally:
-        context.reset()
+        process_default().reset()
 
 
 def test_deleting_a_version_removes_its_files_and_aliases(client, model_dir):
@@ -173,7 +174,7 @@ def test_rename_and_delete_registered_model(client, model_dir, settings):
     client.set_registered_model_alias("old", "champion", 1)
     renamed = client.rename_registered_model("old", "new")
     assert (renamed.name, renamed.tags, renamed.aliases) == ("new", {"team": "fraud"}, {"champion": 1})
-    assert context.registry(settings).resolve("models:/new@champion").version == 1
+    assert process_default().services(settings).registry.resolve(ModelRef.parse("models:/new@champion")).version == 1
     with pytest.raises(NotFound):
         client.get_registered_model("old")
     client.create_registered_model("other")
@@ -249,7 +250,7 @@ def test_failed_copy_marks_the_version_failed_and_leaves_no_files(client, model_
     assert failed.status == ModelVersionStatus.FAILED_REGISTRATION.value and failed.status_message
     assert not Path(failed.storage_location).exists()
     with pytest.raises(NotFound, match="no ready version"):
-        context.registry(settings).resolve("models:/m/latest")
+        process_default().services(settings).registry.resolve(ModelRef.parse("models:/m/latest"))
     with pytest.raises(InvalidInput, match="only READY versions"):
         client.transition_model_version_stage("m", 1, "Production")
     assert client.create_model_version("m", str(model_dir)).version == 2

@@ -10,10 +10,10 @@ import pytest
 import pack
 import pack.pyfunc
 from devtools.cli import run_pack
+from pack._fs import safe_relpath
 from pack.errors import InvalidInput, NotFound
-from pack.registry import context
-from pack.registry.entities import Stage
-from pack.registry.refs import ModelRef, RunArtifactRef, safe_artifact_path
+from pack.refs import ModelRef, RunArtifactRef, Stage
+from pack.registry.default import process_default
 from pack.uris import resolve_model_uri
 
 
@@ -60,9 +60,9 @@ def test_run_artifact_ref() -> None:
 
 
 @pytest.mark.parametrize("path", ["../x", "a/../../b", "/etc/passwd", "a\\b", "C:/x", "a\x00b"])
-def test_safe_artifact_path_refuses_escapes(path: str) -> None:
+def test_artifact_paths_refuse_escapes(path: str) -> None:
     with pytest.raises(InvalidInput):
-        safe_artifact_path(path)
+        safe_relpath(path)
 
 
 @pytest.fixture
@@ -72,7 +72,7 @@ def registered(model_dir, settings, monkeypatch):
     for key, value in settings.model_dump().items():
         if value is not None:
             monkeypatch.setenv(f"PACK_{key.upper()}", str(value))
-    context.reset()
+    process_default().reset()
     client = pack.Client()
     client.create_registered_model("iris")
     for _ in range(3):
@@ -81,7 +81,7 @@ def registered(model_dir, settings, monkeypatch):
     client.transition_model_version_stage("iris", 2, "Staging")
     client.set_registered_model_alias("iris", "champion", 1)
     yield client
-    context.reset()
+    process_default().reset()
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import signal
 import time
 import warnings
 from collections.abc import Iterator
@@ -32,7 +31,7 @@ def start_server(tmp_path: Path) -> Iterator[Any]:
 
     yield start
     for server in servers:
-        server.stop(signal.SIGKILL)
+        server.stop()
 
 
 # ---------------------------------------------------------------------------------------------

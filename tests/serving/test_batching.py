@@ -10,7 +10,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from pack.serving.batching import BatchingPredictor, merge, row_count, same_output, split, supports_batching
+from pack.serving.batching import BatchingPredictor
+from pack.serving.rows import merge, row_count, same_output, split, supports_batching
 
 
 class Recorder:
@@ -109,7 +110,7 @@ def test_an_idle_batcher_predicts_at_once_off_the_event_loop() -> None:
 
     assert asyncio.run(run()).tolist() == [10]
     assert recorder.calls == [1]
-    assert recorder.threads == {"predict-m_0"}
+    assert recorder.threads == {"predict-m"}
 
 
 def test_concurrent_requests_merge_and_each_gets_its_own_rows() -> None:

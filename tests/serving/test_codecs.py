@@ -77,7 +77,9 @@ def test_statuses_and_bodies() -> None:
         b'{"error_code":"INVALID_PARAMETER_VALUE","message":"bad \'a\'"}',
     )
     assert message_of(RuntimeError("secret internals")) == "Internal server error; see the server log."
-    long = message_of(ModelError("ValueError: " + "x" * 2000 + "\nsecond line"))
+    hidden = message_of(ModelError("ValueError: secret=/etc/shadow"), "req-1")
+    assert hidden == "The model failed to predict (ModelError); see the server log (request req-1)."
+    long = message_of(ModelError("ValueError: " + "x" * 2000 + "\nsecond line"), expose=True)
     assert long.startswith("The model failed to predict: ValueError: ")
     assert len(long) == 500
     assert "second line" not in long

@@ -186,14 +186,14 @@ def test_each_error_has_its_status_and_json_body(rf_server: ServerProcess) -> No
     assert "'f3'" in wrong_type.json()["message"]
     unsupported = post("f0\n1\n", "text/plain")
     assert unsupported.status_code == 415
-    assert set(unsupported.json()) == {"error_code", "message"}
+    assert set(unsupported.json()) == {"error_code", "message", "request_id"}
     latin = post('{"inputs": []}', "application/json; charset=latin-1")
     assert latin.status_code == 415
     unknown_model = post('{"inputs": []}', path="/invocations/nope")
     assert (unknown_model.status_code, unknown_model.json()["error_code"]) == (404, "RESOURCE_DOES_NOT_EXIST")
     unknown_v2 = client.post("/v2/models/nope/infer", json={"inputs": []})
     assert unknown_v2.status_code == 404
-    assert set(unknown_v2.json()) == {"error"}
+    assert set(unknown_v2.json()) == {"error", "request_id"}
     assert client.get("/no/such/route").status_code == 404
     assert client.get("/invocations").status_code == 405
     good = client.post("/invocations", json={"dataframe_split": {"columns": FEATURES, "data": [row]}})
@@ -205,11 +205,17 @@ def test_model_errors_timeouts_and_body_limits(start_server: Any, echo_model: Pa
     client = server.client
     failing = client.post("/invocations/echo", json={"dataframe_records": [{"id": 1, "x": 666}]})
     assert failing.status_code == 500
-    assert failing.json()["error_code"] == "INTERNAL_ERROR"
-    assert "x must not be 666" in failing.json()["message"]
+    body = failing.json()
+    assert body["error_code"] == "INTERNAL_ERROR"
+    # The client learns the exception class and the request id; the model's message stays in the log.
+    assert "ValueError" in body["message"]
+    assert body["request_id"] in body["message"]
+    assert failing.headers["x-request-id"] == body["request_id"]
+    assert "666" not in failing.text
     assert "Traceback" not in failing.text
     assert "Traceback" in server.output
     assert "ValueError: x must not be 666" in server.output
+    assert f"(request {body['request_id']})" in server.output
     v2_failing = client.post(
         "/v2/models/echo/infer",
         json={
@@ -220,7 +226,7 @@ def test_model_errors_timeouts_and_body_limits(start_server: Any, echo_model: Pa
         },
     )
     assert v2_failing.status_code == 500
-    assert set(v2_failing.json()) == {"error"}
+    assert set(v2_failing.json()) == {"error", "request_id"}
 
     slow = client.post("/invocations/slow", json={"dataframe_records": [{"x": 3}]})
     assert slow.status_code == 504
@@ -229,7 +235,7 @@ def test_model_errors_timeouts_and_body_limits(start_server: Any, echo_model: Pa
     big = '{"dataframe_records": [' + ",".join(['{"id": 1, "x": 1.0}'] * 1000) + "]}"
     too_big = client.post("/invocations/echo", content=big, headers={"content-type": "application/json"})
     assert too_big.status_code == 413
-    assert set(too_big.json()) == {"error_code", "message"}
+    assert set(too_big.json()) == {"error_code", "message", "request_id"}
     chunked = client.post(
         "/invocations/echo", content=iter([big.encode()]), headers={"content-type": "application/json"}
     )

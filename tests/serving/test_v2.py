@@ -108,7 +108,7 @@ def test_v2_errors_over_http(multi_server: ServerProcess) -> None:
     for body in cases:
         response = infer(body)
         assert response.status_code == 400, (body, response.text)
-        assert set(response.json()) == {"error"}
+        assert set(response.json()) == {"error", "request_id"}
     header = orjson.dumps(
         {"inputs": [{"name": "a", "shape": [1], "datatype": "FP64", "parameters": {"binary_data_size": 8}}]}
     )
@@ -117,7 +117,7 @@ def test_v2_errors_over_http(multi_server: ServerProcess) -> None:
     assert "binary_data_size" in truncated.json()["error"]
     gzip = infer({"inputs": []}, **{"content-encoding": "gzip"})
     assert gzip.status_code == 415
-    assert set(gzip.json()) == {"error"}
+    assert set(gzip.json()) == {"error", "request_id"}
     assert client.get("/v2/models/nope/ready").status_code == 404
 
 

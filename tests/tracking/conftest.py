@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from pack.registry import context
+from pack.registry.default import process_default
 from tests.registry.support import train_model_dir
 
 
@@ -21,13 +21,13 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
             monkeypatch.delenv(key)
     monkeypatch.setenv("PACK_CACHE_DIR", str(tmp_path / ".cache"))
     monkeypatch.chdir(tmp_path)
-    context.reset()
+    process_default().reset()
     yield tmp_path
     import pack
 
     while pack.active_run() is not None:
         pack.end_run()
-    context.reset()
+    process_default().reset()
 
 
 @pytest.fixture(scope="session")

@@ -109,10 +109,10 @@ def test_register_model_from_a_run(workdir, trained):
 
 
 def test_separate_registry_database(workdir, trained, monkeypatch):
-    from pack.registry import context
+    from pack.registry.default import process_default
 
     monkeypatch.setenv("PACK_REGISTRY_URI", "sqlite:///registry.db")
-    context.reset()
+    process_default().reset()
     with pack.start_run() as run:
         pack.log_model(trained[1], "clf", registered_model_name="iris")
     assert pack.get_registry_uri() == f"sqlite:///{workdir}/registry.db"

@@ -10,7 +10,7 @@ import yaml
 
 import pack
 from pack.errors import InvalidInput, NotFound
-from pack.registry.entities import Metric, Param, RunTag
+from pack.store.entities import Metric, Param, RunTag
 
 
 def test_runs_and_artifacts(workdir, tmp_path):

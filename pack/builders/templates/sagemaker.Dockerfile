@@ -5,13 +5,11 @@ ENV PATH=${venv}/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bi
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     SAGEMAKER_BIND_TO_PORT=${port} \
-    PACK_SERVE_DRAIN_TIMEOUT=25
+    PACK_SERVE_DRAIN_TIMEOUT=25 \
+    PACK_SAGEMAKER_MODEL=${serve_model}
 EXPOSE ${port}
 HEALTHCHECK --interval=10s --timeout=3s --start-period=120s --retries=3 CMD ${healthcheck}
 ENTRYPOINT ${entrypoint}
 COPY sagemaker_serve.py /opt/pack/sagemaker_serve.py
 COPY --from=deps ${venv} ${venv}
-# The model this image was built for: it serves /opt/ml/model under this name and version.
-ENV PACK_MODEL_NAME=${model_name} \
-    PACK_MODEL_VERSION=${model_version}
 ${policy}LABEL ${labels}

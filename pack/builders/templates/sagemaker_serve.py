@@ -4,8 +4,8 @@ This file is copied into the image and is its exec-form ENTRYPOINT. It replaces 
 ``pack serve``, so the server is PID 1 and receives SageMaker's SIGTERM directly (it drains in-flight
 requests well inside the 30 s before SIGKILL). ``SAGEMAKER_BIND_TO_PORT`` moves the port and
 ``SAGEMAKER_MODEL_SERVER_WORKERS`` sets the number of worker processes. The model is served under
-the name and version the image was built for (``PACK_MODEL_NAME``, ``PACK_MODEL_VERSION``); an image
-built with ``--safe-only`` carries ``PACK_SAFE_ONLY=1``.
+its registered name and version (``PACK_SAGEMAKER_MODEL``, ``NAME:VERSION=/opt/ml/model``, set by the
+image), so the log and the metrics name it. An image built with ``--safe-only`` carries ``PACK_SAFE_ONLY=1``.
 """
 
 from __future__ import annotations
@@ -21,10 +21,7 @@ def main(argv: list[str]) -> int:
         what = argv[0] if argv else "nothing"
         sys.stderr.write(f"this image only serves: run it with the argument 'serve' (got {what!r})\n")
         return 2
-    model = MODEL_DIR
-    if os.environ.get("PACK_MODEL_NAME"):
-        model = f"{os.environ['PACK_MODEL_NAME']}:{os.environ.get('PACK_MODEL_VERSION') or '1'}={MODEL_DIR}"
-    command = ["pack", "serve", model, "--host", "0.0.0.0"]
+    command = ["pack", "serve", os.environ.get("PACK_SAGEMAKER_MODEL", MODEL_DIR), "--host", "0.0.0.0"]
     command += ["--port", os.environ.get("SAGEMAKER_BIND_TO_PORT", "8080")]
     workers = os.environ.get("SAGEMAKER_MODEL_SERVER_WORKERS")
     if workers:

@@ -1,0 +1,143 @@
+"""Registering a model directory as a new version: its files copied into the registry's artifact root
+with the sha256 of every file recorded; PENDING_REGISTRATION meanwhile, READY only after every file is
+stored, FAILED_REGISTRATION (and no files left behind) when the copy fails.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, suppress
+from pathlib import Path
+
+from pack.errors import AlreadyExists, InvalidInput
+from pack.flavors.mlmodel import PYFUNC, MLModel
+from pack.flavors.schema import Schema, TensorSpec
+from pack.refs import MODELS, RUNS, ModelRef, RunArtifactRef
+from pack.registry.resolution import VersionResolver
+from pack.store import ModelVersion, RegistryStore
+from pack.store.artifacts import ArtifactOpener, RunArtifacts
+from pack.uris import resolve_model_uri, scheme_of
+
+_UNSAFE_PATH = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+class Registrar:
+    """Copies model directories into ``artifact_root`` and records them as versions in ``store``."""
+
+    def __init__(
+        self,
+        store: RegistryStore,
+        artifact_root: str,
+        *,
+        open_store: ArtifactOpener,
+        resolver: VersionResolver,
+        runs: RunArtifacts | None,
+        user: str,
+        fsync: bool = True,
+    ) -> None:
+        self.store = store
+        self.artifact_root = artifact_root.rstrip("/")
+        self.open_store = open_store
+        self.resolver = resolver
+        self.runs = runs
+        self.user = user
+        self.fsync = fsync
+
+    def register(
+        self,
+        name: str,
+        source_uri: str,
+        *,
+        run_id: str | None = None,
+        tags: Mapping[str, str] | None = None,
+        run_link: str | None = None,
+        description: str | None = None,
+        create_model: bool = False,
+        recorded_source: str | None = None,
+    ) -> ModelVersion:
+        """Register the model at ``source_uri`` (a path, ``file://``, ``runs:/``, ``models:/`` or an
+        artifact-store URL) as a new version of ``name`` (created first when ``create_model``);
+        ``recorded_source`` is what the version records as its source (default: ``source_uri``).
+
+        Raises:
+            NotFound: no such model, or nothing at the source. InvalidModel: not a model directory.
+        """
+        with self._source_dir(source_uri) as (source, source_run_id):
+            mlmodel = MLModel.load(source)  # bad input fails here, before anything is written
+            if create_model:
+                with suppress(AlreadyExists):
+                    self.store.create_registered_model(name)
+            base = f"models/{_UNSAFE_PATH.sub('_', name)[:80] or 'model'}"
+            locations: dict[int, str] = {}
+
+            def location(version: int) -> str:
+                locations[version] = f"{base}/v{version}-{uuid.uuid4().hex[:8]}"
+                return f"{self.artifact_root}/{locations[version]}"
+
+            pending = self.store.create_model_version(
+                name,
+                source=recorded_source or _recorded_source(source_uri),
+                storage_location=location,
+                run_id=run_id if run_id is not None else source_run_id,
+                tags=tags,
+                run_link=run_link,
+                description=description,
+                user_id=self.user,
+            )
+            root = self.open_store(self.artifact_root)
+            rel = locations[pending.version]
+            try:
+                files = root.put_tree(source, rel, fsync=self.fsync)
+            except BaseException as exc:
+                self.store.fail_model_version(name, pending.version, f"{type(exc).__name__}: {exc}")
+                root.delete(rel)
+                raise
+            flavors = [f for f in mlmodel.flavors if f != PYFUNC] + ([PYFUNC] if PYFUNC in mlmodel.flavors else [])
+            return self.store.finish_model_version(
+                name, pending.version, files, flavors=flavors, signature=signature_summary(mlmodel)
+            )
+
+    @contextmanager
+    def _source_dir(self, uri: str) -> Iterator[tuple[Path, str | None]]:
+        """The local model directory of a source URI, and the run it came from (``runs:/`` only)."""
+        scheme = scheme_of(uri)
+        if scheme == MODELS:
+            yield self.resolver.resolve_path(ModelRef.parse(uri)), None
+        elif scheme == RUNS:
+            if self.runs is None:
+                raise InvalidInput("runs:/ URIs need a tracking store")
+            ref = RunArtifactRef.parse(uri)
+            yield self.runs.resolve_path(ref), ref.run_id
+        elif scheme in ("", "file"):
+            yield resolve_model_uri(uri), None
+        else:
+            with tempfile.TemporaryDirectory(prefix="pack-source-") as tmp:
+                yield self.open_store(uri).download("", Path(tmp) / "model"), None
+
+
+def signature_summary(mlmodel: MLModel) -> str | None:
+    """A one-line summary of a model's signature, e.g. ``10 inputs (double) -> 1 output (long)``."""
+    signature = mlmodel.signature
+    if signature is None or signature.inputs is None:
+        return None
+    return f"{_describe(signature.inputs, 'input')} -> {_describe(signature.outputs, 'output')}"
+
+
+def _describe(schema: Schema | None, noun: str) -> str:
+    if schema is None:
+        return f"no {noun}s"
+    types = sorted({spec.dtype if isinstance(spec, TensorSpec) else spec.type_name for spec in schema})
+    count = len(schema)
+    return f"{count} {noun}{'' if count == 1 else 's'} ({', '.join(types)})"
+
+
+def _recorded_source(uri: str) -> str:
+    if scheme_of(uri) == "":
+        return str(Path(uri).expanduser().absolute())
+    return uri
+
+
+__all__ = ["Registrar", "signature_summary"]

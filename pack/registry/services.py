@@ -1,0 +1,93 @@
+"""``Services``: the composition root of tracking and the registry, built once from settings at an edge.
+
+The CLI builds one per command, the fluent API keeps one process-wide default
+(``pack.registry.default``), and a server app factory builds one for its lifetime. Everything below
+receives what it needs from here by constructor; nothing below reads settings or module globals.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pack.checksums import Verifier
+from pack.registry.registration import Registrar
+from pack.registry.resolution import VersionResolver
+from pack.registry.service import Registry
+from pack.registry.settings import RegistrySettings
+from pack.store import RegistryStore, TrackingStore
+from pack.store.artifacts import ArtifactOpener, RunArtifacts, open_store
+from pack.store.sql import Database, SqlRegistryStore, SqlTrackingStore
+
+
+@dataclass(frozen=True)
+class Services:
+    """What tracking and the registry run on, wired once for one ``RegistrySettings``.
+
+    Attributes:
+        settings: what they were built from.
+        tracking: the experiments and runs store.
+        registry_store: the registered models store (persistence only).
+        registry: the lifecycle policy over ``registry_store``; every registry call goes through it.
+        runs: access to runs' artifacts.
+        open_store: opens the artifact store at a location.
+    """
+
+    settings: RegistrySettings
+    tracking: TrackingStore
+    registry_store: RegistryStore
+    registry: Registry
+    runs: RunArtifacts
+    open_store: ArtifactOpener
+    databases: tuple[Database, ...] = field(default=(), repr=False)
+
+    @classmethod
+    def from_settings(cls, settings: RegistrySettings, databases: dict[str, Database] | None = None) -> Services:
+        """Wire the stores, artifact access and registry policy for ``settings``.
+
+        Nothing is opened yet: databases connect (and migrate) on first use. ``databases`` shares
+        ``Database`` objects by URI (tracking and registry share one when their URIs are equal).
+        """
+        pool = {} if databases is None else databases
+
+        def database(uri: str) -> Database:
+            if uri not in pool:
+                pool[uri] = Database(uri)
+            return pool[uri]
+
+        tracking = SqlTrackingStore(database(settings.tracking_uri), settings.default_artifact_root)
+        store = SqlRegistryStore(database(settings.effective_registry_uri))
+        cache_dir = settings.effective_cache_dir
+        runs = RunArtifacts(tracking, open_store, cache_dir)
+        resolver = VersionResolver(
+            store, open_store=open_store, verifier=Verifier(settings.verify), cache_dir=cache_dir
+        )
+        registrar = Registrar(
+            store,
+            settings.default_artifact_root,
+            open_store=open_store,
+            resolver=resolver,
+            runs=runs,
+            user=settings.effective_user,
+            fsync=settings.artifact_fsync,
+        )
+        registry = Registry(
+            store, registrar=registrar, resolver=resolver, open_store=open_store, user=settings.effective_user
+        )
+        used = {settings.tracking_uri, settings.effective_registry_uri}
+        return cls(
+            settings=settings,
+            tracking=tracking,
+            registry_store=store,
+            registry=registry,
+            runs=runs,
+            open_store=open_store,
+            databases=tuple(pool[uri] for uri in sorted(used)),
+        )
+
+    def close(self) -> None:
+        """Close the databases' pooled connections (they reopen if used again)."""
+        for db in self.databases:
+            db.dispose()
+
+
+__all__ = ["Services"]

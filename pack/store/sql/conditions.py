@@ -1,0 +1,58 @@
+"""Filter clauses (``pack.store.sql.search``) as SQL conditions, and the operators each identifier takes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement
+
+from pack.errors import InvalidInput
+from pack.store.sql.search import Clause
+
+STRING_OPS = ("=", "!=", "LIKE", "ILIKE", "IN", "NOT IN")
+"""Operators on string columns (names, tags, params)."""
+
+
+def compare(column: Any, clause: Clause, value: Any = None) -> ColumnElement[bool]:
+    """``column <op> value`` for one filter clause (``value`` defaults to the clause's)."""
+    value = clause.value if value is None else value
+    op = clause.op
+    if op in ("IN", "NOT IN"):
+        return column.in_(value) if op == "IN" else column.not_in(value)  # type: ignore[no-any-return]
+    if isinstance(value, tuple):
+        raise InvalidInput(f"{op} takes one value, not a list")
+    result: ColumnElement[bool]
+    if op == "=":
+        result = column == value
+    elif op == "!=":
+        result = column != value
+    elif op == "<":
+        result = column < value
+    elif op == "<=":
+        result = column <= value
+    elif op == ">":
+        result = column > value
+    elif op == ">=":
+        result = column >= value
+    elif op == "LIKE":
+        result = column.like(value)
+    elif op == "ILIKE":
+        result = column.ilike(value)
+    else:  # pragma: no cover - the parser admits only the operators above
+        raise InvalidInput(f"unsupported operator {op!r}")
+    return result
+
+
+def check_ops(clause: Clause, allowed: Sequence[str]) -> None:
+    """Refuse an operator an identifier does not support.
+
+    Raises:
+        InvalidInput: the operator is not allowed for this identifier.
+    """
+    if clause.op not in allowed:
+        name = clause.key if clause.prefix == "attributes" else f"{clause.prefix}.{clause.key}"
+        raise InvalidInput(f"operator {clause.op} is not supported for {name} (use: {', '.join(allowed)})")
+
+
+__all__ = ["STRING_OPS", "check_ops", "compare"]

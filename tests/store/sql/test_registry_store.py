@@ -1,0 +1,162 @@
+"""The SQL registry store on SQLite and PostgreSQL: search filters, ordering, page tokens, tags."""
+
+from __future__ import annotations
+
+import pytest
+
+from pack.errors import AlreadyExists, InvalidInput, NotFound
+from pack.registry.default import process_default
+from pack.store.entities import ModelVersionFile, Stage
+
+
+@pytest.fixture
+def store(settings):
+    return process_default().services(settings).registry_store
+
+
+def _add_versions(store, name, count, **kwargs):
+    versions = []
+    for _ in range(count):
+        pending = store.create_model_version(name, source="src", storage_location=lambda v: f"/x/{v}", **kwargs)
+        files = [ModelVersionFile("MLmodel", "0" * 64, 10)]
+        versions.append(store.finish_model_version(name, pending.version, files, flavors=["sklearn"]))
+    return versions
+
+
+def test_versions_are_pending_until_finished(store):
+    store.create_registered_model("m")
+    pending = store.create_model_version("m", source="src", storage_location=lambda v: f"/root/m/{v}")
+    assert (pending.version, pending.status, pending.storage_location) == (1, "PENDING_REGISTRATION", "/root/m/1")
+    with pytest.raises(NotFound, match="no ready version"):
+        store.get_highest_version("m")
+    ready = store.finish_model_version("m", 1, [ModelVersionFile("a", "f" * 64, 3)])
+    assert (ready.status, ready.size_bytes, ready.file_count) == ("READY", 3, 1)
+    with pytest.raises(InvalidInput, match="not pending"):
+        store.finish_model_version("m", 1, [])
+    assert store.get_highest_version("m").version == 1
+
+
+def test_search_model_versions_filters(store):
+    store.create_registered_model("fraud")
+    store.create_registered_model("churn")
+    _add_versions(store, "fraud", 3, run_id="r1")
+    _add_versions(store, "churn", 2, run_id="r2")
+    store.set_model_version_tag("fraud", 2, "team", "risk")
+    store.set_model_version_tag("churn", 1, "team", "growth")
+    store.transition_model_version_stage("fraud", 3, Stage.PRODUCTION, archive_existing_versions=False, user="u")
+
+    def found(query):
+        return [(v.name, v.version) for v in store.search_model_versions(query)]
+
+    assert found("name='fraud'") == [("fraud", 3), ("fraud", 2), ("fraud", 1)]
+    assert found("") == [("churn", 2), ("churn", 1), ("fraud", 3), ("fraud", 2), ("fraud", 1)]
+    assert found("name LIKE 'fr%'") == found("name='fraud'")
+    assert found("name ILIKE 'FR%'") == found("name='fraud'")
+    assert found("name LIKE 'FR%'") == []  # LIKE is case-sensitive on both databases
+    assert found("tags.team = 'risk'") == [("fraud", 2)]
+    assert found("tags.team != 'risk'") == [("churn", 1)]
+    assert found("run_id = 'r2'") == [("churn", 2), ("churn", 1)]
+    assert found("run_id IN ('r1', 'x') AND version_number >= 2") == [("fraud", 3), ("fraud", 2)]
+    assert found("name = 'fraud' AND current_stage = 'production'") == [("fraud", 3)]
+    assert found("version_number IN (1)") == [("churn", 1), ("fraud", 1)]
+    assert found("source_path = 'src' AND name NOT IN ('churn')") == found("name='fraud'")
+    page = store.search_model_versions("name='fraud'")[0]
+    assert (page.tags, page.aliases) == ({}, ())
+    assert store.search_model_versions("name='fraud'")[1].tags == {"team": "risk"}
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("name = 'x' OR name = 'y'", "OR is not supported"),
+        ("metrics.acc > 1", "cannot filter model versions"),
+        ("colour = 'red'", "cannot filter model versions"),
+        ("name > 'a'", "operator > is not supported for name"),
+        ("version_number = 'abc'", "takes integers"),
+        ("current_stage = 'Prod'", "unknown stage"),
+        ("name =", "incomplete clause"),
+        ("name = 'unterminated", "invalid filter"),
+    ],
+)
+def test_search_model_versions_refuses_bad_filters(store, query, message):
+    with pytest.raises(InvalidInput, match=message):
+        store.search_model_versions(query)
+
+
+def test_search_pages_with_tokens(store):
+    store.create_registered_model("m")
+    _add_versions(store, "m", 7)
+    seen, token, pages = [], None, 0
+    while True:
+        page = store.search_model_versions("name='m'", max_results=3, page_token=token)
+        seen += [v.version for v in page]
+        pages += 1
+        token = page.token
+        if token is None:
+            break
+    assert (seen, pages) == ([7, 6, 5, 4, 3, 2, 1], 3)
+    ordered = store.search_model_versions("name='m'", max_results=4, order_by=["version_number ASC"])
+    assert [v.version for v in ordered] == [1, 2, 3, 4] and ordered.token
+    with pytest.raises(InvalidInput, match="invalid page token"):
+        store.search_model_versions("name='m'", page_token="garbage")
+    with pytest.raises(InvalidInput, match="max_results"):
+        store.search_model_versions("name='m'", max_results=0)
+    with pytest.raises(InvalidInput, match="cannot order by"):
+        store.search_model_versions("name='m'", order_by=["colour"])
+
+
+def test_search_registered_models(store):
+    for name in ("alpha", "beta", "gamma", "delta"):
+        store.create_registered_model(name, tags={"kind": "vowel" if name[0] in "aeiou" else "consonant"})
+    _add_versions(store, "beta", 2)
+    store.transition_model_version_stage("beta", 1, Stage.PRODUCTION, archive_existing_versions=False, user="u")
+    store.set_registered_model_alias("beta", "champion", 1, user="u")
+    names = [m.name for m in store.search_registered_models()]
+    assert names == ["alpha", "beta", "delta", "gamma"]
+    assert [m.name for m in store.search_registered_models("tags.kind = 'vowel'")] == ["alpha"]
+    assert [m.name for m in store.search_registered_models("name LIKE '%a'")] == ["alpha", "beta", "delta", "gamma"]
+    first = store.search_registered_models(max_results=2)
+    second = store.search_registered_models(max_results=2, page_token=first.token)
+    assert [m.name for m in first] + [m.name for m in second] == names and second.token is None
+    beta = store.get_registered_model("beta")
+    assert beta.aliases == {"champion": 1}
+    assert {(v.version, v.current_stage) for v in beta.latest_versions} == {(1, "Production"), (2, "None")}
+    searched = next(m for m in store.search_registered_models("name='beta'"))
+    assert searched.latest_versions == beta.latest_versions
+    with pytest.raises(InvalidInput, match="cannot filter registered models"):
+        store.search_registered_models("run_id = 'x'")
+
+
+def test_tags_and_descriptions(store):
+    store.create_registered_model("m", description="first")
+    _add_versions(store, "m", 1)
+    store.set_registered_model_tag("m", "k", "v1")
+    store.set_registered_model_tag("m", "k", "v2")
+    assert store.get_registered_model("m").tags == {"k": "v2"}
+    store.delete_registered_model_tag("m", "k")
+    with pytest.raises(NotFound):
+        store.delete_registered_model_tag("m", "k")
+    assert store.update_registered_model("m", "second").description == "second"
+    store.set_model_version_tag("m", 1, "approved", "yes")
+    assert store.get_model_version("m", 1).tags == {"approved": "yes"}
+    store.delete_model_version_tag("m", 1, "approved")
+    assert store.get_model_version("m", 1).tags == {}
+    assert store.update_model_version("m", 1, "v1 notes").description == "v1 notes"
+    with pytest.raises(AlreadyExists):
+        store.create_registered_model("m")
+
+
+def test_alias_resolution_and_highest_version_in_stage(store):
+    store.create_registered_model("m")
+    _add_versions(store, "m", 5)
+    for version in (2, 4):
+        store.transition_model_version_stage("m", version, Stage.STAGING, archive_existing_versions=False, user="u")
+    store.set_registered_model_alias("m", "challenger", 4, user="u")
+    assert store.get_model_version_by_alias("m", "challenger").version == 4
+    assert store.get_model_version_by_alias("m", "challenger").aliases == ("challenger",)
+    assert store.get_highest_version("m", Stage.STAGING).version == 4
+    assert store.get_highest_version("m").version == 5
+    with pytest.raises(NotFound, match="no ready version in stage Production"):
+        store.get_highest_version("m", Stage.PRODUCTION)
+    with pytest.raises(NotFound, match="not found"):
+        store.get_model_version_by_alias("ghost", "challenger")

@@ -61,6 +61,7 @@ COMMAND_MODULES = (
     "pack.cli.convert",
     "pack.cli.serve",
     "pack.cli.build",
+    "pack.cli.gc",
 )
 
 

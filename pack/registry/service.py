@@ -9,6 +9,9 @@ Policy (name rules: ``pack.registry.names``):
   resolves to the highest version in that stage, ``latest`` to the highest READY version.
 - Resolving ``models:/`` verifies the files against their checksums (``pack.registry.resolution``).
 - Stage and alias changes are recorded with who (``user``) and when.
+- What dead registrations leave (versions PENDING for too long, partial files, temporary
+  directories) is collected by ``collect_garbage`` and swept before each registration
+  (``pack.registry.cleanup``).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from typing import Any
 
 from pack.errors import InvalidInput
 from pack.refs import ModelRef, Stage
+from pack.registry.cleanup import Leftover, Sweeper
 from pack.registry.names import check_alias, check_model_name, check_version
 from pack.registry.registration import Registrar
 from pack.registry.resolution import VersionResolver
@@ -45,12 +49,14 @@ class Registry:
         resolver: VersionResolver,
         open_store: ArtifactOpener,
         user: str,
+        sweeper: Sweeper | None = None,
     ) -> None:
         self.store = store
         self.registrar = registrar
         self.resolver = resolver
         self.open_store = open_store
         self.user = user
+        self.sweeper = sweeper
 
     # registered models ------------------------------------------------------------------------------
 
@@ -287,6 +293,15 @@ class Registry:
         """
         for location in self.store.delete_registered_model(name):
             self.open_store(location).delete()
+
+    def collect_garbage(self, older_than: float, *, dry_run: bool = True) -> list[Leftover]:
+        """The leftovers of dead registrations (``pack.registry.cleanup``): listed, or removed when not
+        ``dry_run``. Versions pending for more than ``older_than`` seconds count as dead."""
+        if self.sweeper is None:
+            return []
+        if older_than < 0:
+            raise InvalidInput(f"the age threshold must not be negative, got {older_than}")
+        return self.sweeper.find(older_than) if dry_run else self.sweeper.sweep(older_than)
 
     def _ready(self, name: str, version: int) -> None:
         found = self.store.get_model_version(name, version)

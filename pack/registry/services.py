@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from pack.checksums import Verifier
+from pack.registry.cleanup import Sweeper
 from pack.registry.registration import Registrar
 from pack.registry.resolution import VersionResolver
 from pack.registry.service import Registry
@@ -61,6 +62,7 @@ class Services:
         resolver = VersionResolver(
             store, open_store=open_store, verifier=Verifier(settings.verify), cache_dir=cache_dir
         )
+        sweeper = Sweeper(store, settings.default_artifact_root, open_store=open_store)
         registrar = Registrar(
             store,
             settings.default_artifact_root,
@@ -69,9 +71,15 @@ class Services:
             runs=runs,
             user=settings.effective_user,
             fsync=settings.artifact_fsync,
+            sweeper=sweeper,
         )
         registry = Registry(
-            store, registrar=registrar, resolver=resolver, open_store=open_store, user=settings.effective_user
+            store,
+            registrar=registrar,
+            resolver=resolver,
+            open_store=open_store,
+            user=settings.effective_user,
+            sweeper=sweeper,
         )
         used = {settings.tracking_uri, settings.effective_registry_uri}
         return cls(

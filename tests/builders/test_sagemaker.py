@@ -57,7 +57,6 @@ def test_image_context_serves_from_opt_ml_model(bundle):
     assert 'ENTRYPOINT ["python3", "/opt/pack/sagemaker_serve.py"]' in dockerfile
     assert "PACK_SAGEMAKER_MODEL=" in dockerfile  # served under the model's name and version, not "model v1"
     assert "--no-index" in dockerfile and "COPY model/" not in dockerfile
-    assert "ENV PACK_MODEL_NAME=RandomForestClassifier \\\n    PACK_MODEL_VERSION=" in dockerfile
     assert "PACK_SAFE_ONLY" not in dockerfile
     assert sorted(p.name for p in (bundle / "image").iterdir()) == [
         "Dockerfile",

@@ -72,6 +72,7 @@ BAD_INPUT = {
     "runs describe": [[]],
     "experiments list": [["--bogus"]],
     "experiments create": [[""], ["taken"]],
+    "gc": [["--older-than", "soon"], ["--yes", "--bogus"]],
 }
 # Commands that read a model directory: a hostile MLmodel (a signature nested 5,000 levels deep) is a
 # one-line error with exit code 2 in each of them.
@@ -89,7 +90,7 @@ READS_A_MODEL = {
     "models predict": ["-m", "DEEP", "-i", "rows.csv"],
     "models build-docker": ["-m", "DEEP", "--context-only", "ctx"],
 }
-NOTHING_TO_MISS = {"models list", "experiments list", "experiments create"}  # no argument names a thing
+NOTHING_TO_MISS = {"models list", "experiments list", "experiments create", "gc"}  # no argument names a thing
 
 
 def leaf_commands(group: click.Group = cli, prefix: str = "") -> set[str]:

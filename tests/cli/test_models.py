@@ -140,3 +140,21 @@ def test_input_examples_and_inputs_in_numpy_and_parquet(workdir, random_forest, 
     bad = run_pack("predict", "-m", "pq", "-i", "objects.npy", cwd=workdir)
     assert bad.returncode == 2
     assert bad.stderr.startswith("error: objects.npy is not a numpy file without pickled objects")
+
+
+def test_the_readme_log_model_lines_work_with_and_without_an_example(workdir):
+    env = {"PACK_TRACKING_URI": f"sqlite:///{workdir}/pack.db", "PACK_DEFAULT_ARTIFACT_ROOT": str(workdir / "runs")}
+    with_example = run_pack(
+        "log-model", "sklearn", "rf.pkl", "--output", "m", "--input-example", "rows.csv", env=env, cwd=workdir
+    )
+    assert with_example.returncode == 0, with_example.stderr
+    assert "signature: 10 inputs -> 1 outputs" in with_example.stdout
+    registered = run_pack(
+        "log-model", "sklearn", "rf.pkl", "--register", "RandomForestClassifier", env=env, cwd=workdir
+    )
+    assert registered.returncode == 0, registered.stderr
+    assert "(signature: 10 inputs -> 0 outputs)" in registered.stdout  # from the estimator's feature names
+    assert "registered as RandomForestClassifier version 1" in registered.stdout
+    logged = run_pack("log-model", "sklearn", "rf.pkl", env=env, cwd=workdir)
+    assert logged.returncode == 0, logged.stderr
+    assert "next: pack models register runs:/" in logged.stdout and logged.stdout.rstrip().endswith("/model NAME")

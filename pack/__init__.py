@@ -81,7 +81,7 @@ _LAZY = {
     "Client": "pack.tracking.client:Client",
     "MlflowClient": "pack.tracking.client:Client",
 }
-_SUBMODULES = {"pyfunc", "sklearn", "flavors", "errors", "registry", "tracking"}
+_SUBMODULES = {"pyfunc", "sklearn", "flavors", "errors", "registry", "tracking", "projects"}
 
 
 def __getattr__(name: str) -> Any:

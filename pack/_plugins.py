@@ -6,9 +6,9 @@ nothing registers itself by being imported.
 
 Groups:
     ``pack.flavors``          Flavor objects (see ``pack.flavors.base.Flavor``)
-    ``pack.uri_resolvers``    callables ``(uri: str) -> pathlib.Path`` for URI schemes (``models``, ``runs``)
+    ``pack.uri_resolvers``    ``pack.uris.Resolver`` callables ``(uri) -> ResolvedModel``, by URI scheme
     ``pack.artifact_stores``  artifact store classes, by URL scheme
-    ``pack.deploy_targets``   deployment target classes, by target name
+    ``pack.deployments``      deployment target modules, by target name (``pack.deploy.targets``)
 """
 
 from __future__ import annotations
@@ -33,13 +33,17 @@ BUILTINS: dict[str, dict[str, str]] = {
         "runs": "pack.registry.uris:resolve_uri",
     },
     "pack.artifact_stores": {},
-    "pack.deploy_targets": {},
+    "pack.deployments": {
+        "docker": "pack.deploy.docker",
+        "kubernetes": "pack.deploy.kubernetes",
+        "sagemaker": "pack.deploy.sagemaker",
+    },
 }
 _KINDS = {
     "pack.flavors": "flavor",
     "pack.uri_resolvers": "URI scheme",
     "pack.artifact_stores": "artifact store",
-    "pack.deploy_targets": "deployment target",
+    "pack.deployments": "deployment target",
 }
 
 

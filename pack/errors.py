@@ -17,6 +17,7 @@ Library code raises these; the edges translate them (``pack.serving.errors`` to 
     ├── ModelError               the model itself raised while predicting
     ├── RegistryError            the tracking/registry store failed
     ├── BuildError               a builder could not produce its output
+    ├── ProjectError             a project could not be fetched, its environment built, or its run failed
     └── DeployError              a deployment target refused or failed
 
     UnsafeFormatWarning          executable content (a pickle, model code) is being loaded
@@ -79,6 +80,10 @@ class BuildError(PackError):
     """A builder could not produce its output."""
 
 
+class ProjectError(PackError):
+    """A project could not be fetched, its environment could not be built, or its run failed."""
+
+
 class DeployError(PackError):
     """A deployment target refused or failed an operation."""
 
@@ -102,6 +107,7 @@ __all__ = [
     "ModelError",
     "NotFound",
     "PackError",
+    "ProjectError",
     "RegistryError",
     "SchemaError",
     "SchemaWarning",

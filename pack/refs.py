@@ -22,6 +22,7 @@ from urllib.parse import unquote
 
 from pack._fs import safe_relpath
 from pack.errors import InvalidInput
+from pack.uris import scheme_of
 
 MODELS = "models"
 RUNS = "runs"
@@ -132,9 +133,9 @@ class RunArtifactRef:
 
 def _strip_scheme(uri: str, scheme: str) -> str:
     text = str(uri)
-    head, sep, rest = text.partition(":")
-    if not sep or head.lower() != scheme:
+    if scheme_of(text) != scheme:
         raise InvalidInput(f"{text!r} is not a {scheme}:/ URI")
+    rest = text[len(scheme) + 1 :]
     if rest.startswith("//") and not rest.startswith("///"):
         raise InvalidInput(f"{text!r}: remote registries ({scheme}://host/...) are not supported")
     return rest.lstrip("/")

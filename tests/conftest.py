@@ -1,26 +1,113 @@
-"""Fixtures shared by every test package."""
+"""Fixtures shared by every test package, the test tiers and the service markers.
+
+Tiers: ``pytest -m "not slow"`` is the fast tier (everything in-process: no server, engine, database
+server, subprocess or peer virtualenv; CLI paths through click's ``CliRunner``); ``pytest`` runs
+everything. Tests are marked ``slow`` here, centrally: by the fixtures they use (``SLOW_FIXTURES``, the
+PostgreSQL parameter of ``db_uri``), by what their body calls (``SUBPROCESS_CALLS``), or by module
+(``SLOW_MODULES``, whose helpers start processes); ``interop`` when they need MLflow's virtualenv.
+
+Services: a test taking ``docker_client``, ``postgres_uri`` or ``chromium`` is marked ``docker``,
+``postgres`` or ``browser``, so CI can run exactly those once the services are up (tests/services.py).
+"""
 
 from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.services import SERVICES, chromium_path
+from tests.services import SERVICES, chromium_path, skip_without
 
-# A test taking one of these fixtures needs that service and carries its marker, so CI can run exactly those
-# tests once the services are up (``pytest -m "docker or postgres or browser"``).
+# Fixtures that start something outside the test process or reach an external service.
+SLOW_FIXTURES = frozenset(
+    {
+        "mlflow_python",  # MLflow's virtualenv (created and cached on first use)
+        "postgres_uri",  # a PostgreSQL server
+        "docker_client",  # a Docker engine
+        "base_image",
+        "chromium",  # a browser
+        "start_server",  # pack serve in a subprocess
+        "rf_server",
+        "multi_server",
+        "dl_served",
+        "s3_endpoint",  # a moto S3 server in a subprocess
+        "cache_dir",  # the wheel cache: pip builds and downloads wheels
+    }
+)
+# Names a test body uses to start a process: the pack console script, a fresh interpreter.
+SUBPROCESS_CALLS = frozenset({"run_pack", "pack_run", "subprocess", "predict_in_fresh_process"})
+INTEROP_FIXTURES = frozenset({"mlflow_python"})
 SERVICE_FIXTURES = {"docker_client": "docker", "postgres_uri": "postgres", "chromium": "browser"}
+# Modules whose tests run the pack console script or a fresh interpreter (subprocesses).
+SLOW_MODULES = frozenset(
+    {
+        "tests/examples/test_quickstart.py",
+        "tests/flavors/test_lazy_frameworks.py",
+        "tests/test_imports.py",
+        "tests/test_layers.py",
+        "tests/tracking/test_lazy_exports.py",
+    }
+)
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark each test with the services its fixtures need."""
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark ``slow``, ``interop`` and service tests by the fixtures they use and the modules they are in."""
     assert set(SERVICE_FIXTURES.values()) == set(SERVICES)
+    root = config.rootpath
     for item in items:
-        for fixture in set(getattr(item, "fixturenames", ())) & SERVICE_FIXTURES.keys():
+        fixtures = set(getattr(item, "fixturenames", ()))
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        module = item.path.relative_to(root).as_posix() if item.path.is_relative_to(root) else ""
+        function = getattr(item, "function", None)
+        calls = set(getattr(getattr(function, "__code__", None), "co_names", ()))
+        if (
+            fixtures & SLOW_FIXTURES
+            or params.get("db_uri") == "postgresql"
+            or module in SLOW_MODULES
+            or calls & SUBPROCESS_CALLS
+        ):
+            item.add_marker(pytest.mark.slow)
+        if fixtures & INTEROP_FIXTURES:
+            item.add_marker(pytest.mark.interop)
+        for fixture in fixtures & SERVICE_FIXTURES.keys():
             item.add_marker(SERVICE_FIXTURES[fixture])
+        if params.get("db_uri") == "postgresql":
+            item.add_marker(pytest.mark.postgres)
+
+
+@pytest.fixture(scope="session")
+def docker_client() -> Iterator[Any]:
+    """A client of a real engine (DOCKER_HOST or the default socket); skips when none can be reached."""
+    from pack.builders.engines import docker_client as connect
+    from pack.errors import BuildError
+
+    skip_without("docker")
+
+    try:
+        client = connect()
+    except BuildError as exc:
+        pytest.skip(f"no Docker engine ({exc}); .ci/services/docker.sh starts one")
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def base_image(docker_client: Any) -> str:
+    """The base image the tests build on (no registry can be pulled from here)."""
+    name = os.environ.get("PACK_TEST_BASE_IMAGE")
+    if not name:
+        pytest.skip("PACK_TEST_BASE_IMAGE is not set (.ci/services/docker.sh imports a debootstrap image)")
+    import docker
+
+    try:
+        docker_client.images.get(name)
+    except docker.errors.ImageNotFound:
+        pytest.skip(f"base image {name} is not in the engine")
+    return name
 
 
 @pytest.fixture(scope="session")

@@ -20,6 +20,8 @@ from pack._fs import checksum_tree
 from pack.errors import InvalidInput
 from pack.flavors.environment import PYTHON_ENV_FILE, read_requirements
 from pack.flavors.mlmodel import MLModel
+from pack.names import clean_name
+from pack.uris import ResolvedModel
 
 # Where every image built here keeps the model (SageMaker's path, so one layout serves both).
 MODEL_MOUNT = "/opt/ml/model"
@@ -71,6 +73,20 @@ class ModelSource:
     checksum: str
     python_version: str
     requirements: tuple[str, ...]
+
+    @classmethod
+    def from_resolved(cls, resolved: ResolvedModel) -> ModelSource:
+        """Describe a resolved model URI: a registered version keeps its name, number and URI.
+
+        Raises:
+            NotFound: the directory has no MLmodel.
+            InvalidModel: the MLmodel is malformed.
+        """
+        if resolved.name is None or resolved.version is None:
+            return cls.from_directory(resolved.path)
+        return cls.from_directory(
+            resolved.path, name=resolved.name, version=str(resolved.version), source_uri=resolved.exact_uri
+        )
 
     @classmethod
     def from_directory(
@@ -153,19 +169,15 @@ def _python_version(path: Path, mlmodel: MLModel) -> str:
     return f"{match.group(1)}.{match.group(2)}"
 
 
-_DNS_LABEL = re.compile(r"[^a-z0-9-]+")
-_LABEL_VALUE = re.compile(r"[^A-Za-z0-9_.-]+")
-
-
 def dns_name(text: str, max_length: int = 63) -> str:
     """``text`` as a DNS-1123 label (Kubernetes object names, chart names).
 
     Raises:
         InvalidInput: nothing usable is left of ``text``.
     """
-    name = _DNS_LABEL.sub("-", text.lower()).strip("-")[:max_length].strip("-")
+    name = clean_name(text, allowed="a-z0-9-", strip="-", max_length=max_length, lower=True)
     if not name or not name[0].isalpha():
-        name = f"m-{name}"[:max_length].strip("-")
+        name = clean_name(f"m-{name}", allowed="a-z0-9-", strip="-", max_length=max_length)
     if name == "m":
         raise InvalidInput(f"{text!r} cannot be turned into a Kubernetes name")
     return name
@@ -173,7 +185,7 @@ def dns_name(text: str, max_length: int = 63) -> str:
 
 def label_value(text: str) -> str:
     """``text`` as a Kubernetes label value (63 characters, alphanumerics at both ends)."""
-    return _LABEL_VALUE.sub("_", text)[:63].strip("_.-")
+    return clean_name(text, replacement="_", max_length=63)
 
 
 __all__ = [

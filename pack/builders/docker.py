@@ -16,7 +16,6 @@ Everything in it is deterministic for the same model, base image and wheel cache
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -46,6 +45,7 @@ from pack.builders.wheelhouse import (
 from pack.flavors.lookup import flavor_for_model
 from pack.flavors.mlmodel import MLModel
 from pack.flavors.safety import check_model
+from pack.names import clean_name
 
 IMAGE_UID = 10001
 VENV = "/opt/pack/venv"
@@ -151,9 +151,9 @@ def check_safe(model_dir: Path) -> None:
 
 def serve_argument(name: str, version: str) -> str:
     """``pack serve``'s ``NAME:VERSION=/opt/ml/model``: the server names the model as the registry does."""
-    clean_name = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).lstrip("-_.") or "model"
-    clean_version = re.sub(r"[^A-Za-z0-9_.-]+", "-", version).strip("-") or "1"
-    return f"{clean_name}:{clean_version}={MODEL_MOUNT}"
+    served_name = clean_name(name, max_length=128) or "model"
+    served_version = clean_name(version, max_length=128) or "1"
+    return f"{served_name}:{served_version}={MODEL_MOUNT}"
 
 
 def policy_instruction(safe_only: bool) -> str:
@@ -198,9 +198,10 @@ def write_dependencies(
     report = report_to(progress)
     model_requirements = list(source.requirements)
     pinned_by_model = {name for line in model_requirements if (name := requirement_name(line))}
+    target = TargetPlatform(source.python_version)
     requirements = [
         *model_requirements,
-        *(line for line in pack_requirements() if requirement_name(line) not in pinned_by_model),
+        *(line for line in pack_requirements(target) if requirement_name(line) not in pinned_by_model),
     ]
     constraints = host_constraints(exclude=pinned_by_model)
     report("building pack's wheel")
@@ -210,7 +211,7 @@ def write_dependencies(
         wheelhouse,
         requirements=requirements if own_wheel else [*requirements, f"pack=={__version__}"],
         constraints=constraints,
-        target=TargetPlatform(source.python_version),
+        target=target,
         cache=cache_dir,
         local_wheels=[own_wheel] if own_wheel else [],
         progress=progress,

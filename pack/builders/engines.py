@@ -66,12 +66,13 @@ def check_builder(builder: str) -> None:
     if builder == "docker":
         docker_client().close()
     elif builder == "buildah":
-        _buildah()
+        buildah_executable()
     else:
         raise BuildError(f"unknown builder {builder!r} (use {' or '.join(BUILDERS)})")
 
 
-def _buildah() -> str:
+def buildah_executable() -> str:
+    """The path of ``buildah``, or a ``BuildError`` saying how to get it."""
     exe = shutil.which("buildah")
     if exe is None:
         raise BuildError(f"buildah is not installed (apt-get install buildah); use --builder docker or {_CONTEXT_HINT}")
@@ -169,8 +170,9 @@ def _progress_line(line: str) -> Progress:
 def _build_with_buildah(
     context: Path, tag: str, network_mode: str, nocache: bool, progress: ProgressCallback | None
 ) -> BuiltImage:
-    exe = _buildah()
-    command = [exe, "build", "--layers", "--network", network_mode, "-t", tag, "-f", "Dockerfile"]
+    exe = buildah_executable()
+    # Docker's image format: OCI images cannot carry the HEALTHCHECK (buildah would drop it).
+    command = [exe, "build", "--layers", "--format", "docker", "--network", network_mode, "-t", tag, "-f", "Dockerfile"]
     command += [*(["--no-cache"] if nocache else []), str(context)]
     started = time.monotonic()
     with subprocess.Popen(command, cwd=context, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as proc:
@@ -227,4 +229,13 @@ def _build_failure(builder: str, detail: str, context: Path) -> str:
     return message
 
 
-__all__ = ["BUILDERS", "BuiltImage", "base_images", "build_image", "check_builder", "docker_client", "one_line"]
+__all__ = [
+    "BUILDERS",
+    "BuiltImage",
+    "base_images",
+    "build_image",
+    "buildah_executable",
+    "check_builder",
+    "docker_client",
+    "one_line",
+]

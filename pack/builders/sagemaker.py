@@ -10,7 +10,6 @@ sagemaker.json      CreateModel / CreateEndpointConfig / CreateEndpoint request 
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,12 +33,12 @@ from pack.builders.docker import (
 from pack.builders.output import dump_json, normalise_tree, write_file, write_tar_gz
 from pack.builders.settings import BuildSettings
 from pack.errors import InvalidInput
+from pack.names import clean_name
 
 IMAGE_PLACEHOLDER = "<account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag>"
 MODEL_DATA_PLACEHOLDER = "s3://<bucket>/<prefix>/model.tar.gz"
 ROLE_PLACEHOLDER = "arn:aws:iam::<account>:role/<sagemaker-execution-role>"
 ENTRY_SCRIPT = "sagemaker_serve.py"
-_NOT_NAME = re.compile(r"[^A-Za-z0-9]+")
 
 
 def sagemaker_name(text: str, max_length: int = 63) -> str:
@@ -48,7 +47,7 @@ def sagemaker_name(text: str, max_length: int = 63) -> str:
     Raises:
         InvalidInput: nothing usable is left of ``text``.
     """
-    name = _NOT_NAME.sub("-", text).strip("-")[:max_length].strip("-")
+    name = clean_name(text, allowed="A-Za-z0-9", strip="-", max_length=max_length)
     if not name:
         raise InvalidInput(f"{text!r} cannot be turned into a SageMaker name")
     return name

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import os
 import platform
-import re
 import shutil
 import subprocess
 import sys
@@ -21,13 +20,20 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+
 from pack._version import __version__
 from pack.builders.base import ProgressCallback, report_to
 from pack.errors import BuildError
 
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
 # Images are Debian bookworm (glibc 2.36) or newer: manylinux wheels up to that glibc fit.
 TARGET_GLIBC_MINOR = 36
-_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 
 
 @dataclass(frozen=True)
@@ -48,13 +54,25 @@ class TargetPlatform:
             args += ["--platform", tag]
         return args
 
+    def marker_environment(self) -> dict[str, str]:
+        """The PEP 508 marker variables of this target (CPython on Linux), with no extra selected."""
+        return {
+            "python_version": self.python,
+            "python_full_version": f"{self.python}.0",
+            "implementation_name": "cpython",
+            "platform_python_implementation": "CPython",
+            "platform_machine": self.machine,
+            "platform_system": "Linux",
+            "sys_platform": "linux",
+            "os_name": "posix",
+            "extra": "",
+        }
+
 
 def requirement_name(line: str) -> str | None:
-    """The normalised project name a requirement line is about (None for options and paths)."""
-    match = _NAME.match(line)
-    if match is None or line.lstrip().startswith("-"):
-        return None
-    return re.sub(r"[-_.]+", "-", match.group(1)).lower()
+    """The canonical project name a requirement line is about (None for options, paths and files)."""
+    requirement = parse_requirement(line)
+    return None if requirement is None else canonicalize_name(requirement.name)
 
 
 def host_constraints(exclude: set[str]) -> list[str]:
@@ -71,12 +89,11 @@ def host_constraints(exclude: set[str]) -> list[str]:
             dist = metadata.distribution(name)
         except metadata.PackageNotFoundError:
             continue
-        requires = pack_requirements() if name == "pack" else dist.requires or []
-        for requirement in requires:
-            if "extra ==" in requirement.replace('extra=="', 'extra == "'):
-                continue
-            dep = requirement_name(requirement)
-            if dep is None or dep in pins or dep in exclude or dep == "pack":
+        for requirement in _parsed(dist.requires or []):
+            if requirement.marker is not None and not requirement.marker.evaluate({"extra": ""}):
+                continue  # an extra's, or not for this platform: not installed as pack's dependency
+            dep = canonicalize_name(requirement.name)
+            if dep in pins or dep in exclude or dep == "pack":
                 continue
             try:
                 pins[dep] = metadata.version(dep)
@@ -86,19 +103,36 @@ def host_constraints(exclude: set[str]) -> list[str]:
     return [f"{name}=={version}" for name, version in sorted(pins.items())]
 
 
-def pack_requirements() -> list[str]:
-    """pack's own runtime requirements (no extras), as its installed metadata declares them."""
-    requires = metadata.distribution("pack").requires or []
-    return [line for line in requires if "extra ==" not in line.replace('extra=="', 'extra == "')]
+def pack_requirements(target: TargetPlatform) -> list[str]:
+    """pack's own runtime requirements on ``target`` (no extras), as its installed metadata declares them."""
+    environment = target.marker_environment()
+    requires = _parsed(metadata.distribution("pack").requires or [])
+    return [str(r) for r in requires if r.marker is None or r.marker.evaluate(environment)]
+
+
+def parse_requirement(line: str) -> Requirement | None:
+    """A requirement line (PEP 508) parsed, or None for pip options (``-r``, ``--index-url``), paths and files."""
+    text = line.strip()
+    if not text or text.startswith("-"):
+        return None
+    try:
+        return Requirement(text)
+    except InvalidRequirement:
+        return None
+
+
+def _parsed(lines: list[str]) -> list[Requirement]:
+    return [requirement for line in lines if (requirement := parse_requirement(line)) is not None]
 
 
 def source_root() -> Path | None:
     """The source tree the running pack comes from (an editable or in-tree run), if any."""
     root = Path(__file__).resolve().parents[2]
-    pyproject = root / "pyproject.toml"
-    if pyproject.is_file() and re.search(r'(?m)^name\s*=\s*"pack"\s*$', pyproject.read_text("utf-8")):
-        return root
-    return None
+    try:
+        project = tomllib.loads((root / "pyproject.toml").read_text("utf-8")).get("project", {})
+    except (OSError, tomllib.TOMLDecodeError):
+        return None
+    return root if project.get("name") == "pack" else None
 
 
 def pack_wheel(cache: Path) -> Path | None:
@@ -206,6 +240,7 @@ __all__ = [
     "host_constraints",
     "pack_requirements",
     "pack_wheel",
+    "parse_requirement",
     "requirement_name",
     "source_root",
 ]

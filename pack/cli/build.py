@@ -38,14 +38,9 @@ output_option = click.option(
 def resolve_source(model_uri: str) -> ModelSource:
     """Resolve ``model_uri`` to a local model directory and say which model (and version) it is."""
     from pack.builders.base import ModelSource
-    from pack.cli.resolve import resolve_model
+    from pack.uris import resolve
 
-    resolved = resolve_model(model_uri)
-    if resolved.name is None:
-        return ModelSource.from_directory(resolved.path)
-    return ModelSource.from_directory(
-        resolved.path, name=resolved.name, version=resolved.version, source_uri=resolved.exact_uri
-    )
+    return ModelSource.from_resolved(resolve(model_uri))
 
 
 class _BuildDisplay:
@@ -109,6 +104,9 @@ def _cache_dir() -> Path:
 @click.option("--network", default="none", show_default=True, help="Network of the build's RUN steps.")
 @click.option("--no-cache", is_flag=True, help="Build every layer anew.")
 @click.option("--quiet", "-q", is_flag=True, help="Show the progress bar only, not the build log.")
+@click.option(
+    "--push", is_flag=True, help="Push the image to the registry its name names (credentials: the Docker config)."
+)
 @safe_only_option
 @env_manager_options(
     ("local", "virtualenv"),
@@ -125,6 +123,7 @@ def build_docker(
     no_cache: bool,
     quiet: bool,
     safe_only: bool,
+    push: bool,
 ) -> None:
     """Build a Docker image that serves the model on port 8080 (pack serve, model baked in)."""
     import tempfile
@@ -139,6 +138,8 @@ def build_docker(
         parse_image_reference(image_name, what="--name", allow_digest=False)
     if base_image:
         parse_image_reference(base_image, what="--base-image")
+    if push and context_only is not None:
+        raise InvalidInput("--push needs an image: drop --context-only")
     source = resolve_source(model_uri)
     if context_only is None:
         check_builder(builder)  # fail fast, before the wheelhouse is filled
@@ -163,8 +164,14 @@ def build_docker(
                 nocache=no_cache,
                 progress=display,
             )
-    size = f", {built.size_bytes / 1e6:.0f} MB" if built.size_bytes else ""
-    click.echo(f"built {built.tag} ({built.id[:19]}{size}) in {built.seconds:.1f} s")
+        size = f", {built.size_bytes / 1e6:.0f} MB" if built.size_bytes else ""
+        display.stop()
+        click.echo(f"built {built.tag} ({built.id[:19]}{size}) in {built.seconds:.1f} s")
+        if push:
+            from pack.builders.push import push_image
+
+            pushed = push_image(built.tag, builder=builder, progress=display)
+            click.echo(f"pushed {pushed.pinned}")
 
 
 @click.command("build-k8s")

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from pack.cli.models import _trusted_types_config, read_data_file
+from pack.cli.load_options import load_options, trusted_types_option
+from pack.cli.models import read_data_file
 from pack.cli.params import EXISTING_FILE
 from pack.errors import InvalidInput
 
@@ -28,6 +29,7 @@ TARGETS = ("onnx",)
 @click.option("--rtol", type=float, default=1e-4, show_default=True, help="Relative tolerance.")
 @click.option("--atol", type=float, default=1e-5, show_default=True, help="Absolute tolerance.")
 @click.option("--opset", type=int, help="Target ONNX opset (default: the converter's latest).")
+@trusted_types_option
 def convert(
     *,
     model_uri: str,
@@ -38,6 +40,7 @@ def convert(
     rtol: float,
     atol: float,
     opset: int | None,
+    trusted_types: str,
 ) -> None:
     """Convert the scikit-learn model at MODEL_URI to ONNX, verified on its input example.
 
@@ -45,13 +48,13 @@ def convert(
     """
     import tempfile
 
-    from pack.cli.resolve import resolve_model
     from pack.flavors.convert import convert_to_onnx
+    from pack.uris import resolve
 
     if output is None and register_as is None:
         raise InvalidInput("give --output DIR, --register NAME, or both")
     example = read_data_file(input_example, None)[0] if input_example is not None else None
-    resolved = resolve_model(model_uri)  # models:/name/Production -> the exact version, once
+    resolved = resolve(model_uri)  # models:/name/Production -> the exact version, once
     exact = resolved.exact_uri
     with tempfile.TemporaryDirectory(prefix="pack-convert-") as scratch:
         result = convert_to_onnx(
@@ -61,7 +64,7 @@ def convert(
             rtol=rtol,
             atol=atol,
             target_opset=opset,
-            model_config=_trusted_types_config(),
+            model_config=load_options(trusted_types),
             source=exact,
         )
         where = f" at {result.path}" if output is not None else ""

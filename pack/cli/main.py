@@ -62,6 +62,8 @@ COMMAND_MODULES = (
     "pack.cli.serve",
     "pack.cli.build",
     "pack.cli.gc",
+    "pack.cli.run",
+    "pack.cli.deployments",
 )
 
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 import click
 
+from pack.cli.load_options import load_options, trusted_types_option
 from pack.cli.mlflow_compat import LOCAL_ONLY, env_manager_options
 from pack.cli.params import EXISTING_FILE, EXISTING_PATH
 from pack.cli.store_options import open_services, store_options
@@ -218,14 +218,21 @@ def _describe_signature(mlmodel: Any) -> str:
     is_flag=True,
     help="Refuse models with executable content (pickles, custom Python models, model code); PACK_SAFE_ONLY=1.",
 )
+@trusted_types_option
 def predict(
-    model_uri: str, input_path: Path, output_path: Path | None, content_type: str | None, safe_only: bool
+    *,
+    model_uri: str,
+    input_path: Path,
+    output_path: Path | None,
+    content_type: str | None,
+    safe_only: bool,
+    trusted_types: str,
 ) -> None:
     """Predict with a model on a data file; print {"predictions": ...}."""
     from pack.flavors import payloads
     from pack.flavors.pyfunc import load_model
 
-    model = load_model(model_uri, model_config=_trusted_types_config(), safe_only=safe_only)
+    model = load_model(model_uri, model_config=load_options(trusted_types), safe_only=safe_only)
     schema = model.signature.inputs if model.signature is not None else None
     data, params = read_data_file(input_path, content_type, schema)
     body = payloads.dumps_predictions(model.predict(data, params))
@@ -233,11 +240,6 @@ def predict(
         click.echo(body.decode())
     else:
         output_path.write_bytes(body + b"\n")
-
-
-def _trusted_types_config() -> dict[str, Any]:
-    trusted = [t.strip() for t in os.environ.get("PACK_TRUSTED_TYPES", "").split(",") if t.strip()]
-    return {"trusted_types": trusted} if trusted else {}
 
 
 COMMANDS = [log_model, predict]

@@ -10,8 +10,11 @@ from typing import Any, TypeVar
 
 import click
 
+from pack.cli.load_options import load_options, trusted_types_option
 from pack.cli.mlflow_compat import LOCAL_ONLY, env_manager_options
 from pack.errors import InvalidInput
+from pack.names import clean_name
+from pack.uris import scheme_of
 
 F = TypeVar("F", bound=Callable[..., Any])
 _PREFIX = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9_.-]*)(?::(?P<version>[A-Za-z0-9_.-]+))?=(?P<uri>.+)$")
@@ -27,10 +30,11 @@ def parse_model_arg(arg: str) -> tuple[str | None, str | None, str]:
 
 def default_name_version(uri: str, path: Path) -> tuple[str, str]:
     """The name and version a local (or runs:/) model is served under when the command line does not say."""
-    stem = Path(uri.rstrip("/")).name if "://" not in uri and not uri.startswith("runs:/") else ""
-    if uri.startswith("runs:/"):
+    scheme = scheme_of(uri)
+    stem = "" if scheme else Path(uri.rstrip("/")).name
+    if scheme == "runs":
         stem = uri.rstrip("/").rsplit("/", 1)[-1]
-    name = re.sub(r"[^A-Za-z0-9_.-]", "-", stem or path.name).lstrip("-_.") or "model"
+    name = clean_name(stem or path.name, max_length=128) or "model"
     return name, "1"
 
 
@@ -42,20 +46,20 @@ def resolve_models(args: tuple[str, ...], *, safe_only: bool = False) -> list[An
     as its load will check it (a directory that is not a model, executable content under the
     safe-only policy, model code that shadows a module), before anything is bound.
     """
-    from pack.cli.resolve import resolve_model
     from pack.flavors.lookup import flavor_for_model
     from pack.flavors.mlmodel import MLModel
     from pack.flavors.safety import check_model
     from pack.serving.settings import ModelSpec
+    from pack.uris import resolve
 
     specs = []
     for arg in args:
         name, version, uri = parse_model_arg(arg)
-        resolved = resolve_model(uri)
-        mlmodel = MLModel.load(resolved.path)
+        resolved = resolve(uri)
+        mlmodel = MLModel.load(resolved.path)  # fail here, before binding, on a directory that is not a model
         check_model(flavor_for_model(mlmodel), resolved.path, mlmodel, safe_only=safe_only)
         if resolved.name is not None and resolved.version is not None:
-            default_name, default_version = resolved.name, resolved.version
+            default_name, default_version = resolved.name, str(resolved.version)
         else:
             default_name, default_version = default_name_version(uri, resolved.path)
         specs.append(
@@ -63,7 +67,7 @@ def resolve_models(args: tuple[str, ...], *, safe_only: bool = False) -> list[An
                 name=name or default_name,
                 path=resolved.path,
                 version=version or default_version,
-                files=resolved.files,
+                files=resolved.files or None,  # () for unregistered models: nothing to verify
                 mlmodel=mlmodel,
             )
         )
@@ -140,17 +144,17 @@ def _hosts(value: str | None) -> tuple[str, ...] | None:
 @_setting("--log-level", field="log_level", type=click.Choice(["debug", "info", "warning", "error"]))
 @_setting("--safe-only", field="safe_only", is_flag=True)
 @env_manager_options(("local",), LOCAL_ONLY)
-def serve(model_uris: tuple[str, ...], model_uri_options: tuple[str, ...], **options: Any) -> None:
+@trusted_types_option
+def serve(model_uris: tuple[str, ...], model_uri_options: tuple[str, ...], trusted_types: str, **options: Any) -> None:
     """Serve one or more models over HTTP.
 
     MODEL_URI is a path, file://, runs:/<run_id>/<path>, or models:/<name>/<version|stage|latest>
     or models:/<name>@<alias>. A model is served under its registered name (or its directory name);
     NAME[:VERSION]=URI chooses. Routes: POST /invocations[/NAME] (MLflow), /v2/... (Open Inference
     Protocol), GET /ping, /health, /metrics, /openapi.json, /docs. Every option also reads
-    PACK_SERVE_<OPTION> (e.g. PACK_SERVE_PORT); PACK_TRUSTED_TYPES lists extra skops types to trust;
+    PACK_SERVE_<OPTION> (e.g. PACK_SERVE_PORT), except --trusted-types: PACK_TRUSTED_TYPES;
     PACK_SAFE_ONLY=1 is --safe-only. -h is --host, as in MLflow; --help prints this help.
     """
-    from pack.cli.models import _trusted_types_config
     from pack.serving.server import serve as run_server
     from pack.serving.settings import ServingSettings
 
@@ -158,7 +162,7 @@ def serve(model_uris: tuple[str, ...], model_uri_options: tuple[str, ...], **opt
     for key in ("allowed_hosts", "cors_allowed_origins"):
         if key in given:
             given[key] = _hosts(given[key])
-    settings = ServingSettings.build(**given, load_options=_trusted_types_config())
+    settings = ServingSettings.build(**given, load_options=load_options(trusted_types))
     model_uris = (*model_uri_options, *model_uris)
     if not model_uris:
         raise click.UsageError("give the model to serve: pack serve MODEL_URI (or -m MODEL_URI)")

@@ -10,8 +10,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import warnings
 from collections.abc import Mapping
 from typing import Any
@@ -20,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from pack.errors import SchemaError, SchemaWarning
-from pack.flavors.casts import INT32, INT64, Refused, exact_int_limit, fits
+from pack.flavors.casts import Refused, cast_column, column_dtypes
 from pack.flavors.schema import ColSpec, DataType, Schema
 
 
@@ -54,20 +52,6 @@ def to_dataframe(data: Any, schema: Schema | None = None) -> pd.DataFrame:
         f"unsupported input type {type(data).__name__}: expected a DataFrame, dict, list of records, "
         "list or numpy array"
     )
-
-
-def column_dtypes(frame: pd.DataFrame) -> list[Any]:
-    """The dtype of each column, in order.
-
-    ``DataFrame.dtypes`` builds a Series (tens of microseconds, on every request); the block
-    manager already holds the list, so it is read from there when this pandas has it.
-    """
-    get_dtypes = getattr(getattr(frame, "_mgr", None), "get_dtypes", None)
-    if get_dtypes is not None:
-        dtypes = list(get_dtypes())
-        if len(dtypes) == frame.shape[1]:
-            return dtypes
-    return list(frame.dtypes)
 
 
 def _column_values(value: Any) -> Any:
@@ -147,7 +131,7 @@ def _convert_column(series: pd.Series, spec: ColSpec, name: str) -> pd.Series:
     if not isinstance(target, DataType) or _already_matches(series.dtype, spec):
         return series
     try:
-        converted = _CONVERTERS[target](series)
+        converted = cast_column(series, target)
     except Refused as refused:
         hint = f" {refused.hint}" if refused.hint else ""
         raise SchemaError(
@@ -165,127 +149,4 @@ def _describe(series: pd.Series) -> str:
     return str(dtype)
 
 
-def _as_numpy_numeric(series: pd.Series) -> np.ndarray:
-    """The values as a plain numpy array, refusing columns with missing values in nullable dtypes."""
-    dtype = series.dtype
-    if isinstance(dtype, np.dtype):
-        if dtype.kind == "O":
-            inferred = pd.api.types.infer_dtype(series, skipna=False)
-            if inferred in ("integer", "floating", "mixed-integer-float", "boolean"):
-                return np.asarray(series.to_list())
-            raise Refused()
-        values: np.ndarray = series.to_numpy()
-        return values
-    if hasattr(dtype, "numpy_dtype"):
-        if series.isna().any():
-            raise Refused("The column has missing values; declare it as double to accept them.")
-        converted: np.ndarray = series.to_numpy(dtype=dtype.numpy_dtype)
-        return converted
-    raise Refused()
-
-
-def _to_integer(bits: int) -> Any:
-    info = INT32 if bits == 32 else INT64
-    target = np.int32 if bits == 32 else np.int64
-
-    def convert(series: pd.Series) -> pd.Series:
-        values = _as_numpy_numeric(series)
-        if values.dtype.kind == "f":
-            hint = " The column has missing values (NaN); declare it as double." if np.isnan(values).any() else ""
-            raise Refused(hint.strip())
-        if values.dtype.kind not in "iu" or not fits(values, info.min, info.max):
-            raise Refused()
-        return pd.Series(values.astype(target, copy=False), index=series.index, name=series.name)
-
-    return convert
-
-
-def _to_floating(target: np.dtype[Any]) -> Any:
-    def convert(series: pd.Series) -> pd.Series:
-        dtype = series.dtype
-        if (
-            hasattr(dtype, "numpy_dtype")
-            and not isinstance(dtype, np.dtype)
-            and np.dtype(dtype.numpy_dtype).kind == "f"
-        ):
-            values = series.to_numpy(dtype=np.float64, na_value=np.nan)
-        else:
-            values = _as_numpy_numeric(series)
-        if values.dtype.kind == "f":
-            if values.dtype.itemsize > target.itemsize:
-                raise Refused()
-        elif values.dtype.kind in "iu":
-            limit = exact_int_limit(target)
-            if values.dtype.itemsize * 8 > np.finfo(target).nmant + 1 and not fits(values, -limit, limit):
-                raise Refused()
-        else:
-            raise Refused()
-        return pd.Series(values.astype(target, copy=False), index=series.index, name=series.name)
-
-    return convert
-
-
-def _to_boolean(series: pd.Series) -> pd.Series:
-    dtype = series.dtype
-    if isinstance(dtype, pd.BooleanDtype) and not series.isna().any():
-        return series.astype(bool)
-    if (
-        isinstance(dtype, np.dtype)
-        and dtype.kind == "O"
-        and pd.api.types.infer_dtype(series, skipna=False) == "boolean"
-    ):
-        return series.astype(bool)
-    raise Refused()
-
-
-def _to_string(series: pd.Series) -> pd.Series:
-    dtype = series.dtype
-    if isinstance(dtype, pd.StringDtype):
-        return series
-    if (
-        isinstance(dtype, np.dtype)
-        and dtype.kind in "OU"
-        and pd.api.types.infer_dtype(series, skipna=True) in ("string", "empty")
-    ):
-        return series
-    raise Refused()
-
-
-def _to_binary(series: pd.Series) -> pd.Series:
-    kind = pd.api.types.infer_dtype(series, skipna=True)
-    if kind in ("bytes", "empty"):
-        return series
-    if kind == "string":
-        try:
-            return series.map(lambda v: v if v is None else base64.b64decode(v, validate=True))
-        except (binascii.Error, ValueError):
-            raise Refused("Binary values must be bytes or base64 strings.") from None
-    raise Refused()
-
-
-def _to_datetime(series: pd.Series) -> pd.Series:
-    dtype = series.dtype
-    if isinstance(dtype, (np.dtype, pd.DatetimeTZDtype)) and dtype.kind == "M":
-        return series.astype("datetime64[ns]") if isinstance(dtype, np.dtype) else series
-    kind = pd.api.types.infer_dtype(series, skipna=True)
-    if kind in ("string", "datetime", "datetime64", "date", "empty"):
-        try:
-            return pd.to_datetime(series)
-        except (ValueError, TypeError):
-            raise Refused("Datetime values must be ISO-8601 strings.") from None
-    raise Refused()
-
-
-_CONVERTERS: dict[DataType, Any] = {
-    DataType.boolean: _to_boolean,
-    DataType.integer: _to_integer(32),
-    DataType.long: _to_integer(64),
-    DataType.float: _to_floating(np.dtype("float32")),
-    DataType.double: _to_floating(np.dtype("float64")),
-    DataType.string: _to_string,
-    DataType.binary: _to_binary,
-    DataType.datetime: _to_datetime,
-}
-
-
-__all__ = ["column_dtypes", "enforce_columns", "to_dataframe"]
+__all__ = ["enforce_columns", "to_dataframe"]

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from pack.errors import SchemaError, SchemaWarning
-from pack.flavors.casts import exact_int_limit, fits
+from pack.flavors.casts import Refused, cast_tensor, shape_text
 from pack.flavors.schema import Schema, TensorSpec
 
 
@@ -72,7 +72,7 @@ def _as_array(data: Any, name: str) -> np.ndarray:
 
 
 def _check_tensor(spec: TensorSpec, array: np.ndarray, name: str, *, table: bool = False) -> np.ndarray:
-    shape = "(" + ", ".join(str(d) for d in spec.shape) + ")"
+    shape = shape_text(spec)
     if array.ndim != len(spec.shape) or any(
         want not in (-1, got) for want, got in zip(spec.shape, array.shape, strict=True)
     ):
@@ -80,19 +80,12 @@ def _check_tensor(spec: TensorSpec, array: np.ndarray, name: str, *, table: bool
     if spec.dtype in ("object", "str", "bytes"):
         return array
     want = np.dtype(spec.dtype)
-    if array.dtype == want:
-        return array
-    if np.can_cast(array.dtype, want, "safe") or (table and array.dtype.kind == want.kind == "f"):
+    if table and array.dtype.kind == want.kind == "f":
         return array.astype(want)
-    if array.dtype.kind in "iu" and want.kind == "f":
-        limit = exact_int_limit(want)
-        if fits(array, -limit, limit):
-            return array.astype(want)
-    if array.dtype.kind in "iu" and want.kind in "iu":
-        info = np.iinfo(want)
-        if fits(array, info.min, info.max):
-            return array.astype(want)
-    raise SchemaError(f"Input {name!r}: expected dtype {want.name}, got {_dtype_label(array)}.")
+    try:
+        return cast_tensor(array, want)
+    except Refused:
+        raise SchemaError(f"Input {name!r}: expected dtype {want.name}, got {_dtype_label(array)}.") from None
 
 
 def _dtype_label(array: np.ndarray) -> str:

@@ -14,6 +14,8 @@ from importlib import metadata
 from pathlib import Path
 
 import yaml
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
 
 REQUIREMENTS_FILE = "requirements.txt"
 PYTHON_ENV_FILE = "python_env.yaml"
@@ -48,19 +50,27 @@ def distributions_for_modules(modules: Iterable[str]) -> list[str]:
 
 
 def pin(distributions: Iterable[str]) -> list[str]:
-    """``name==version`` for each installed distribution; requirement strings pass unchanged."""
+    """``name==version`` for each bare name of an installed distribution; requirements with a version
+    specifier, extras, a URL or a marker (and lines that are no requirement) pass unchanged. The first
+    entry for a project wins."""
     pinned: dict[str, str] = {}
     for entry in distributions:
-        name = entry.strip()
-        if not name:
-            continue
-        if any(op in name for op in "=<>~!@; ["):
-            pinned.setdefault(name.lower(), name)
+        text = entry.strip()
+        if not text:
             continue
         try:
-            pinned.setdefault(name.lower(), f"{name}=={metadata.version(name)}")
+            requirement = Requirement(text)
+        except InvalidRequirement:
+            pinned.setdefault(text.lower(), text)
+            continue
+        key = canonicalize_name(requirement.name)
+        if requirement.specifier or requirement.extras or requirement.url or requirement.marker:
+            pinned.setdefault(key, text)
+            continue
+        try:
+            pinned.setdefault(key, f"{requirement.name}=={metadata.version(requirement.name)}")
         except metadata.PackageNotFoundError:
-            pinned.setdefault(name.lower(), name)
+            pinned.setdefault(key, text)
     return sorted(pinned.values(), key=str.lower)
 
 

@@ -38,7 +38,7 @@ from pack.flavors import packaging
 from pack.flavors.base import SavedFlavor, check_options
 from pack.flavors.mlmodel import MLModel
 from pack.flavors.schema import ModelSignature, Schema, TensorSpec
-from pack.flavors.threads import WORKERS_ENV, declared_workers, threads_per_worker
+from pack.flavors.threads import declared_workers, threads_per_worker
 from pack.types import Params
 
 MODEL_FILE = "model.onnx"
@@ -331,7 +331,6 @@ FLAVOR = OnnxFlavor()
 __all__ = [
     "FLAVOR",
     "SESSION_KEYS",
-    "WORKERS_ENV",
     "OnnxFlavor",
     "OnnxPredictor",
     "check_model",

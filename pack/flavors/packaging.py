@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -20,7 +19,7 @@ from pack.flavors.mlmodel import PYFUNC, MLModel
 from pack.flavors.safety import admit
 from pack.flavors.schema import ModelSignature
 from pack.types import PathLike
-from pack.uris import resolve_model_uri
+from pack.uris import resolve
 
 
 def save_model(
@@ -142,7 +141,7 @@ def load_model(
         InvalidModel: the model directory is malformed or has no such flavor.
         UnsafeModel: ``safe_only`` and the model holds executable content.
     """
-    path = resolve_model_uri(os.fspath(model_uri))
+    path = resolve(model_uri).path
     mlmodel = MLModel.load(path)
     chosen = native_flavor(mlmodel, flavor)
     admit(chosen, path, mlmodel, safe_only=safe_only)

@@ -26,7 +26,8 @@ import orjson
 import pandas as pd
 
 from pack.errors import InvalidInput, SchemaError
-from pack.flavors.enforce_columns import column_dtypes, to_dataframe
+from pack.flavors.casts import cast_array, cast_frame, shape_text
+from pack.flavors.enforce_columns import to_dataframe
 from pack.flavors.schema import ColSpec, DataType, Schema, TensorSpec
 
 FORMATS = ("dataframe_split", "dataframe_records", "instances", "inputs")
@@ -175,38 +176,14 @@ def _array(value: Any, spec: TensorSpec | None) -> np.ndarray:
         array = np.asarray(value)
     except ValueError:  # ragged nested lists
         if spec is not None and spec.dtype not in ("object", "str", "bytes"):
+            label = spec.name or "input"
             raise SchemaError(
-                f"Input {spec.name or 'input'!r}: expected shape {_shape(spec)}, got nested lists of different lengths."
+                f"Input {label!r}: expected shape {shape_text(spec)}, got nested lists of different lengths."
             ) from None
         array = np.asarray(value, dtype=object)
     if spec is None or spec.dtype in ("object", "str", "bytes") or array.dtype.kind not in "biuf":
         return array
     return cast_array(array, np.dtype(spec.dtype))
-
-
-def cast_array(array: np.ndarray, want: np.dtype[Any]) -> np.ndarray:
-    """Cast wire numbers to ``want`` when no value changes meaning (floats may narrow)."""
-    if array.dtype == want or want.kind not in "biuf":
-        return array
-    if want.kind == "f" and array.dtype.kind in "iuf":
-        cast = array.astype(want)
-        if array.dtype.kind == "f" and want.itemsize < array.dtype.itemsize and _overflowed(array, cast):
-            return array  # e.g. 1e308 into float32: refused by enforcement, never silently infinite
-        return cast
-    if want.kind in "iu":
-        if array.dtype.kind == "f" and (not np.isfinite(array).all() or (array != np.floor(array)).any()):
-            return array
-        info = np.iinfo(want)
-        if array.size and (array.min() < info.min or array.max() > info.max):
-            return array
-        return array.astype(want)
-    return array
-
-
-def _overflowed(before: np.ndarray, after: np.ndarray) -> bool:
-    """True when narrowing turned a finite value infinite."""
-    finite = np.isfinite(after)
-    return not finite.all() and bool((np.isfinite(before) & ~finite).any())
 
 
 def refuse_missing(frame: pd.DataFrame, schema: Schema | None) -> pd.DataFrame:
@@ -233,83 +210,6 @@ def refuse_missing(frame: pd.DataFrame, schema: Schema | None) -> pd.DataFrame:
         elif column.isna().any():
             raise SchemaError(f"Column {spec.name!r} is required but has missing values.")
     return frame
-
-
-def cast_frame(frame: pd.DataFrame, schema: Schema | None) -> pd.DataFrame:
-    """Cast numeric wire columns to the column types (or tensor dtypes) ``schema`` names."""
-    if schema is not None and schema.is_tensor:
-        return _cast_tensor_frame(frame, schema)
-    if schema is None or not schema.has_names:
-        return frame
-    changes = {}
-    names = frame.columns.tolist()
-    dtypes = dict(zip(names, column_dtypes(frame), strict=True))
-    for spec in schema:
-        if not isinstance(spec, ColSpec) or not isinstance(spec.type, DataType):
-            continue
-        dtype = dtypes.get(spec.name)
-        if not isinstance(dtype, np.dtype) or dtype.kind not in "biuf":
-            continue
-        want = np.dtype(spec.type.numpy_dtype)
-        if want.kind in "biuf" and dtype != want:
-            cast = cast_array(frame[spec.name].to_numpy(), want)
-            if cast.dtype == want:
-                changes[spec.name] = cast
-    if changes:
-        frame = frame.copy(deep=False)
-        for name, values in changes.items():
-            frame[name] = values
-    return frame
-
-
-def _cast_tensor_frame(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:
-    """A table sent to a tensor model: one tensor's columns, or one column per named tensor."""
-    specs = [spec for spec in schema if isinstance(spec, TensorSpec)]
-    if len(specs) == 1 and specs[0].name not in frame:
-        want = specs[0].dtype
-        if want in ("object", "str", "bytes") or frame.empty:
-            return frame
-        values = frame.to_numpy()
-        if values.dtype.kind not in "biuf":
-            return frame
-        cast = cast_array(values, np.dtype(want))
-        return frame if cast.dtype == values.dtype else pd.DataFrame(cast, columns=frame.columns)
-    changes = {}
-    for spec in specs:
-        if spec.name not in frame or spec.dtype in ("object", "str", "bytes"):
-            continue
-        column = frame[spec.name]
-        if isinstance(column.dtype, np.dtype) and column.dtype.kind in "biuf":
-            cast = cast_array(column.to_numpy(), np.dtype(spec.dtype))
-            if cast.dtype != column.dtype:
-                changes[spec.name] = cast
-        elif len(column) and isinstance(column.iloc[0], (list, np.ndarray)):
-            changes[spec.name] = _cast_cells(column.to_numpy(), spec)
-    if changes:
-        frame = frame.copy(deep=False)
-        for name, values in changes.items():
-            frame[name] = values
-    return frame
-
-
-def _cast_cells(cells: np.ndarray, spec: TensorSpec) -> np.ndarray:
-    """A column whose cells are rows of one tensor (lists), each cast to the tensor's dtype."""
-    try:
-        rows = np.asarray(cells.tolist())
-    except ValueError:
-        raise SchemaError(
-            f"Input {spec.name!r}: expected shape {_shape(spec)}, got nested lists of different lengths."
-        ) from None
-    if rows.dtype.kind in "biuf":
-        rows = cast_array(rows, np.dtype(spec.dtype))
-    out = np.empty(len(rows), dtype=object)
-    for index, row in enumerate(rows):
-        out[index] = row
-    return out
-
-
-def _shape(spec: TensorSpec) -> str:
-    return "(" + ", ".join(str(d) for d in spec.shape) + ")"
 
 
 PARSERS = {

@@ -14,7 +14,7 @@ from pack.flavors.mlmodel import MLModel
 from pack.flavors.safety import admit
 from pack.flavors.schema import ModelSignature
 from pack.types import Params, PathLike, Predictor
-from pack.uris import resolve_model_uri
+from pack.uris import resolve
 
 
 class PyFuncModel:
@@ -108,7 +108,8 @@ def load_model(
         model_uri: a path, ``file://``, ``models:/name/version|stage|latest``, ``models:/name@alias``
             or ``runs:/run_id/path``.
         model_config: flavor load options (e.g. ``trusted_types`` for skops, ``device`` for
-            PyTorch); custom PythonModels receive it as ``context.model_config``.
+            PyTorch, ``workers`` sharing the CPUs: default ``PACK_SERVE_WORKERS``); custom
+            PythonModels receive it as ``context.model_config``.
         safe_only: refuse executable content (pickles, custom Python models, model code) before
             anything is deserialised; ``PACK_SAFE_ONLY=1`` turns this on for every load.
         mlmodel: the directory's MLmodel when the caller has already read it (a server reads it once).
@@ -118,11 +119,18 @@ def load_model(
         InvalidModel: the model directory is malformed or no installed flavor loads it.
         UnsafeModel: ``safe_only`` and the model holds executable content.
     """
-    path = resolve_model_uri(model_uri)
+    path = resolve(model_uri).path
     model = mlmodel if mlmodel is not None else MLModel.load(path)
     flavor = flavor_for_model(model)
     admit(flavor, path, model, safe_only=safe_only)
-    predictor = flavor.load_pyfunc(path, model, dict(model_config or {}))
+    config = dict(model_config or {})
+    if "workers" not in config:
+        from pack.flavors.settings import LoadSettings  # lazy: pydantic only when the caller did not say
+
+        workers = LoadSettings().serve_workers
+        if workers is not None:
+            config["workers"] = workers
+    predictor = flavor.load_pyfunc(path, model, config)
     return PyFuncModel(predictor, model, path)
 
 

@@ -1,7 +1,8 @@
 """How many compute threads one model copy should use when several serving workers share a machine.
 
-``workers`` comes from the load config (``model_config["workers"]``) or the ``PACK_SERVE_WORKERS``
-environment variable; each copy then gets ``usable CPUs // workers`` threads (at least one).
+``workers`` comes from the load config (``model_config["workers"]``; ``pack.flavors.pyfunc.load_model``
+fills it from ``PACK_SERVE_WORKERS`` when the caller does not say); each copy then gets
+``usable CPUs // workers`` threads (at least one).
 """
 
 from __future__ import annotations
@@ -11,8 +12,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from pack.errors import InvalidInput
-
-WORKERS_ENV = "PACK_SERVE_WORKERS"
 
 
 def usable_cpus() -> int:
@@ -24,12 +23,12 @@ def usable_cpus() -> int:
 
 
 def declared_workers(config: Mapping[str, Any]) -> int | None:
-    """The worker count the caller or the environment declared, if any.
+    """The worker count the load config declares, if any.
 
     Raises:
         InvalidInput: the value is not a positive integer.
     """
-    raw = config.get("workers") or os.environ.get(WORKERS_ENV)
+    raw = config.get("workers")
     if raw is None or raw == "":
         return None
     try:
@@ -46,4 +45,4 @@ def threads_per_worker(workers: int) -> int:
     return max(1, usable_cpus() // max(1, workers))
 
 
-__all__ = ["WORKERS_ENV", "declared_workers", "threads_per_worker", "usable_cpus"]
+__all__ = ["declared_workers", "threads_per_worker", "usable_cpus"]

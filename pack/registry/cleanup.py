@@ -24,19 +24,19 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from pack.names import clean_name
 from pack.store import ModelVersion, ModelVersionStatus, RegistryStore
 from pack.store.artifacts import ArtifactOpener
 
 STALE_AFTER = 3600.0
 MODELS_DIR = "models"
-_UNSAFE_PATH = re.compile(r"[^A-Za-z0-9._-]+")
 _TEMP = re.compile(r"^\.(?P<final>.+)\.tmp-[0-9a-f]+$")
 _PAGE = 10_000
 
 
 def model_dir(name: str) -> str:
     """Where a model's versions are stored, relative to the artifact root (``models/<name>``)."""
-    return f"{MODELS_DIR}/{_UNSAFE_PATH.sub('_', name)[:80] or 'model'}"
+    return f"{MODELS_DIR}/{clean_name(name, replacement='_', strip='', max_length=80) or 'model'}"
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from pack.registry.cleanup import STALE_AFTER, Sweeper, model_dir
 from pack.registry.resolution import VersionResolver
 from pack.store import ModelVersion, RegistryStore
 from pack.store.artifacts import ArtifactOpener, RunArtifacts
-from pack.uris import resolve_model_uri, scheme_of
+from pack.uris import resolve, scheme_of
 
 logger = logging.getLogger(__name__)
 
@@ -126,7 +126,7 @@ class Registrar:
             ref = RunArtifactRef.parse(uri)
             yield self.runs.resolve_path(ref), ref.run_id
         elif scheme in ("", "file"):
-            yield resolve_model_uri(uri), None
+            yield resolve(uri).path, None
         else:
             with tempfile.TemporaryDirectory(prefix="pack-source-") as tmp:
                 yield self.open_store(uri).download("", Path(tmp) / "model"), None

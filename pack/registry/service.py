@@ -36,6 +36,7 @@ from pack.store import (
     RegistryStore,
 )
 from pack.store.artifacts import ArtifactOpener
+from pack.uris import ResolvedModel
 
 
 class Registry:
@@ -220,6 +221,24 @@ class Registry:
             NotFound: as ``resolve``. InvalidModel: files missing, added or changed since registration.
         """
         return self.resolver.resolve_path(ref)
+
+    def resolve_model(self, ref: ModelRef) -> ResolvedModel:
+        """The version a reference points to, resolved once, with a local verified copy of exactly
+        that version's files and their recorded checksums.
+
+        Raises:
+            NotFound: as ``resolve``. InvalidModel: files missing, added or changed since registration.
+        """
+        version = self.resolver.resolve(ref)
+        path, files = self.resolver.fetch(version)
+        return ResolvedModel(
+            path=path,
+            uri=str(ref),
+            name=version.name,
+            version=version.version,
+            run_id=version.run_id,
+            files=tuple(files),
+        )
 
     # promoting --------------------------------------------------------------------------------------
 

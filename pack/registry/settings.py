@@ -9,11 +9,13 @@ from __future__ import annotations
 import getpass
 import os
 from pathlib import Path
+from urllib.parse import unquote, urlparse
 
 from pydantic import field_validator
 
 from pack.checksums import VerifyMode
 from pack.settings import PackSettings
+from pack.uris import scheme_of
 
 DEFAULT_TRACKING_URI = "sqlite:///pack.db"
 DEFAULT_ARTIFACT_ROOT = "./packruns"
@@ -74,7 +76,7 @@ class RegistrySettings(PackSettings):
 def absolute_sqlite_uri(uri: str) -> str:
     """Make a relative ``sqlite:///file`` URI absolute (relative to the current directory)."""
     prefix = "sqlite:///"
-    if not uri.startswith(prefix) or uri == "sqlite:///:memory:":
+    if scheme_of(uri) != "sqlite" or not uri.startswith(prefix) or uri == "sqlite:///:memory:":
         return uri
     rest = uri[len(prefix) :]
     path, sep, query = rest.partition("?")
@@ -85,9 +87,10 @@ def absolute_sqlite_uri(uri: str) -> str:
 
 def absolute_artifact_root(root: str) -> str:
     """Make a local artifact root an absolute path; URLs with a scheme are kept as they are."""
-    if "://" in root:
-        if root.startswith("file://"):
-            return Path(root[len("file://") :]).absolute().as_posix()
+    scheme = scheme_of(root)
+    if scheme == "file":
+        return Path(unquote(urlparse(root).path)).absolute().as_posix()
+    if scheme:
         return root.rstrip("/")
     return Path(root).expanduser().absolute().as_posix()
 

@@ -1,25 +1,25 @@
-"""The ``models:/`` and ``runs:/`` resolvers of the ``pack.uri_resolvers`` plugin group.
+"""The ``models:/`` and ``runs:/`` resolver of the ``pack.uri_resolvers`` plugin group.
 
 ``resolve_uri`` resolves with the process's default services (``pack.registry.default``), so
-``pack.uris.resolve_model_uri``, ``pack.pyfunc.load_model``, ``pack.load_model`` and ``pack predict``
-accept these URIs.
+``pack.uris.resolve`` (and with it every command and API that takes a model URI) accepts these URIs.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+from dataclasses import replace
 
 from pack.errors import InvalidInput
 from pack.refs import MODELS, RUNS, ModelRef, RunArtifactRef
 from pack.registry.default import process_default
-from pack.uris import scheme_of
+from pack.uris import ResolvedModel, scheme_of
 
 
-def resolve_uri(uri: str) -> Path:
+def resolve_uri(uri: str) -> ResolvedModel:
     """Resolve a ``models:/`` or ``runs:/`` URI to a local directory, with the current settings.
 
-    A registered version's files are checked against their recorded sha256 (see
-    ``pack.registry.settings.RegistrySettings.verify``); remote files are downloaded into the local cache first.
+    A stage or alias is resolved to one version once, and exactly that version's files are fetched (a
+    promotion landing in between cannot mix two versions). They are checked against their recorded
+    sha256 (see ``RegistrySettings.verify``); remote files are downloaded into the local cache first.
 
     Raises:
         NotFound: no such model, version, alias, run or path.
@@ -29,9 +29,10 @@ def resolve_uri(uri: str) -> Path:
     scheme = scheme_of(uri)
     services = process_default().services()
     if scheme == MODELS:
-        return services.registry.resolve_path(ModelRef.parse(uri))
+        return replace(services.registry.resolve_model(ModelRef.parse(uri)), uri=uri)
     if scheme == RUNS:
-        return services.runs.resolve_path(RunArtifactRef.parse(uri))
+        ref = RunArtifactRef.parse(uri)
+        return ResolvedModel(path=services.runs.resolve_path(ref), uri=uri, run_id=ref.run_id)
     raise InvalidInput(f"{uri!r} is not a models:/ or runs:/ URI")
 
 

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from pack.flavors.enforce_columns import column_dtypes
+from pack.flavors.casts import column_dtypes
 from pack.types import Params, Predictor
 
 

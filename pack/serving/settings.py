@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
 
 from pack.checksums import FileChecksum
@@ -128,14 +128,9 @@ class ServingSettings(PackSettings):
         """Settings from ``given`` (what the command line set) over ``PACK_SERVE_*`` over the defaults.
 
         Raises:
-            InvalidInput: a value is out of its bounds (the message names the option).
+            InvalidInput: a value is out of its bounds (the message names the variable and the field).
         """
-        try:
-            return cls(**given)
-        except ValidationError as exc:
-            error = exc.errors()[0]
-            where = "-".join(str(part) for part in error["loc"]).replace("_", "-")
-            raise InvalidInput(f"--{where}: {error['msg']}") from None
+        return cls(**given)
 
     @property
     def max_body_bytes(self) -> int:

@@ -19,6 +19,7 @@ from pack._fs import safe_relpath
 from pack.errors import AlreadyExists, InvalidInput, NotFound
 from pack.registry.default import process_default
 from pack.registry.settings import absolute_sqlite_uri
+from pack.settings import PackSettings
 from pack.store.entities import Experiment, LifecycleStage, Metric, Param, Run, RunStatus, RunTag
 from pack.store.tags import NOTE_TAG, PARENT_RUN_TAG
 from pack.tracking.client import Client
@@ -42,6 +43,12 @@ class ActiveRun(Run):
         else:
             status = RunStatus.FAILED
         end_run(status.value)
+
+
+class _AttachSettings(PackSettings):
+    """``PACK_RUN_ID``: the run a process started by ``pack run`` records into."""
+
+    run_id: str | None = None
 
 
 class _RunState:
@@ -158,6 +165,9 @@ def start_run(  # noqa: PLR0917 - MLflow's signature
 ) -> ActiveRun:
     """Start a run (or resume ``run_id``) and make it active; use it as a context manager.
 
+    Without ``run_id``, a top-level run resumes the run ``PACK_RUN_ID`` names when it is set (as
+    ``pack run`` sets it for a project's command), like MLflow's ``MLFLOW_RUN_ID``.
+
     Raises:
         InvalidInput: a run is already active and ``nested`` is False.
         NotFound: unknown ``run_id`` or experiment.
@@ -168,6 +178,8 @@ def start_run(  # noqa: PLR0917 - MLflow's signature
             f"run {stack[-1].info.run_id} is already active; end it first or call start_run(nested=True)"
         )
     client = _client()
+    if run_id is None and not stack:
+        run_id = _AttachSettings().run_id
     if run_id is not None:
         client.update_run(run_id, status=RunStatus.RUNNING.value)
         run = client.get_run(run_id)

@@ -12,7 +12,6 @@ import pytest
 
 from devtools.builders import save_forest
 from pack.builders.base import ModelSource
-from tests.services import skip_without
 
 TIMINGS: dict[str, str] = {}
 
@@ -52,37 +51,6 @@ def cache_dir() -> Path:
 
 
 # ---- Docker ------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def docker_client() -> Iterator[Any]:
-    """A client of a real engine (DOCKER_HOST or the default socket); skips when none can be reached."""
-    from pack.builders.engines import docker_client as connect
-    from pack.errors import BuildError
-
-    skip_without("docker")
-
-    try:
-        client = connect()
-    except BuildError as exc:
-        pytest.skip(f"no Docker engine ({exc}); .ci/services/docker.sh starts one")
-    yield client
-    client.close()
-
-
-@pytest.fixture(scope="session")
-def base_image(docker_client: Any) -> str:
-    """The base image the tests build on (no registry can be pulled from here)."""
-    name = os.environ.get("PACK_TEST_BASE_IMAGE")
-    if not name:
-        pytest.skip("PACK_TEST_BASE_IMAGE is not set (.ci/services/docker.sh imports a debootstrap image)")
-    import docker
-
-    try:
-        docker_client.images.get(name)
-    except docker.errors.ImageNotFound:
-        pytest.skip(f"base image {name} is not in the engine")
-    return name
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,14 @@ import zipfile
 import pytest
 
 from pack import __version__
-from pack.builders.wheelhouse import TargetPlatform, host_constraints, pack_wheel, requirement_name, source_root
+from pack.builders.wheelhouse import (
+    TargetPlatform,
+    host_constraints,
+    pack_requirements,
+    pack_wheel,
+    requirement_name,
+    source_root,
+)
 
 
 def test_pack_wheel_ships_the_base_chart_and_templates(cache_dir):
@@ -33,7 +40,18 @@ def test_host_constraints_pin_packs_dependencies_except_the_models():
 def test_requirement_names():
     assert requirement_name("scikit_learn==1.5.0") == "scikit-learn"
     assert requirement_name("Foo.Bar>=1; python_version<'3.12'") == "foo-bar"
-    assert requirement_name("-r other.txt") is None
+    assert requirement_name("torch @ https://download.example/torch-2.4.whl") == "torch"
+    assert requirement_name("pandas[performance]>=2") == "pandas"
+    for not_a_requirement in ("-r other.txt", "--index-url https://x", "./dist/thing.whl", "", "# comment"):
+        assert requirement_name(not_a_requirement) is None
+
+
+def test_packs_requirements_follow_the_targets_markers():
+    x86 = pack_requirements(TargetPlatform("3.11", "x86_64"))
+    names = {requirement_name(line) for line in x86}
+    assert {"click", "numpy", "starlette", "uvloop"} <= names
+    assert not names & {"scikit-learn", "torch", "pytest"}  # extras are not runtime requirements
+    assert all("extra" not in line for line in x86)
 
 
 def test_target_platform_selects_linux_wheels_for_the_models_python():

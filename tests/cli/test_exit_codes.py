@@ -47,6 +47,14 @@ NOT_FOUND = {
     "runs list": [["-e", "nope"]],
     "runs describe": [["0123456789abcdef"]],
     "run": [["nowhere"]],
+    # No engine or cluster is reachable in these tests (the fixture points DOCKER_HOST and KUBECONFIG at
+    # nothing): an operation that cannot be carried out is 1, as a missing thing is.
+    "deployments create": [["-t", "docker", "--name", "rf", "-m", "MODEL"]],
+    "deployments update": [["-t", "kubernetes", "--name", "rf"]],
+    "deployments delete": [["-t", "docker", "--name", "rf"]],
+    "deployments get": [["-t", "kubernetes", "--name", "nope"]],
+    "deployments list": [["-t", "docker"]],
+    "deployments predict": [["-t", "docker", "--name", "rf", "-i", "absent.csv"]],
 }
 BAD_INPUT = {
     "log-model": [["keras2", "MODEL", "-o", "out"], ["sklearn", "MODEL", "-o", "MODEL"], ["sklearn"]],
@@ -75,6 +83,16 @@ BAD_INPUT = {
     "experiments create": [[""], ["taken"]],
     "gc": [["--older-than", "soon"], ["--yes", "--bogus"]],
     "run": [["proj", "-P", "novalue"], ["proj", "-P", "n=abc", "--env-manager", "local"]],
+    "deployments create": [
+        ["-t", "bogus", "--name", "rf", "-m", "MODEL"],
+        ["-t", "docker", "--name", "Bad/Name", "-m", "MODEL"],
+    ],
+    "deployments update": [["-t", "bogus", "--name", "rf"]],
+    "deployments delete": [["-t", "docker", "--name", "rf", "-C", "novalue"]],
+    "deployments get": [["-t", "bogus", "--name", "rf"]],
+    "deployments list": [["-t", "bogus"]],
+    "deployments predict": [["-t", "docker", "--name", "rf", "-i", "bad.json"]],
+    "deployments help": [["-t", "bogus"], []],
 }
 # Commands that read a model directory: a hostile MLmodel (a signature nested 5,000 levels deep) is a
 # one-line error with exit code 2 in each of them.
@@ -92,7 +110,13 @@ READS_A_MODEL = {
     "models predict": ["-m", "DEEP", "-i", "rows.csv"],
     "models build-docker": ["-m", "DEEP", "--context-only", "ctx"],
 }
-NOTHING_TO_MISS = {"models list", "experiments list", "experiments create", "gc"}  # no argument names a thing
+NOTHING_TO_MISS = {
+    "models list",
+    "experiments list",
+    "experiments create",
+    "gc",
+    "deployments help",
+}  # no argument names a thing
 
 
 def leaf_commands(group: click.Group = cli, prefix: str = "") -> set[str]:
@@ -108,6 +132,9 @@ def workdir(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("PACK_TRACKING_URI", f"sqlite:///{tmp_path}/pack.db")
     monkeypatch.setenv("PACK_DEFAULT_ARTIFACT_ROOT", str(tmp_path / "packruns"))
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-engine.sock")
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "no-kubeconfig"))
+    monkeypatch.delenv("PACK_DEPLOYMENTS_TARGET", raising=False)
     frame = pd.DataFrame({"a": [0.0, 1.0, 0.2], "b": [1.0, 0.0, 0.9]})
     pack.save_model(LogisticRegression().fit(frame, [0, 1, 0]), tmp_path / "model", input_example=frame)
     frame.to_csv(tmp_path / "rows.csv", index=False)

@@ -47,7 +47,7 @@ def test_errors_come_before_binding(tmp_path: Path) -> None:
     assert "port" in bad_port.output
     from_env = runner.invoke(cli, ["serve", str(tmp_path / "empty")], env={"PACK_SERVE_WORKERS": "0"})
     assert from_env.exit_code == 2
-    assert "--workers: Input should be greater than or equal to 1" in from_env.output
+    assert "PACK_SERVE_WORKERS (workers) Input should be greater than or equal to 1" in from_env.output
     assert "Traceback" not in missing.output + not_a_model.output + bad_port.output
 
 

@@ -17,7 +17,9 @@ from onnx import TensorProto, helper  # noqa: E402
 import pack  # noqa: E402
 import pack.pyfunc  # noqa: E402
 from pack.flavors.onnx import FLAVOR  # noqa: E402
-from pack.flavors.threads import WORKERS_ENV, threads_per_worker  # noqa: E402
+from pack.flavors.threads import threads_per_worker  # noqa: E402
+
+WORKERS_ENV = "PACK_SERVE_WORKERS"
 from tests.models_onnx import logistic_regression, pair  # noqa: E402
 from tests.models_onnx import run as _run  # noqa: E402
 from tests.models_onnx import two_in_two_out as _two_in_two_out  # noqa: E402

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from pack.errors import SchemaError
+from pack.flavors.casts import column_dtypes
 from pack.flavors.enforce import enforce_input
-from pack.flavors.enforce_columns import column_dtypes
 from pack.flavors.payloads import cast_frame, parse_split
 from pack.flavors.schema import ColSpec, DataType, Schema
 

@@ -14,7 +14,7 @@ from pack._fs import safe_relpath
 from pack.errors import InvalidInput, NotFound
 from pack.refs import ModelRef, RunArtifactRef, Stage
 from pack.registry.default import process_default
-from pack.uris import resolve_model_uri
+from pack.uris import ResolvedModel, resolve, scheme_of
 
 
 @pytest.mark.parametrize(
@@ -96,10 +96,42 @@ def registered(model_dir, settings, monkeypatch):
     ],
 )
 def test_every_model_uri_form_resolves_to_its_version(registered, uri: str, version: int) -> None:
-    path = resolve_model_uri(uri)
-    expected = registered.get_model_version("iris", version).storage_location
-    assert path == Path(expected)
-    assert (path / "MLmodel").is_file()
+    resolved = resolve(uri)
+    expected = registered.get_model_version("iris", version)
+    assert resolved.path == Path(expected.storage_location)
+    assert (resolved.path / "MLmodel").is_file()
+    assert (resolved.uri, resolved.name, resolved.version, resolved.run_id) == (uri, "iris", version, None)
+    recorded = registered.get_model_version_files("iris", version)
+    assert resolved.files == tuple(recorded) and "MLmodel" in {f.path for f in recorded}
+
+
+def test_local_paths_resolve_without_registry_facts(model_dir) -> None:
+    for uri in (str(model_dir), f"file://{model_dir}"):
+        assert resolve(uri) == ResolvedModel(path=model_dir.absolute(), uri=uri)
+    with pytest.raises(NotFound, match="no model at"):
+        resolve(str(model_dir / "absent"))
+    with pytest.raises(InvalidInput, match="unsupported model URI scheme 'ftp'"):
+        resolve("ftp://host/model")
+
+
+@pytest.mark.parametrize(
+    ("uri", "scheme"),
+    [
+        ("models:/m/1", "models"),
+        ("RUNS:/abc/model", "runs"),
+        ("s3://bucket/prefix", "s3"),
+        ("mlflow-artifacts:/1/abc", "mlflow-artifacts"),
+        ("file:///tmp/m", "file"),
+        ("sqlite:///pack.db", "sqlite"),
+        ("/tmp/model", ""),
+        ("relative/dir", ""),
+        ("C:/models/m", ""),
+        ("C:\\models\\m", ""),
+        ("dir/with:/colon", ""),
+    ],
+)
+def test_scheme_of_is_the_one_scheme_reader(uri: str, scheme: str) -> None:
+    assert scheme_of(uri) == scheme
 
 
 def test_pyfunc_loads_each_uri_form_and_predicts(registered, trained) -> None:
@@ -114,16 +146,17 @@ def test_runs_uri_resolves_inside_the_runs_artifacts(registered, trained) -> Non
     _, estimator, features = trained
     run = registered.create_run("0")
     registered.log_artifacts(run.info.run_id, trained[0], "clf")
-    path = resolve_model_uri(f"runs:/{run.info.run_id}/clf")
-    assert path == Path(run.info.artifact_uri) / "clf"
+    resolved = resolve(f"runs:/{run.info.run_id}/clf")
+    assert resolved.path == Path(run.info.artifact_uri) / "clf"
+    assert (resolved.run_id, resolved.name, resolved.version, resolved.files) == (run.info.run_id, None, None, ())
     loaded = pack.pyfunc.load_model(f"runs:/{run.info.run_id}/clf")
     assert np.array_equal(loaded.predict(features.head(3)), estimator.predict(features.head(3)))
     with pytest.raises(NotFound):
-        resolve_model_uri(f"runs:/{run.info.run_id}/missing")
+        resolve(f"runs:/{run.info.run_id}/missing")
     with pytest.raises(NotFound):
-        resolve_model_uri("runs:/0123456789abcdef/clf")
+        resolve("runs:/0123456789abcdef/clf")
     with pytest.raises(InvalidInput):
-        resolve_model_uri(f"runs:/{run.info.run_id}/../../..")
+        resolve(f"runs:/{run.info.run_id}/../../..")
 
 
 @pytest.mark.parametrize(
@@ -131,7 +164,7 @@ def test_runs_uri_resolves_inside_the_runs_artifacts(registered, trained) -> Non
 )
 def test_unresolvable_model_uris_are_not_found(registered, uri: str) -> None:
     with pytest.raises(NotFound):
-        resolve_model_uri(uri)
+        resolve(uri)
 
 
 def test_pack_predict_cli_accepts_models_uri(registered, trained, tmp_path) -> None:

@@ -119,3 +119,20 @@ def test_separate_registry_database(workdir, trained, monkeypatch):
     assert pack.Client(registry_uri=f"sqlite:///{workdir}/pack.db").search_registered_models() == []
     assert pack.Client().get_model_version("iris", 1).run_id == run.info.run_id
     assert pack.pyfunc.load_model("models:/iris/1").metadata.run_id == run.info.run_id
+
+
+def test_pack_run_id_makes_start_run_resume_that_run(workdir, monkeypatch):
+    project_run = pack.Client().create_run("0", run_name="from pack run")
+    monkeypatch.setenv("PACK_RUN_ID", project_run.info.run_id)
+    with pack.start_run() as run:
+        pack.log_param("p", 1)
+        with pack.start_run(nested=True) as child:
+            assert child.info.run_id != run.info.run_id
+    assert run.info.run_id == project_run.info.run_id
+    assert pack.get_run(run.info.run_id).data.params == {"p": "1"}
+    pack.log_metric("m", 2.0)  # an auto-started run resumes it too
+    assert pack.active_run().info.run_id == project_run.info.run_id
+    pack.end_run()
+    monkeypatch.setenv("PACK_RUN_ID", "0" * 32)
+    with pytest.raises(NotFound):
+        pack.start_run()

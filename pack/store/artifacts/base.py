@@ -13,7 +13,7 @@ group, named by the URL scheme it serves; it is constructed as ``cls(url)``):
 6. ``download(path, dest)`` copies a file or directory to the local path ``dest``.
 7. ``delete(path)`` removes a file or directory (missing is not an error).
 8. ``child(path)`` is the store for a sub-directory.
-Relative paths are POSIX, checked with ``pack.registry.uris.safe_artifact_path``.
+Relative paths are POSIX, checked with ``pack._fs.safe_relpath`` (the one path guard).
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ from fsspec.core import url_to_fs
 from pack._fs import atomic_dir, iter_files, safe_relpath
 from pack.errors import InvalidInput, InvalidModel, NotFound, RegistryError
 from pack.store.entities import FileInfo, ModelVersionFile
+from pack.uris import scheme_of
 
 _CHUNK = 1 << 20
 _DRIVERS = {"s3": "s3fs", "s3a": "s3fs", "gs": "gcsfs", "gcs": "gcsfs", "az": "adlfs", "abfs": "adlfs"}
@@ -35,7 +36,7 @@ class FsspecArtifactStore:
         try:
             self.fs, self.root = url_to_fs(self.url)
         except ImportError:
-            scheme = self.url.split("://", 1)[0]
+            scheme = scheme_of(self.url)
             driver = _DRIVERS.get(scheme, f"the fsspec driver for {scheme}://")
             raise RegistryError(f"artifact location {url!r} needs {driver}: pip install {driver}") from None
         except ValueError as exc:

@@ -1,4 +1,4 @@
-"""The SQL schema (SQLAlchemy Core tables). Rows are converted to entities in ``convert.py``.
+"""The SQL schema (SQLAlchemy Core tables). Rows become entities in the store modules (``registry_rows``, ``runs``...).
 
 Migrations in ``migrations/versions`` create exactly this schema; a test compares the two.
 

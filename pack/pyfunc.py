@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from pack.errors import InvalidInput
+from pack.errors import InvalidInput, MissingDependency
 from pack.flavors.infer import infer_signature
 from pack.flavors.mlmodel import MLModel
 from pack.flavors.packaging import save_model as _save_model
@@ -12,6 +12,7 @@ from pack.flavors.pyfunc import PyFuncModel, load_model
 from pack.flavors.python_model import PythonModel, PythonModelContext
 
 if TYPE_CHECKING:
+    from pack.spark import ModelUDF
     from pack.tracking.models import ModelInfo
 
 
@@ -39,6 +40,38 @@ def log_model(
     return log(python_model, name, artifact_path=artifact_path, flavor="python_function", **kwargs)
 
 
+def spark_udf(
+    spark: Any,
+    model_uri: Any,
+    result_type: Any = None,
+    *,
+    env_manager: str | None = None,
+    params: dict[str, Any] | None = None,
+    extra_env: dict[str, str] | None = None,
+    model_config: dict[str, Any] | None = None,
+) -> ModelUDF:
+    """A Spark pandas UDF that scores the model (MLflow's ``mlflow.pyfunc.spark_udf``).
+
+    ``df.withColumn("prediction", udf())`` scores the signature's input columns; see
+    ``pack.spark.spark_udf`` for arguments and errors. Needs ``pip install 'pack[spark]'``.
+    """
+    try:
+        from pack.spark import spark_udf as make  # lazy: pyspark only when used
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("pyspark", "py4j"):
+            raise
+        raise MissingDependency("pyspark", "spark") from None
+    return make(
+        spark,
+        model_uri,
+        result_type,
+        env_manager=env_manager,
+        params=params,
+        extra_env=extra_env,
+        model_config=model_config,
+    )
+
+
 __all__ = [
     "PyFuncModel",
     "PythonModel",
@@ -47,4 +80,5 @@ __all__ = [
     "load_model",
     "log_model",
     "save_model",
+    "spark_udf",
 ]

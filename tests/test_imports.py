@@ -45,3 +45,8 @@ def test_version_and_lazy_verbs():
 def test_cli_version_imports_no_framework():
     loaded = _modules_after("from pack.cli.main import cli")
     assert not loaded & {"numpy", "pandas", "sklearn", "torch", "sqlalchemy", "starlette"}
+
+
+def test_pyfunc_and_the_cli_import_no_pyspark():
+    loaded = _modules_after("import pack, pack.pyfunc; from pack.cli.main import cli")
+    assert not loaded & {"pyspark", "py4j"}, sorted(loaded & {"pyspark", "py4j"})

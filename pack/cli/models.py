@@ -10,6 +10,7 @@ import click
 from pack.cli.load_options import load_options, trusted_types_option
 from pack.cli.mlflow_compat import LOCAL_ONLY, env_manager_options
 from pack.cli.params import EXISTING_FILE, EXISTING_PATH
+from pack.cli.spark_predict import run_on_spark, spark_options
 from pack.cli.store_options import open_services, store_options
 from pack.errors import FlavorError, InvalidInput, NotFound
 
@@ -208,7 +209,11 @@ def _describe_signature(mlmodel: Any) -> str:
 @click.command("predict")
 @click.option("--model-uri", "-m", required=True, help="Model path or URI (models:/..., runs:/..., file://...).")
 @click.option(
-    "--input-path", "-i", required=True, type=EXISTING_FILE, help="Input file (JSON, CSV, Parquet, .npy or .npz)."
+    "--input-path",
+    "-i",
+    required=True,
+    type=EXISTING_PATH,
+    help="Input file (JSON, CSV, Parquet, .npy or .npz); with --engine spark also a directory of files.",
 )
 @click.option("--output-path", "-o", type=click.Path(path_type=Path), help="Write predictions here (default: stdout).")
 @click.option("--content-type", "-t", type=click.Choice(CONTENT_TYPES), help="Input format (default: by suffix).")
@@ -219,6 +224,7 @@ def _describe_signature(mlmodel: Any) -> str:
     help="Refuse models with executable content (pickles, custom Python models, model code); PACK_SAFE_ONLY=1.",
 )
 @trusted_types_option
+@spark_options
 def predict(
     *,
     model_uri: str,
@@ -227,8 +233,18 @@ def predict(
     content_type: str | None,
     safe_only: bool,
     trusted_types: str,
+    **spark: Any,
 ) -> None:
-    """Predict with a model on a data file; print {"predictions": ...}."""
+    """Predict with a model on a data file; print {"predictions": ...}.
+
+    With --engine spark: score a Parquet, CSV or JSON dataset of any size into Parquet (-o DIR).
+    """
+    if spark["engine"] == "spark":  # the policy checked in the driver, before Spark starts
+        _check_model(model_uri, safe_only=safe_only)
+    if run_on_spark(model_uri, input_path, output_path, content_type, load_options(trusted_types), **spark):
+        return
+    if input_path.is_dir():
+        raise InvalidInput(f"{input_path} is a directory, not a file (a directory of files needs --engine spark)")
     from pack.flavors import payloads
     from pack.flavors.pyfunc import load_model
 
@@ -240,6 +256,19 @@ def predict(
         click.echo(body.decode())
     else:
         output_path.write_bytes(body + b"\n")
+
+
+def _check_model(model_uri: str, *, safe_only: bool) -> None:
+    """Check the model at ``model_uri`` as its load will (the safe-only policy, shadowing model code),
+    without loading it."""
+    from pack.flavors.lookup import flavor_for_model
+    from pack.flavors.mlmodel import MLModel
+    from pack.flavors.safety import check_model
+    from pack.uris import resolve
+
+    path = resolve(model_uri).path
+    mlmodel = MLModel.load(path)
+    check_model(flavor_for_model(mlmodel), path, mlmodel, safe_only=safe_only)
 
 
 COMMANDS = [log_model, predict]

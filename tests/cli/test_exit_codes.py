@@ -58,7 +58,11 @@ NOT_FOUND = {
 }
 BAD_INPUT = {
     "log-model": [["keras2", "MODEL", "-o", "out"], ["sklearn", "MODEL", "-o", "MODEL"], ["sklearn"]],
-    "predict": [["-m", "MODEL", "-i", "bad.json"], ["-m", "MODEL", "-i", "rows.csv", "--env-manager", "conda"]],
+    "predict": [
+        ["-m", "MODEL", "-i", "bad.json"],
+        ["-m", "MODEL", "-i", "rows.csv", "--env-manager", "conda"],
+        ["-m", "MODEL", "-i", "proj"],  # a directory is for --engine spark
+    ],
     "serve": [["MODEL", "-p", "70000"], ["MODEL", "--bogus"], [], ["MODEL", "-h"]],
     "convert": [["MODEL", "--to", "onnx"], ["MODEL", "--to", "tflite", "-o", "out"]],
     "build-docker": [["-m", "MODEL"], ["-m", "MODEL", "-n", "Bad/Name:1"]],

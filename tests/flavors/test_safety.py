@@ -184,6 +184,8 @@ def test_safe_only_on_the_command_line(pickle_bomb, skops_model):
         (("predict", "-m", str(path), "-i", str(rows)), {"PACK_SAFE_ONLY": "1"}),
         (("serve", "--safe-only", str(path), "-p", "0"), {}),
         (("serve", str(path), "-p", "0"), {"PACK_SAFE_ONLY": "1"}),
+        (("predict", "--safe-only", "--engine", "spark", "-m", str(path), "-i", str(rows), "-o", "out"), {}),
+        (("predict", "--engine", "spark", "-m", str(path), "-i", str(rows), "-o", "out"), {"PACK_SAFE_ONLY": "1"}),
     ):
         result = run_pack(*args, env=env)
         assert result.returncode == 2, (args, result.stderr)

@@ -78,6 +78,10 @@ class Sweeper:
         """What a sweep would remove. ``model`` limits all but the pending versions (always every model's:
         one query) to that model, so a sweep before each registration stays cheap."""
         now = self.clock()
+        # Temporary directories are listed before the pending versions are read: a registration creates
+        # its version before its directory, so every directory listed here whose registration is still
+        # running has its version among those read below (no running registration looks orphaned).
+        temporaries = list(self._temporary_dirs(model))
         found: list[Leftover] = []
         owned: set[str] = set()  # locations of pending versions: their temporary directories are no orphans
         for version in self._versions(ModelVersionStatus.PENDING_REGISTRATION):
@@ -90,8 +94,8 @@ class Sweeper:
             if version.storage_location is not None and self._exists(version.storage_location):
                 age = now - version.last_updated_timestamp / 1000
                 found.append(Leftover("failed", version.storage_location, age, version.name, version.version))
-        for temporary, final in self._temporary_dirs(model):
-            if final not in owned:
+        for temporary, final in temporaries:
+            if final not in owned and temporary.is_dir():
                 found.append(Leftover("temporary", str(temporary), now - temporary.stat().st_mtime))
         return found
 

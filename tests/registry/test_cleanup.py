@@ -153,6 +153,46 @@ def test_a_sweep_never_touches_a_version_that_finished(settings, model_dir):
         services.close()
 
 
+class _RegistrationDuringTheRead:
+    """A store after whose read of the pending versions a registration starts at once (its version, then
+    its temporary directory), as a concurrent ``pack models register`` would."""
+
+    def __init__(self, store, start):
+        self._store, self._start, self.started = store, start, None
+
+    def __getattr__(self, name):
+        return getattr(self._store, name)
+
+    def search_model_versions(self, query, *args):
+        page = self._store.search_model_versions(query, *args)
+        if self.started is None and "PENDING_REGISTRATION" in query:
+            self.started = self._start()
+        return page
+
+
+def test_a_registration_that_starts_during_a_sweep_keeps_its_directory(settings):
+    services = Services.from_settings(settings)
+    try:
+        store = services.registry_store
+        store.create_registered_model("m")
+        root = Path(settings.default_artifact_root)
+
+        def start() -> Path:
+            version = store.create_model_version("m", source="s", storage_location=lambda v: f"{root}/models/m/v{v}")
+            temporary = root / "models" / "m" / f".v{version.version}.tmp-0123456789ab"
+            temporary.mkdir(parents=True)
+            return temporary
+
+        racing = _RegistrationDuringTheRead(store, start)
+        sweeper = Sweeper(racing, str(root), open_store=open_store)
+        assert sweeper.sweep(0, model="m") == []
+        assert racing.started is not None and racing.started.is_dir()
+        assert sweeper.sweep(3600) == []  # now listed, and owned by its young pending version
+        assert racing.started.is_dir()
+    finally:
+        services.close()
+
+
 def test_a_bad_threshold_is_an_input_error(env):
     result = run_pack("gc", "--older-than", "soon", env=env)
     assert (result.returncode, result.stderr) == (

@@ -19,6 +19,7 @@ import pack
 from devtools.cli import run_pack
 from pack.cli.main import cli, main
 from pack.flavors.mlmodel import MLModel
+from pack.registry.default import process_default
 
 # (command path, arguments after it); MODEL is a saved model, DEEP a model whose MLmodel is hostile.
 NOT_FOUND = {
@@ -155,7 +156,8 @@ def workdir(tmp_path, monkeypatch):
     (tmp_path / "deep" / "MLmodel").write_text(json.dumps(raw))  # JSON is YAML
     assert pack_main(["models", "register", "model", "lr"], None) == 0
     assert pack_main(["experiments", "create", "taken"], None) == 0
-    return tmp_path
+    yield tmp_path
+    process_default().reset()  # the commands ran in this process: forget this test's stores
 
 
 def pack_main(argv: list[str], capsys) -> int:

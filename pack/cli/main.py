@@ -60,6 +60,7 @@ COMMAND_MODULES = (
     "pack.cli.tracking",
     "pack.cli.convert",
     "pack.cli.serve",
+    "pack.cli.server",
     "pack.cli.build",
     "pack.cli.gc",
     "pack.cli.run",

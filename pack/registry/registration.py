@@ -49,6 +49,19 @@ class Registrar:
         self.fsync = fsync
         self.sweeper = sweeper
 
+    def acting_as(self, user: str) -> Registrar:
+        """The same registrar, recording ``user`` as who registers."""
+        return Registrar(
+            self.store,
+            self.artifact_root,
+            open_store=self.open_store,
+            resolver=self.resolver,
+            runs=self.runs,
+            user=user,
+            fsync=self.fsync,
+            sweeper=self.sweeper,
+        )
+
     def register(
         self,
         name: str,
@@ -59,16 +72,19 @@ class Registrar:
         run_link: str | None = None,
         description: str | None = None,
         create_model: bool = False,
-        recorded_source: str | None = None,
+        model_id: str | None = None,
+        files_at: str | None = None,
     ) -> ModelVersion:
         """Register the model at ``source_uri`` (a path, ``file://``, ``runs:/``, ``models:/`` or an
-        artifact-store URL) as a new version of ``name`` (created first when ``create_model``);
-        ``recorded_source`` is what the version records as its source (default: ``source_uri``).
+        artifact-store URL) as a new version of ``name`` (created first when ``create_model``).
+
+        ``files_at``: where the files are, when ``source_uri`` (what is recorded) names them otherwise
+        (an MLflow 3 ``models:/m-<id>`` source); ``model_id``: that logged model.
 
         Raises:
             NotFound: no such model, or nothing at the source. InvalidModel: not a model directory.
         """
-        with self._source_dir(source_uri) as (source, source_run_id):
+        with self._source_dir(files_at or source_uri) as (source, source_run_id):
             mlmodel = MLModel.load(source)  # bad input fails here, before anything is written
             self._sweep(name)
             if create_model:
@@ -83,13 +99,14 @@ class Registrar:
 
             pending = self.store.create_model_version(
                 name,
-                source=recorded_source or _recorded_source(source_uri),
+                source=_recorded_source(source_uri),
                 storage_location=location,
                 run_id=run_id if run_id is not None else source_run_id,
                 tags=tags,
                 run_link=run_link,
                 description=description,
                 user_id=self.user,
+                model_id=model_id,
             )
             root = self.open_store(self.artifact_root)
             rel = locations[pending.version]
@@ -128,8 +145,13 @@ class Registrar:
         elif scheme in ("", "file"):
             yield resolve(uri).path, None
         else:
+            store = self.open_store(uri)
+            local = store.local_path()
+            if local is not None:
+                yield local, None
+                return
             with tempfile.TemporaryDirectory(prefix="pack-source-") as tmp:
-                yield self.open_store(uri).download("", Path(tmp) / "model"), None
+                yield store.download("", Path(tmp) / "model"), None
 
 
 def signature_summary(mlmodel: MLModel) -> str | None:

@@ -59,6 +59,19 @@ class Registry:
         self.user = user
         self.sweeper = sweeper
 
+    def acting_as(self, user: str) -> Registry:
+        """The same registry, recording ``user`` for changes (a server acting for an authenticated user)."""
+        if user == self.user:
+            return self
+        return Registry(
+            self.store,
+            registrar=self.registrar.acting_as(user),
+            resolver=self.resolver,
+            open_store=self.open_store,
+            user=user,
+            sweeper=self.sweeper,
+        )
+
     # registered models ------------------------------------------------------------------------------
 
     def create_registered_model(
@@ -136,12 +149,12 @@ class Registry:
         check_model_name(name)
         return self.registrar.register(
             name,
-            str(model_uri),
+            source or str(model_uri),
             run_id=run_id,
             tags=_str_tags(tags),
             description=description,
             create_model=True,
-            recorded_source=source,
+            files_at=str(model_uri) if source else None,
         )
 
     def create_model_version(
@@ -153,15 +166,27 @@ class Registry:
         tags: Mapping[str, Any] | None = None,
         run_link: str | None = None,
         description: str | None = None,
+        model_id: str | None = None,
+        files_at: str | None = None,
     ) -> ModelVersion:
         """Register ``source`` as a new version of the existing model ``name``.
+
+        ``files_at`` is where the files are when ``source`` names them otherwise (MLflow 3's
+        ``models:/m-<id>``, with ``model_id`` that logged model).
 
         Raises:
             NotFound: no such model, or nothing at ``source``.
             InvalidModel: ``source`` is not a model directory.
         """
         return self.registrar.register(
-            name, str(source), run_id=run_id, tags=_str_tags(tags), run_link=run_link, description=description
+            name,
+            str(source),
+            run_id=run_id,
+            tags=_str_tags(tags),
+            run_link=run_link,
+            description=description,
+            model_id=model_id,
+            files_at=files_at,
         )
 
     # versions ---------------------------------------------------------------------------------------

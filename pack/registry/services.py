@@ -42,11 +42,20 @@ class Services:
     databases: tuple[Database, ...] = field(default=(), repr=False)
 
     @classmethod
-    def from_settings(cls, settings: RegistrySettings, databases: dict[str, Database] | None = None) -> Services:
+    def from_settings(
+        cls,
+        settings: RegistrySettings,
+        databases: dict[str, Database] | None = None,
+        *,
+        opener: ArtifactOpener = open_store,
+        experiment_root: str | None = None,
+    ) -> Services:
         """Wire the stores, artifact access and registry policy for ``settings``.
 
         Nothing is opened yet: databases connect (and migrate) on first use. ``databases`` shares
         ``Database`` objects by URI (tracking and registry share one when their URIs are equal).
+        ``opener`` opens artifact locations (a server maps its ``mlflow-artifacts:`` URIs there);
+        ``experiment_root`` is where new experiments keep their files (default: the artifact root).
         """
         pool = {} if databases is None else databases
 
@@ -55,18 +64,16 @@ class Services:
                 pool[uri] = Database(uri)
             return pool[uri]
 
-        tracking = SqlTrackingStore(database(settings.tracking_uri), settings.default_artifact_root)
+        tracking = SqlTrackingStore(database(settings.tracking_uri), experiment_root or settings.default_artifact_root)
         store = SqlRegistryStore(database(settings.effective_registry_uri))
         cache_dir = settings.effective_cache_dir
-        runs = RunArtifacts(tracking, open_store, cache_dir)
-        resolver = VersionResolver(
-            store, open_store=open_store, verifier=Verifier(settings.verify), cache_dir=cache_dir
-        )
-        sweeper = Sweeper(store, settings.default_artifact_root, open_store=open_store)
+        runs = RunArtifacts(tracking, opener, cache_dir)
+        resolver = VersionResolver(store, open_store=opener, verifier=Verifier(settings.verify), cache_dir=cache_dir)
+        sweeper = Sweeper(store, settings.default_artifact_root, open_store=opener)
         registrar = Registrar(
             store,
             settings.default_artifact_root,
-            open_store=open_store,
+            open_store=opener,
             resolver=resolver,
             runs=runs,
             user=settings.effective_user,
@@ -77,7 +84,7 @@ class Services:
             store,
             registrar=registrar,
             resolver=resolver,
-            open_store=open_store,
+            open_store=opener,
             user=settings.effective_user,
             sweeper=sweeper,
         )
@@ -88,7 +95,7 @@ class Services:
             registry_store=store,
             registry=registry,
             runs=runs,
-            open_store=open_store,
+            open_store=opener,
             databases=tuple(pool[uri] for uri in sorted(used)),
         )
 

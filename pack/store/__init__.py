@@ -6,14 +6,18 @@ history) are implemented on SQL in ``pack.store.sql``; files live in artifact st
 decides policy; ``pack.registry.service`` does.
 """
 
+from pack.store.accounts import ApiToken, User
 from pack.store.entities import (
     Dataset,
     DatasetInput,
+    DatasetSummary,
     Experiment,
     FileInfo,
     LifecycleStage,
+    LoggedModel,
     LoggedModelInput,
     LoggedModelOutput,
+    LoggedModelStatus,
     Metric,
     ModelVersion,
     ModelVersionFile,
@@ -32,16 +36,21 @@ from pack.store.entities import (
     Stage,
     ViewType,
 )
-from pack.store.protocols import RegistryStore, TrackingStore
+from pack.store.protocols import AuthStore, RegistryStore, TrackingStore
 
 __all__ = [
+    "ApiToken",
+    "AuthStore",
     "Dataset",
     "DatasetInput",
+    "DatasetSummary",
     "Experiment",
     "FileInfo",
     "LifecycleStage",
+    "LoggedModel",
     "LoggedModelInput",
     "LoggedModelOutput",
+    "LoggedModelStatus",
     "Metric",
     "ModelVersion",
     "ModelVersionFile",
@@ -60,5 +69,6 @@ __all__ = [
     "RunTag",
     "Stage",
     "TrackingStore",
+    "User",
     "ViewType",
 ]

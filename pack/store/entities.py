@@ -96,12 +96,21 @@ class Experiment:
 
 @dataclass(frozen=True)
 class Metric:
-    """One logged metric value."""
+    """One logged metric value.
+
+    MLflow 3 fields: ``model_id`` (the logged model the value is also recorded for), ``dataset_name``
+    and ``dataset_digest`` (what it was measured on); ``run_id`` is set where values of several runs are
+    returned together (``get_metric_history_bulk_interval``) and on a logged model's metrics.
+    """
 
     key: str
     value: float
     timestamp: int
     step: int = 0
+    model_id: str | None = None
+    dataset_name: str | None = None
+    dataset_digest: str | None = None
+    run_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -167,6 +176,58 @@ class DatasetInput:
 
     dataset: Dataset
     tags: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DatasetSummary:
+    """A dataset some run of an experiment used, and in which context (``training``, ``eval``...)."""
+
+    experiment_id: str
+    name: str
+    digest: str
+    context: str | None = None
+
+
+class LoggedModelStatus(str, enum.Enum):
+    """MLflow 3's logged-model statuses: PENDING while files upload, READY once finalized."""
+
+    PENDING = "LOGGED_MODEL_PENDING"
+    READY = "LOGGED_MODEL_READY"
+    UPLOAD_FAILED = "LOGGED_MODEL_UPLOAD_FAILED"
+
+    @classmethod
+    def parse(cls, value: str | LoggedModelStatus) -> LoggedModelStatus:
+        """The status named ``value`` (``READY`` or ``LOGGED_MODEL_READY``).
+
+        Raises:
+            InvalidInput: no such status.
+        """
+        text = str(value).upper()
+        for status in cls:
+            if text in (status.value, status.name):
+                return status
+        raise InvalidInput(f"unknown logged model status {value!r} (statuses: {', '.join(s.value for s in cls)})")
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True)
+class LoggedModel:
+    """An MLflow 3 logged model (``m-<hex>``): files under ``artifact_location``, tags, params, metrics."""
+
+    model_id: str
+    experiment_id: str
+    name: str
+    artifact_location: str
+    status: str
+    creation_timestamp: int
+    last_updated_timestamp: int
+    source_run_id: str | None = None
+    model_type: str | None = None
+    tags: Mapping[str, str] = field(default_factory=dict)
+    params: Mapping[str, str] = field(default_factory=dict)
+    metrics: tuple[Metric, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -245,6 +306,7 @@ class ModelVersion:
     file_count: int | None = None
     flavors: tuple[str, ...] = ()
     signature: str | None = None
+    model_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -297,11 +359,14 @@ class PagedList(list[T], Generic[T]):
 __all__ = [
     "Dataset",
     "DatasetInput",
+    "DatasetSummary",
     "Experiment",
     "FileInfo",
     "LifecycleStage",
+    "LoggedModel",
     "LoggedModelInput",
     "LoggedModelOutput",
+    "LoggedModelStatus",
     "Metric",
     "ModelVersion",
     "ModelVersionFile",

@@ -15,8 +15,15 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
+from pack.store.accounts import ApiToken, User
 from pack.store.entities import (
+    DatasetInput,
+    DatasetSummary,
     Experiment,
+    LoggedModel,
+    LoggedModelInput,
+    LoggedModelOutput,
+    LoggedModelStatus,
     Metric,
     ModelVersion,
     ModelVersionFile,
@@ -64,6 +71,7 @@ class RegistryStore(Protocol):
         run_link: str | None = None,
         description: str | None = None,
         user_id: str | None = None,
+        model_id: str | None = None,
     ) -> ModelVersion: ...
     def finish_model_version(
         self,
@@ -124,6 +132,8 @@ class TrackingStore(Protocol):
     def restore_experiment(self, experiment_id: str) -> None: ...
     def rename_experiment(self, experiment_id: str, new_name: str) -> None: ...
     def set_experiment_tag(self, experiment_id: str, key: str, value: str) -> None: ...
+    def delete_experiment_tag(self, experiment_id: str, key: str) -> None: ...
+    def search_datasets(self, experiment_ids: Sequence[str]) -> list[DatasetSummary]: ...
     def create_run(
         self,
         experiment_id: str,
@@ -153,6 +163,22 @@ class TrackingStore(Protocol):
     def get_metric_history(
         self, run_id: str, key: str, max_results: int | None = None, page_token: str | None = None
     ) -> PagedList[Metric]: ...
+    def get_metric_history_bulk_interval(
+        self,
+        run_ids: Sequence[str],
+        key: str,
+        max_results: int = 320,
+        start_step: int | None = None,
+        end_step: int | None = None,
+    ) -> list[Metric]:
+        """Each run's values of ``key`` at up to ``max_results`` of its steps (evenly spread, first and
+        last included), ``Metric.run_id`` set; at most 100 runs and 2,500 points per run."""
+        ...
+
+    def log_inputs(
+        self, run_id: str, datasets: Sequence[DatasetInput] = (), models: Sequence[LoggedModelInput] = ()
+    ) -> None: ...
+    def log_outputs(self, run_id: str, models: Sequence[LoggedModelOutput]) -> None: ...
     def search_runs(  # noqa: PLR0917 - MLflow's signature
         self,
         experiment_ids: Sequence[str],
@@ -163,5 +189,47 @@ class TrackingStore(Protocol):
         page_token: str | None = None,
     ) -> PagedList[Run]: ...
 
+    # MLflow 3 logged models (``m-<hex>``): files under ``LoggedModel.artifact_location``; metrics reach
+    # them through ``log_batch`` with ``Metric.model_id`` set.
+    def create_logged_model(
+        self,
+        experiment_id: str,
+        name: str | None = None,
+        *,
+        source_run_id: str | None = None,
+        tags: Mapping[str, str] | None = None,
+        params: Mapping[str, str] | None = None,
+        model_type: str | None = None,
+    ) -> LoggedModel: ...
+    def get_logged_model(self, model_id: str) -> LoggedModel: ...
+    def finalize_logged_model(self, model_id: str, status: LoggedModelStatus | str) -> LoggedModel: ...
+    def set_logged_model_tags(self, model_id: str, tags: Mapping[str, str]) -> LoggedModel: ...
+    def delete_logged_model_tag(self, model_id: str, key: str) -> None: ...
+    def log_logged_model_params(self, model_id: str, params: Mapping[str, str]) -> None: ...
+    def delete_logged_model(self, model_id: str) -> None: ...
+    def search_logged_models(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str | None = None,
+        max_results: int = 100,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[LoggedModel]: ...
 
-__all__ = ["RegistryStore", "TrackingStore"]
+
+class AuthStore(Protocol):
+    """Users of ``pack server --auth`` (a global role, a password hash) and their API tokens (stored as
+    sha256). Persistence only: hashing and role rules live in ``pack.server.auth``."""
+
+    def create_user(self, username: str, password_hash: str, role: str) -> User: ...
+    def get_user(self, username: str) -> User: ...
+    def list_users(self) -> list[User]: ...
+    def update_user(self, username: str, *, role: str | None = None, password_hash: str | None = None) -> User: ...
+    def delete_user(self, username: str) -> None: ...
+    def create_token(self, username: str, token_hash: str, name: str) -> ApiToken: ...
+    def user_for_token(self, token_hash: str) -> User | None: ...
+    def list_tokens(self, username: str | None = None) -> list[ApiToken]: ...
+    def delete_token(self, token_id: int) -> None: ...
+
+
+__all__ = ["AuthStore", "RegistryStore", "TrackingStore"]

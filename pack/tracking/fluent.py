@@ -23,6 +23,7 @@ from pack.settings import PackSettings
 from pack.store.entities import Experiment, LifecycleStage, Metric, Param, Run, RunStatus, RunTag
 from pack.store.tags import NOTE_TAG, PARENT_RUN_TAG
 from pack.tracking.client import Client
+from pack.tracking.source import source_tags
 
 DEFAULT_EXPERIMENT_ID = "0"
 
@@ -165,6 +166,9 @@ def start_run(  # noqa: PLR0917 - MLflow's signature
 ) -> ActiveRun:
     """Start a run (or resume ``run_id``) and make it active; use it as a context manager.
 
+    A new run is tagged with where its code comes from (``pack.tracking.source``: the entry script,
+    its git commit, branch, origin and dirty flag), under the ``tags`` given.
+
     Without ``run_id``, a top-level run resumes the run ``PACK_RUN_ID`` names when it is set (as
     ``pack run`` sets it for a project's command), like MLflow's ``MLFLOW_RUN_ID``.
 
@@ -184,7 +188,7 @@ def start_run(  # noqa: PLR0917 - MLflow's signature
         client.update_run(run_id, status=RunStatus.RUNNING.value)
         run = client.get_run(run_id)
     else:
-        all_tags = {str(k): str(v) for k, v in (tags or {}).items()}
+        all_tags = {**source_tags(), **{str(k): str(v) for k, v in (tags or {}).items()}}
         parent = parent_run_id or (stack[-1].info.run_id if stack else None)
         if parent is not None:
             all_tags[PARENT_RUN_TAG] = parent

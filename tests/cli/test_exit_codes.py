@@ -56,6 +56,11 @@ NOT_FOUND = {
     "deployments get": [["-t", "kubernetes", "--name", "nope"]],
     "deployments list": [["-t", "docker"]],
     "deployments predict": [["-t", "docker", "--name", "rf", "-i", "absent.csv"]],
+    "server users remove": [["nope"]],
+    "server users set-password": [["nope", "--password", "long-enough-1"]],
+    "server users set-role": [["nope", "admin"]],
+    "server tokens create": [["--user", "nope"]],
+    "server tokens revoke": [["999"]],
 }
 BAD_INPUT = {
     "log-model": [["keras2", "MODEL", "-o", "out"], ["sklearn", "MODEL", "-o", "MODEL"], ["sklearn"]],
@@ -98,6 +103,15 @@ BAD_INPUT = {
     "deployments list": [["-t", "bogus"]],
     "deployments predict": [["-t", "docker", "--name", "rf", "-i", "bad.json"]],
     "deployments help": [["-t", "bogus"], []],
+    "server users add": [["alice", "--role", "boss", "--password", "long-enough-1"]],
+    "server users remove": [[]],
+    "server users set-password": [[]],
+    "server users set-role": [["alice", "boss"]],
+    "server users list": [["--bogus"]],
+    "server tokens create": [[]],
+    "server tokens list": [["--bogus"]],
+    "server tokens revoke": [["nope"]],
+    "ui": [["--port", "70000"], ["--bogus"]],
 }
 # Commands that read a model directory: a hostile MLmodel (a signature nested 5,000 levels deep) is a
 # one-line error with exit code 2 in each of them.
@@ -121,6 +135,10 @@ NOTHING_TO_MISS = {
     "experiments create",
     "gc",
     "deployments help",
+    "server users add",
+    "server users list",
+    "server tokens list",  # --user filters: no such user lists nothing
+    "ui",
 }  # no argument names a thing
 
 

@@ -133,6 +133,32 @@ class FsspecArtifactStore:
         except OSError as exc:
             raise RegistryError(f"cannot delete {target}: {exc}") from exc
 
+    def open(self, path: str, mode: str = "rb") -> Any:
+        """A binary file object of ``path`` (``rb`` or ``wb``; writing creates parent directories).
+
+        Raises:
+            NotFound: reading a file that does not exist.
+        """
+        target = self._path(path)
+        if mode == "rb":
+            if not self.fs.isfile(target):
+                raise NotFound(f"no artifact file {path!r} in {self.url}")
+        elif self.is_local:
+            Path(target).parent.mkdir(parents=True, exist_ok=True)
+        return self.fs.open(target, mode)
+
+    def size(self, path: str) -> int | None:
+        """The size of the file at ``path``, or None when it is not a file."""
+        target = self._path(path)
+        return int(self.fs.size(target)) if self.fs.isfile(target) else None
+
+    def move(self, source: str, dest: str) -> None:
+        """Rename ``source`` to ``dest`` (atomic on local storage; replaces ``dest``)."""
+        if self.is_local:
+            os.replace(self._path(source), self._path(dest))
+        else:
+            self.fs.mv(self._path(source), self._path(dest))
+
     def _path(self, rel: str) -> str:
         rel = safe_relpath(rel)
         return f"{self.root.rstrip('/')}/{rel}" if rel else self.root

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, exists
 
 from pack.errors import InvalidInput
 from pack.store.sql.search import Clause
@@ -44,6 +44,20 @@ def compare(column: Any, clause: Clause, value: Any = None) -> ColumnElement[boo
     return result
 
 
+PROMPT_TAG = "mlflow.prompt.is_prompt"
+
+
+def tag_condition(table: Any, owner: Sequence[ColumnElement[bool]], clause: Clause) -> ColumnElement[bool]:
+    """A tag clause on registry objects: the object has the tag with a matching value. As in MLflow,
+    ``tags.`mlflow.prompt.is_prompt` != 'true'`` (which MLflow's client adds to every model search, to
+    leave out prompts) also matches objects without that tag."""
+    check_ops(clause, STRING_OPS)
+    if clause.key == PROMPT_TAG and clause.op in ("!=", "NOT IN"):
+        positive = Clause(clause.prefix, clause.key, "=" if clause.op == "!=" else "IN", clause.value)
+        return ~exists().where(*owner, table.c.key == clause.key, compare(table.c.value, positive))
+    return exists().where(*owner, table.c.key == clause.key, compare(table.c.value, clause))
+
+
 def check_ops(clause: Clause, allowed: Sequence[str]) -> None:
     """Refuse an operator an identifier does not support.
 
@@ -55,4 +69,4 @@ def check_ops(clause: Clause, allowed: Sequence[str]) -> None:
         raise InvalidInput(f"operator {clause.op} is not supported for {name} (use: {', '.join(allowed)})")
 
 
-__all__ = ["STRING_OPS", "check_ops", "compare"]
+__all__ = ["PROMPT_TAG", "STRING_OPS", "check_ops", "compare", "tag_condition"]

@@ -30,7 +30,7 @@ T = TypeVar("T")
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 # Every migration revision, oldest first; a test checks this against the scripts in MIGRATIONS_DIR.
-REVISIONS = ("0001_initial",)
+REVISIONS = ("0001_initial", "0002_logged_models_auth")
 HEAD = REVISIONS[-1]
 _ADVISORY_LOCK = 0x7061636B  # "pack"
 _RETRIES = 5

@@ -210,6 +210,22 @@ class SqlExperiments:
 
         self.db.transact(write)
 
+    def delete_tag(self, experiment_id: str, key: str) -> None:
+        """Delete an experiment tag.
+
+        Raises:
+            NotFound: no such experiment or tag.
+        """
+        table = experiment_tags
+
+        def write(conn: Connection) -> None:
+            _touch(conn, experiment_id)
+            where = (table.c.experiment_id == as_id(experiment_id), table.c.key == key)
+            if not conn.execute(table.delete().where(*where)).rowcount:
+                raise NotFound(f"experiment {experiment_id!r} has no tag {key!r}")
+
+        self.db.transact(write)
+
 
 def _touch(conn: Connection, experiment_id: str, **values: Any) -> None:
     changed = conn.execute(

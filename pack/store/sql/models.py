@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import delete, exists, func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -23,7 +23,7 @@ from pack.store.entities import (
     now_ms,
 )
 from pack.store.sql import registry_rows as rows
-from pack.store.sql.conditions import STRING_OPS, check_ops, compare
+from pack.store.sql.conditions import STRING_OPS, check_ops, compare, tag_condition
 from pack.store.sql.database import Database
 from pack.store.sql.search import (
     Clause,
@@ -315,11 +315,8 @@ class SqlRegisteredModels:
 
     def _model_condition(self, clause: Clause) -> Any:
         if clause.prefix == "tags":
-            check_ops(clause, STRING_OPS)
             table = registered_model_tags
-            return exists().where(
-                table.c.model_id == rm.c.id, table.c.key == clause.key, compare(table.c.value, clause)
-            )
+            return tag_condition(table, (table.c.model_id == rm.c.id,), clause)
         if clause.prefix == "attributes" and clause.key == "name":
             check_ops(clause, STRING_OPS)
             return compare(rm.c.name, clause)

@@ -94,6 +94,7 @@ class SqlRegistryStore:
         run_link: str | None = None,
         description: str | None = None,
         user_id: str | None = None,
+        model_id: str | None = None,
     ) -> ModelVersion:
         """See ``RegistryStore.create_model_version``."""
         return self.versions.create(
@@ -105,6 +106,7 @@ class SqlRegistryStore:
             run_link=run_link,
             description=description,
             user_id=user_id,
+            model_id=model_id,
         )
 
     def finish_model_version(

@@ -122,6 +122,7 @@ def to_version(
         count,
         flavors,
         signature,
+        logged_model_id,
     ) = row
     key = (model, version)
     return ModelVersion(
@@ -144,6 +145,7 @@ def to_version(
         file_count=count,
         flavors=tuple(flavors.split(",")) if flavors else (),
         signature=signature,
+        model_id=logged_model_id,
     )
 
 

@@ -8,16 +8,19 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
-from sqlalchemy.engine import Connection, Row
+from sqlalchemy.engine import Connection
 
 from pack.errors import InvalidInput, NotFound
 from pack.store.entities import (
+    DatasetInput,
+    DatasetSummary,
     LifecycleStage,
+    LoggedModelInput,
+    LoggedModelOutput,
     Metric,
     PagedList,
     Param,
     Run,
-    RunData,
     RunInfo,
     RunStatus,
     RunTag,
@@ -25,8 +28,12 @@ from pack.store.entities import (
     now_ms,
 )
 from pack.store.run_names import random_run_name
+from pack.store.sql import run_io
 from pack.store.sql.database import Database
 from pack.store.sql.experiments import DEFAULT_EXPERIMENT_ID, SqlExperiments, as_id, view_stages
+from pack.store.sql.logged_models import log_model_metrics
+from pack.store.sql.metric_history import bulk_interval
+from pack.store.sql.run_rows import to_runs
 from pack.store.sql.run_search import run_search_statement
 from pack.store.sql.search import check_max_results, decode_page_token, encode_page_token
 from pack.store.sql.tables import experiments, run_tags, runs
@@ -106,7 +113,7 @@ class SqlRuns:
             row = conn.execute(select(runs).where(runs.c.run_id == run_id)).first()
             if row is None:
                 raise NotFound(f"run {run_id!r} not found")
-            return _to_runs(conn, [row])[0]
+            return to_runs(conn, [row])[0]
 
     def update_info(
         self, run_id: str, status: RunStatus | str, end_time: int | None = None, run_name: str | None = None
@@ -155,7 +162,9 @@ class SqlRuns:
         """Log metrics, params and tags in one transaction.
 
         Params are immutable: logging a key again with the same value is a no-op, with another value
-        an error (and nothing of the batch is written).
+        an error (and nothing of the batch is written). Metrics naming a logged model (``model_id``)
+        are recorded for it too; in the run's history such a value is written once (MLflow's client
+        logs a run's metrics again for the model it logs).
 
         Raises:
             NotFound: no such run. InvalidInput: a bad key or value, or a changed param.
@@ -174,13 +183,63 @@ class SqlRuns:
             if new_params:
                 _insert_params(conn, run_id, new_params)
             if metrics:
-                conn.execute(insert(metric_table), [_metric_row(run_id, m) for m in metrics])
+                rows = [_metric_row(run_id, m) for m in metrics]
+                if any(m.model_id for m in metrics):
+                    log_model_metrics(conn, run_id, metrics)
+                    rows = _new_rows(conn, run_id, rows, [bool(m.model_id) for m in metrics])
+                if rows:
+                    conn.execute(insert(metric_table), rows)
             if new_tags:
                 _write_tags(conn, run_id, new_tags)
             if renamed is not None:
                 conn.execute(update(runs).where(runs.c.run_id == run_id).values(name=renamed))
 
         self.db.transact(write)
+
+    def log_inputs(
+        self, run_id: str, datasets: Sequence[DatasetInput] = (), models: Sequence[LoggedModelInput] = ()
+    ) -> None:
+        """Record datasets and logged models the run read.
+
+        Raises:
+            NotFound: no such run. InvalidInput: the run is deleted.
+        """
+
+        def write(conn: Connection) -> None:
+            _check_active(conn, run_id)
+            run_io.write_inputs(conn, run_id, datasets, models)
+
+        self.db.transact(write)
+
+    def log_outputs(self, run_id: str, models: Sequence[LoggedModelOutput]) -> None:
+        """Record logged models the run produced.
+
+        Raises:
+            NotFound: no such run. InvalidInput: the run is deleted.
+        """
+
+        def write(conn: Connection) -> None:
+            _check_active(conn, run_id)
+            run_io.write_outputs(conn, run_id, models)
+
+        self.db.transact(write)
+
+    def metric_history_bulk_interval(
+        self,
+        run_ids: Sequence[str],
+        key: str,
+        max_results: int = 320,
+        start_step: int | None = None,
+        end_step: int | None = None,
+    ) -> list[Metric]:
+        """Values of a metric in several runs, down-sampled per run; see ``metric_history.bulk_interval``."""
+        with self.db.read() as conn:
+            return bulk_interval(conn, run_ids, key, max_results=max_results, start_step=start_step, end_step=end_step)
+
+    def search_datasets(self, experiment_ids: Sequence[str]) -> list[DatasetSummary]:
+        """The datasets the runs of some experiments used."""
+        with self.db.read() as conn:
+            return run_io.search_datasets(conn, [as_id(e) for e in experiment_ids])
 
     def delete_tag(self, run_id: str, key: str) -> None:
         """Delete a run tag.
@@ -207,19 +266,23 @@ class SqlRuns:
         limit = check_max_results(max_results, MAX_METRIC_HISTORY) if max_results is not None else None
         offset = decode_page_token(page_token)
         statement = (
-            select(metric_table)
+            select(metric_table.c.value, metric_table.c.is_nan, metric_table.c.timestamp, metric_table.c.step)
             .where(metric_table.c.run_id == run_id, metric_table.c.key == key)
             .order_by(metric_table.c.id)
             .offset(offset)
         )
+        if limit is not None:
+            statement = statement.limit(limit + 1)
         with self.db.read() as conn:
             if conn.execute(select(runs.c.run_id).where(runs.c.run_id == run_id)).first() is None:
                 raise NotFound(f"run {run_id!r} not found")
-            if limit is None:
-                return PagedList([_to_metric(row) for row in conn.execute(statement)], None)
-            found = conn.execute(statement.limit(limit + 1)).all()
-        token = encode_page_token(offset + limit) if len(found) > limit else None
-        return PagedList([_to_metric(row) for row in found[:limit]], token)
+            # plain tuples from the driver: a 50,000-point history spends its time here
+            found = conn.execute(statement).cursor.fetchall()
+        nan = math.nan
+        points = [Metric(key, nan if is_nan else value, int(ts), int(step)) for value, is_nan, ts, step in found]
+        if limit is None or len(points) <= limit:
+            return PagedList(points, None)
+        return PagedList(points[:limit], encode_page_token(offset + limit))
 
     def search(  # noqa: PLR0917 - MLflow's signature
         self,
@@ -241,7 +304,7 @@ class SqlRuns:
         statement = run_search_statement(ids, view_stages(run_view_type), filter_string, order_by)
         with self.db.read() as conn:
             found = conn.execute(statement.limit(limit + 1).offset(offset)).all()
-            result = _to_runs(conn, found[:limit])
+            result = to_runs(conn, found[:limit])
         return PagedList(result, encode_page_token(offset + limit) if len(found) > limit else None)
 
 
@@ -302,54 +365,29 @@ def _metric_row(run_id: str, metric: Metric) -> dict[str, Any]:
     }
 
 
-def _to_metric(row: Row[Any]) -> Metric:
-    value = math.nan if row.is_nan else float(row.value)
-    return Metric(key=row.key, value=value, timestamp=int(row.timestamp), step=int(row.step))
+def _new_rows(conn: Connection, run_id: str, rows: list[dict[str, Any]], for_model: list[bool]) -> list[dict[str, Any]]:
+    """``rows`` without the model-attached ones already in the run's history (same key, time, step, value)."""
+    keys = sorted({row["key"] for row, attached in zip(rows, for_model, strict=True) if attached})
+    found = conn.execute(
+        select(metric_table.c.key, metric_table.c.timestamp, metric_table.c.step, metric_table.c.value).where(
+            metric_table.c.run_id == run_id, metric_table.c.key.in_(keys)
+        )
+    )
+    seen = {(r.key, int(r.timestamp), int(r.step), r.value) for r in found}
+    fresh = []
+    for row, attached in zip(rows, for_model, strict=True):
+        identity = (row["key"], row["timestamp"], row["step"], row["value"])
+        if attached and identity in seen:
+            continue
+        seen.add(identity)
+        fresh.append(row)
+    return fresh
 
 
 def _write_tags(conn: Connection, run_id: str, tags: Mapping[str, str]) -> None:
     if tags:
         conn.execute(delete(run_tags).where(run_tags.c.run_id == run_id, run_tags.c.key.in_(list(tags))))
         conn.execute(insert(run_tags), [{"run_id": run_id, "key": k, "value": str(v)} for k, v in tags.items()])
-
-
-def _to_runs(conn: Connection, found: Sequence[Row[Any]]) -> list[Run]:
-    ids = [row.run_id for row in found]
-    if not ids:
-        return []
-    run_params: dict[str, dict[str, str]] = {}
-    for row in conn.execute(select(param_table).where(param_table.c.run_id.in_(ids))):
-        run_params.setdefault(row.run_id, {})[row.key] = row.value
-    tags: dict[str, dict[str, str]] = {}
-    for row in conn.execute(select(run_tags).where(run_tags.c.run_id.in_(ids))):
-        tags.setdefault(row.run_id, {})[row.key] = row.value
-    latest: dict[str, dict[str, tuple[tuple[int, int, int], float]]] = {}
-    for row in conn.execute(select(metric_table).where(metric_table.c.run_id.in_(ids))):
-        rank = (int(row.step), int(row.timestamp), int(row.id))
-        per_run = latest.setdefault(row.run_id, {})
-        if row.key not in per_run or per_run[row.key][0] < rank:
-            per_run[row.key] = (rank, _to_metric(row).value)
-    return [
-        Run(
-            info=RunInfo(
-                run_id=row.run_id,
-                experiment_id=str(row.experiment_id),
-                run_name=row.name,
-                user_id=row.user_id,
-                status=row.status,
-                start_time=int(row.start_time),
-                end_time=None if row.end_time is None else int(row.end_time),
-                artifact_uri=row.artifact_uri,
-                lifecycle_stage=row.lifecycle_stage,
-            ),
-            data=RunData(
-                metrics={k: v for k, (_, v) in latest.get(row.run_id, {}).items()},
-                params=run_params.get(row.run_id, {}),
-                tags=tags.get(row.run_id, {}),
-            ),
-        )
-        for row in found
-    ]
 
 
 __all__ = ["MAX_KEY_LENGTH", "MAX_PARAM_LENGTH", "SqlRuns", "check_key"]

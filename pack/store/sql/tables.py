@@ -147,6 +147,7 @@ model_versions = Table(
     Column("file_count", Integer),
     Column("flavors", String(500)),
     Column("signature", Text),
+    Column("logged_model_id", String(64)),  # the MLflow 3 logged model it was registered from
     # models:/name/<Stage>: the highest version in a stage is one index probe.
     Index("ix_model_versions_model_id_current_stage_version", "model_id", "current_stage", "version"),
     Index("ix_model_versions_run_id", "run_id"),
@@ -200,9 +201,109 @@ promotion_history = Table(
     Index("ix_promotion_history_model_id_id", "model_id", "id"),
 )
 
+logged_models = Table(
+    "logged_models",
+    metadata,
+    Column("model_id", String(64), primary_key=True),
+    Column(
+        "experiment_id",
+        Integer,
+        ForeignKey("experiments.experiment_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("name", String(NAME_LENGTH), nullable=False),
+    Column("artifact_location", Text, nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("creation_time", BigInteger, nullable=False),
+    Column("last_updated_time", BigInteger, nullable=False),
+    Column("source_run_id", String(32)),
+    Column("model_type", String(NAME_LENGTH)),
+    Column("lifecycle_stage", String(32), nullable=False),
+    Index("ix_logged_models_experiment_id_creation_time", "experiment_id", "creation_time"),
+)
+
+logged_model_tags = Table(
+    "logged_model_tags",
+    metadata,
+    Column("model_id", String(64), ForeignKey("logged_models.model_id", ondelete="CASCADE"), primary_key=True),
+    Column("key", String(KEY_LENGTH), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+logged_model_params = Table(
+    "logged_model_params",
+    metadata,
+    Column("model_id", String(64), ForeignKey("logged_models.model_id", ondelete="CASCADE"), primary_key=True),
+    Column("key", String(KEY_LENGTH), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+logged_model_metrics = Table(
+    "logged_model_metrics",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("model_id", String(64), ForeignKey("logged_models.model_id", ondelete="CASCADE"), nullable=False),
+    Column("key", String(KEY_LENGTH), nullable=False),
+    Column("value", Float),
+    Column("is_nan", Boolean, nullable=False),
+    Column("timestamp", BigInteger, nullable=False),
+    Column("step", BigInteger, nullable=False),
+    Column("run_id", String(32)),
+    Column("dataset_name", String(500)),
+    Column("dataset_digest", String(64)),
+    Index("ix_logged_model_metrics_model_id_key", "model_id", "key"),
+)
+
+run_datasets = Table(
+    "run_datasets",
+    metadata,
+    Column("run_id", String(32), ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True),
+    Column("name", String(500), primary_key=True),
+    Column("digest", String(64), primary_key=True),
+    Column("source_type", String(64), nullable=False),
+    Column("source", Text, nullable=False),
+    Column("schema", Text),
+    Column("profile", Text),
+    Column("tags", Text, nullable=False),  # a JSON object
+)
+
+run_models = Table(
+    "run_models",
+    metadata,
+    Column("run_id", String(32), ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True),
+    Column("model_id", String(64), primary_key=True),
+    Column("direction", String(8), primary_key=True),  # input | output
+    Column("step", BigInteger, nullable=False),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("username", String(NAME_LENGTH), nullable=False, unique=True),
+    Column("password_hash", Text, nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("creation_time", BigInteger, nullable=False),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("name", String(NAME_LENGTH), nullable=False),
+    Column("creation_time", BigInteger, nullable=False),
+)
+
 __all__ = [
+    "api_tokens",
     "experiment_tags",
     "experiments",
+    "logged_model_metrics",
+    "logged_model_params",
+    "logged_model_tags",
+    "logged_models",
     "metadata",
     "metrics",
     "model_version_files",
@@ -213,6 +314,9 @@ __all__ = [
     "registered_model_aliases",
     "registered_model_tags",
     "registered_models",
+    "run_datasets",
+    "run_models",
     "run_tags",
     "runs",
+    "users",
 ]

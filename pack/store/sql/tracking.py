@@ -5,14 +5,32 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from pack.store.entities import Experiment, Metric, PagedList, Param, Run, RunInfo, RunStatus, RunTag, ViewType
+from pack.store.entities import (
+    DatasetInput,
+    DatasetSummary,
+    Experiment,
+    LoggedModel,
+    LoggedModelInput,
+    LoggedModelOutput,
+    LoggedModelStatus,
+    Metric,
+    PagedList,
+    Param,
+    Run,
+    RunInfo,
+    RunStatus,
+    RunTag,
+    ViewType,
+)
 from pack.store.sql.database import Database
 from pack.store.sql.experiments import SqlExperiments
+from pack.store.sql.logged_models import SqlLoggedModels
 from pack.store.sql.runs import SqlRuns
 
 
 class SqlTrackingStore:
-    """Implements ``pack.store.TrackingStore`` (MLflow's method names) with ``experiments`` and ``runs``.
+    """Implements ``pack.store.TrackingStore`` (MLflow's method names) with ``experiments``, ``runs``
+    and ``logged_models``.
 
     New experiments keep their files under ``<artifact_root>/<experiment_id>``.
     """
@@ -20,6 +38,7 @@ class SqlTrackingStore:
     def __init__(self, db: Database, artifact_root: str) -> None:
         self.experiments = SqlExperiments(db, artifact_root)
         self.runs = SqlRuns(db, self.experiments)
+        self.logged_models = SqlLoggedModels(db)
 
     # experiments
 
@@ -67,6 +86,14 @@ class SqlTrackingStore:
     def set_experiment_tag(self, experiment_id: str, key: str, value: str) -> None:
         """See ``TrackingStore.set_experiment_tag``."""
         self.experiments.set_tag(experiment_id, key, value)
+
+    def delete_experiment_tag(self, experiment_id: str, key: str) -> None:
+        """See ``TrackingStore.delete_experiment_tag``."""
+        self.experiments.delete_tag(experiment_id, key)
+
+    def search_datasets(self, experiment_ids: Sequence[str]) -> list[DatasetSummary]:
+        """See ``TrackingStore.search_datasets``."""
+        return self.runs.search_datasets(experiment_ids)
 
     # runs
 
@@ -132,6 +159,27 @@ class SqlTrackingStore:
         """See ``TrackingStore.get_metric_history``."""
         return self.runs.metric_history(run_id, key, max_results, page_token)
 
+    def get_metric_history_bulk_interval(
+        self,
+        run_ids: Sequence[str],
+        key: str,
+        max_results: int = 320,
+        start_step: int | None = None,
+        end_step: int | None = None,
+    ) -> list[Metric]:
+        """See ``TrackingStore.get_metric_history_bulk_interval``."""
+        return self.runs.metric_history_bulk_interval(run_ids, key, max_results, start_step, end_step)
+
+    def log_inputs(
+        self, run_id: str, datasets: Sequence[DatasetInput] = (), models: Sequence[LoggedModelInput] = ()
+    ) -> None:
+        """See ``TrackingStore.log_inputs``."""
+        self.runs.log_inputs(run_id, datasets, models)
+
+    def log_outputs(self, run_id: str, models: Sequence[LoggedModelOutput]) -> None:
+        """See ``TrackingStore.log_outputs``."""
+        self.runs.log_outputs(run_id, models)
+
     def search_runs(  # noqa: PLR0917 - MLflow's signature
         self,
         experiment_ids: Sequence[str],
@@ -143,6 +191,58 @@ class SqlTrackingStore:
     ) -> PagedList[Run]:
         """See ``TrackingStore.search_runs``."""
         return self.runs.search(experiment_ids, filter_string, run_view_type, max_results, order_by, page_token)
+
+    # logged models
+
+    def create_logged_model(
+        self,
+        experiment_id: str,
+        name: str | None = None,
+        *,
+        source_run_id: str | None = None,
+        tags: Mapping[str, str] | None = None,
+        params: Mapping[str, str] | None = None,
+        model_type: str | None = None,
+    ) -> LoggedModel:
+        """See ``TrackingStore.create_logged_model``."""
+        return self.logged_models.create(
+            experiment_id, name, source_run_id=source_run_id, tags=tags, params=params, model_type=model_type
+        )
+
+    def get_logged_model(self, model_id: str) -> LoggedModel:
+        """See ``TrackingStore.get_logged_model``."""
+        return self.logged_models.get(model_id)
+
+    def finalize_logged_model(self, model_id: str, status: LoggedModelStatus | str) -> LoggedModel:
+        """See ``TrackingStore.finalize_logged_model``."""
+        return self.logged_models.finalize(model_id, status)
+
+    def set_logged_model_tags(self, model_id: str, tags: Mapping[str, str]) -> LoggedModel:
+        """See ``TrackingStore.set_logged_model_tags``."""
+        return self.logged_models.set_tags(model_id, tags)
+
+    def delete_logged_model_tag(self, model_id: str, key: str) -> None:
+        """See ``TrackingStore.delete_logged_model_tag``."""
+        self.logged_models.delete_tag(model_id, key)
+
+    def log_logged_model_params(self, model_id: str, params: Mapping[str, str]) -> None:
+        """See ``TrackingStore.log_logged_model_params``."""
+        self.logged_models.log_params(model_id, params)
+
+    def delete_logged_model(self, model_id: str) -> None:
+        """See ``TrackingStore.delete_logged_model``."""
+        self.logged_models.delete(model_id)
+
+    def search_logged_models(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str | None = None,
+        max_results: int = 100,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[LoggedModel]:
+        """See ``TrackingStore.search_logged_models``."""
+        return self.logged_models.search(experiment_ids, filter_string, max_results, order_by, page_token)
 
 
 __all__ = ["SqlTrackingStore"]

@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from pack.errors import InvalidInput
 from pack.store.entities import ModelVersion, PagedList, Stage
 from pack.store.sql import registry_rows as rows
-from pack.store.sql.conditions import STRING_OPS, check_ops, compare
+from pack.store.sql.conditions import STRING_OPS, check_ops, compare, tag_condition
 from pack.store.sql.search import (
     Clause,
     check_max_results,
@@ -85,14 +85,8 @@ def search_versions(
 
 def _condition(clause: Clause) -> Any:
     if clause.prefix == "tags":
-        check_ops(clause, STRING_OPS)
         table = model_version_tags
-        return exists().where(
-            table.c.model_id == mv.c.model_id,
-            table.c.version == mv.c.version,
-            table.c.key == clause.key,
-            compare(table.c.value, clause),
-        )
+        return tag_condition(table, (table.c.model_id == mv.c.model_id, table.c.version == mv.c.version), clause)
     key = {"version": "version_number", "source": "source_path", "stage": "current_stage"}.get(clause.key, clause.key)
     if clause.prefix != "attributes" or key not in _COLUMNS:
         known = ", ".join([*_COLUMNS, "tags.<key>"])

@@ -60,6 +60,7 @@ class SqlModelVersions:
         run_link: str | None = None,
         description: str | None = None,
         user_id: str | None = None,
+        model_id: str | None = None,
     ) -> ModelVersion:
         """Allocate the next version number and record it as PENDING_REGISTRATION.
 
@@ -95,6 +96,7 @@ class SqlModelVersions:
                     run_link=run_link,
                     status=ModelVersionStatus.PENDING_REGISTRATION.value,
                     storage_location=location,
+                    logged_model_id=model_id,
                 )
             )
             if tags:
@@ -115,6 +117,7 @@ class SqlModelVersions:
                 status=ModelVersionStatus.PENDING_REGISTRATION.value,
                 tags=dict(tags or {}),
                 storage_location=location,
+                model_id=model_id,
             )
 
         return self.db.transact(allocate)

@@ -24,6 +24,14 @@ TABLES = {
     "model_version_files",
     "registered_model_aliases",
     "promotion_history",
+    "logged_models",
+    "logged_model_tags",
+    "logged_model_params",
+    "logged_model_metrics",
+    "run_datasets",
+    "run_models",
+    "users",
+    "api_tokens",
 }
 
 

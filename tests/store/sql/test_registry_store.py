@@ -160,3 +160,10 @@ def test_alias_resolution_and_highest_version_in_stage(store):
         store.get_highest_version("m", Stage.PRODUCTION)
     with pytest.raises(NotFound, match="not found"):
         store.get_model_version_by_alias("ghost", "challenger")
+
+
+def test_the_prompt_filter_mlflows_client_adds_keeps_models_without_the_tag(store):
+    store.create_registered_model("model")
+    store.create_registered_model("prompt", tags={"mlflow.prompt.is_prompt": "true"})
+    assert [m.name for m in store.search_registered_models("tag.`mlflow.prompt.is_prompt` != 'true'")] == ["model"]
+    assert [m.name for m in store.search_registered_models("tags.`mlflow.prompt.is_prompt` = 'true'")] == ["prompt"]

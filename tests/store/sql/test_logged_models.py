@@ -1,0 +1,137 @@
+"""MLflow 3's parts of the tracking store on SQLite and PostgreSQL: logged models, metrics attached to them,
+run inputs/outputs, datasets, down-sampled metric history, experiment tag deletion."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from pack.errors import InvalidInput, NotFound
+from pack.registry.default import process_default
+from pack.store.entities import (
+    Dataset,
+    DatasetInput,
+    LoggedModelInput,
+    LoggedModelOutput,
+    LoggedModelStatus,
+    Metric,
+)
+
+
+@pytest.fixture
+def store(settings):
+    return process_default().services(settings).tracking
+
+
+def test_logged_model_lifecycle(store):
+    experiment = store.create_experiment("lm")
+    run = store.create_run(experiment, user_id="alice")
+    model = store.create_logged_model(
+        experiment, "model", source_run_id=run.info.run_id, tags={"a": "1"}, params={"alpha": "0.5"}
+    )
+    assert model.model_id.startswith("m-") and len(model.model_id) == 34
+    assert model.status == LoggedModelStatus.PENDING.value
+    location = store.get_experiment(experiment).artifact_location
+    assert model.artifact_location == f"{location}/models/{model.model_id}/artifacts"
+    assert (model.tags, model.params, model.source_run_id) == ({"a": "1"}, {"alpha": "0.5"}, run.info.run_id)
+    assert store.finalize_logged_model(model.model_id, "READY").status == "LOGGED_MODEL_READY"
+    with pytest.raises(InvalidInput, match="unknown logged model status"):
+        store.finalize_logged_model(model.model_id, "DONE")
+    assert store.set_logged_model_tags(model.model_id, {"a": "2", "b": "3"}).tags == {"a": "2", "b": "3"}
+    store.delete_logged_model_tag(model.model_id, "a")
+    with pytest.raises(NotFound):
+        store.delete_logged_model_tag(model.model_id, "a")
+    store.log_logged_model_params(model.model_id, {"alpha": "changed", "beta": "1"})
+    assert store.get_logged_model(model.model_id).params == {"alpha": "0.5", "beta": "1"}
+
+    other = store.create_logged_model(experiment, "other")
+    assert other.name == "other" and other.source_run_id is None
+    found = store.search_logged_models([experiment], "name = 'model'")
+    assert [m.model_id for m in found] == [model.model_id]
+    assert {m.name for m in store.search_logged_models([experiment])} == {"model", "other"}
+    assert [m.model_id for m in store.search_logged_models([experiment], "tags.b = '3' AND params.beta = '1'")] == [
+        model.model_id
+    ]
+    first = store.search_logged_models([experiment], max_results=1, order_by=["name ASC"])
+    assert [m.name for m in first] == ["model"] and first.token
+    assert [
+        m.name
+        for m in store.search_logged_models([experiment], max_results=1, order_by=["name ASC"], page_token=first.token)
+    ] == ["other"]
+    with pytest.raises(InvalidInput):
+        store.search_logged_models([experiment], "colour = 'red'")
+
+    store.delete_logged_model(other.model_id)
+    with pytest.raises(NotFound):
+        store.get_logged_model(other.model_id)
+    assert [m.name for m in store.search_logged_models([experiment])] == ["model"]
+
+
+def test_metrics_for_a_logged_model_land_once_in_the_run_history(store):
+    experiment = store.create_experiment("lm-metrics")
+    run_id = store.create_run(experiment, user_id="alice").info.run_id
+    store.log_batch(run_id, metrics=[Metric("acc", 0.8, 100, 0), Metric("acc", 0.9, 200, 1)])
+    model = store.create_logged_model(experiment, "model", source_run_id=run_id)
+    # MLflow's log_model copies the run's current metrics onto the model it logs
+    copied = [
+        Metric("acc", 0.9, 200, 1, model_id=model.model_id),
+        Metric("nan", math.nan, 300, 0, model_id=model.model_id),
+    ]
+    store.log_batch(run_id, metrics=copied)
+    history = store.get_metric_history(run_id, "acc")
+    assert [(m.value, m.step) for m in history] == [(0.8, 0), (0.9, 1)]
+    assert math.isnan(store.get_metric_history(run_id, "nan")[0].value)
+    metrics = {m.key: m for m in store.get_logged_model(model.model_id).metrics}
+    assert metrics["acc"].value == 0.9 and metrics["acc"].run_id == run_id and math.isnan(metrics["nan"].value)
+    assert [m.model_id for m in store.search_logged_models([experiment], "metrics.acc > 0.85")] == [model.model_id]
+    with pytest.raises(NotFound, match="logged model"):
+        store.log_batch(run_id, metrics=[Metric("acc", 1.0, 1, 0, model_id="m-missing")])
+    assert len(store.get_metric_history(run_id, "acc")) == 2  # nothing of the failed batch
+
+
+def test_run_inputs_outputs_and_datasets(store):
+    experiment = store.create_experiment("io")
+    run_id = store.create_run(experiment, user_id="alice").info.run_id
+    dataset = Dataset("iris", "abc123", "code", '{"x": 1}', schema='{"cols": []}')
+    model = store.create_logged_model(experiment, "model", source_run_id=run_id)
+    store.log_inputs(run_id, [DatasetInput(dataset, {"mlflow.data.context": "training"})], [LoggedModelInput("m-in")])
+    store.log_inputs(run_id, [DatasetInput(dataset, {"mlflow.data.context": "training"})])  # again: no duplicate
+    store.log_outputs(run_id, [LoggedModelOutput(model.model_id, 3)])
+    run = store.get_run(run_id)
+    assert run.inputs.dataset_inputs == (DatasetInput(dataset, {"mlflow.data.context": "training"}),)
+    assert run.inputs.model_inputs == (LoggedModelInput("m-in"),)
+    assert run.outputs.model_outputs == (LoggedModelOutput(model.model_id, 3),)
+    assert [(s.name, s.digest, s.context) for s in store.search_datasets([experiment])] == [
+        ("iris", "abc123", "training")
+    ]
+    assert store.search_runs([experiment])[0].outputs == run.outputs
+
+
+def test_metric_history_bulk_interval_samples_each_run_keeping_first_and_last(store):
+    experiment = store.create_experiment("charts")
+    short = store.create_run(experiment, user_id="alice").info.run_id
+    long = store.create_run(experiment, user_id="alice").info.run_id
+    store.log_batch(short, metrics=[Metric("loss", float(s), s, s) for s in range(5)])
+    store.log_batch(long, metrics=[Metric("loss", float(s), s, s) for s in range(1000)])
+    points = store.get_metric_history_bulk_interval([short, long], "loss", max_results=10)
+    by_run: dict[str, list[int]] = {}
+    for point in points:
+        by_run.setdefault(point.run_id, []).append(point.step)
+    assert by_run[short] == [0, 1, 2, 3, 4]
+    assert len(by_run[long]) == 10 and by_run[long][0] == 0 and by_run[long][-1] == 999
+    assert by_run[long] == sorted(by_run[long])
+    window = store.get_metric_history_bulk_interval([long], "loss", max_results=3, start_step=100, end_step=200)
+    assert [p.step for p in window] == [100, 150, 200]
+    with pytest.raises(InvalidInput):
+        store.get_metric_history_bulk_interval([long], "loss", start_step=5)
+    with pytest.raises(InvalidInput):
+        store.get_metric_history_bulk_interval([long] * 101, "loss")
+
+
+def test_experiment_tags_can_be_deleted(store):
+    experiment = store.create_experiment("tagged", tags={"a": "1", "b": "2"})
+    store.delete_experiment_tag(experiment, "a")
+    assert store.get_experiment(experiment).tags == {"b": "2"}
+    with pytest.raises(NotFound):
+        store.delete_experiment_tag(experiment, "a")

@@ -34,6 +34,7 @@ VIOLATIONS = {
     "base": ("pack/refs.py", "import pack.flavors.mlmodel"),
     "top-level": ("pack/sklearn.py", "import pack.cli.main"),
     "projects": ("pack/projects/spec.py", "import pack.store"),
+    "ui": ("pack/ui/assets.py", "import pack.store"),
 }
 
 

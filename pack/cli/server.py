@@ -11,7 +11,7 @@ from pack.cli.store_options import json_option
 from pack.cli.tables import echo_json, echo_table, when
 
 F = TypeVar("F", bound=Callable[..., Any])
-UI_EXTRA = None  # "module:function" of the web UI's app, once it exists
+UI_EXTRA = "pack.ui.app:create_app"  # the web UI, mounted at / of the server
 
 
 class ServerOption(click.Option):

@@ -37,7 +37,8 @@ class Access(enum.IntEnum):
 
 @dataclass
 class Call:
-    """One API call: its fields, who makes it, and what the server runs on."""
+    """One API call: its fields, who makes it (``role`` None: access control is off), and what the
+    server runs on."""
 
     params: Params
     services: Services

@@ -10,6 +10,7 @@ an unexpected one is logged with its traceback and answered 500 without details.
 
 from __future__ import annotations
 
+import gzip
 import logging
 from typing import Any
 
@@ -50,6 +51,9 @@ OPEN_PATHS = frozenset(
 )
 _UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _ROUTING_CODES = {404: "ENDPOINT_NOT_FOUND", 405: "BAD_REQUEST"}
+# The web UI's calls (``/ajax-api/``) are answered compressed; MLflow's client (``/api/``) is not.
+_COMPRESS_FROM = 1024
+_GZIP_HEADERS = {"content-encoding": "gzip", "vary": "accept-encoding"}
 
 
 class TrackingServer:
@@ -147,6 +151,10 @@ class TrackingServer:
         params = Params(query_pairs(scope), body)
         authorization = None if scope["path"] in OPEN_PATHS else header(scope, b"authorization")
         document = await run_in_threadpool(self._invoke, endpoint, args, params, authorization, scope["path"])
+        if scope["path"].startswith("/ajax-api/") and len(document) >= _COMPRESS_FROM and _accepts_gzip(scope):
+            document = await run_in_threadpool(gzip.compress, document, 5, mtime=0)
+            await send_json(send, 200, document, _GZIP_HEADERS, encoded=True)
+            return
         await send_json(send, 200, document, encoded=True)
 
     def _invoke(
@@ -197,16 +205,26 @@ class TrackingServer:
             raise BadHost("Invalid Host header (pack server --allowed-hosts)")
 
     def _check_origin(self, scope: Scope) -> None:
-        """Refuse a browser's cross-origin write unless its origin is allowed (CSRF)."""
+        """Refuse a browser's cross-origin write unless its origin is allowed (CSRF).
+
+        The browser's own word first (Fetch Metadata: ``Sec-Fetch-Site`` is ``same-origin`` for the
+        web UI's calls, even behind a proxy that rewrites ``Host``); without it, ``Origin`` against
+        ``Host``; a request with neither header comes from no browser (MLflow's client).
+        """
         if scope["method"] not in _UNSAFE_METHODS:
             return
         origin = header(scope, b"origin")
-        if origin is None or "*" in self.origins or origin in self.origins:
+        if origin is not None and ("*" in self.origins or origin in self.origins):
             return
-        host = header(scope, b"host") or ""
-        if origin.split("://", 1)[-1] == host:
+        site = header(scope, b"sec-fetch-site")
+        if site is not None:
+            if site in ("same-origin", "none"):
+                return
+        elif origin is None or origin.split("://", 1)[-1] == (header(scope, b"host") or ""):
             return
-        raise PermissionDenied(f"Cross-origin request from {origin!r} refused (pack server --cors-allowed-origins)")
+        raise PermissionDenied(
+            f"Cross-origin request from {origin or site!r} refused (pack server --cors-allowed-origins)"
+        )
 
     async def _send_error(self, send: Send, scope: Scope, error: Exception, request_id: str) -> None:
         headers: dict[str, str] = {}
@@ -235,6 +253,14 @@ class TrackingServer:
                 self.services.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+
+def _accepts_gzip(scope: Scope) -> bool:
+    for part in (header(scope, b"accept-encoding") or "").lower().split(","):
+        coding, _, weight = part.partition(";")
+        if coding.strip() == "gzip":
+            return weight.replace(" ", "") not in ("q=0", "q=0.0", "q=0.00", "q=0.000")
+    return False
 
 
 def _check_declared_size(scope: Scope, limit: int) -> None:

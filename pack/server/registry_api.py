@@ -261,6 +261,21 @@ def delete_model_version_tag(call: Call) -> Json:
     return {}
 
 
+@endpoints("GET", READ, "pack/registered-models/history")
+def get_history(call: Call) -> Json:
+    """pack's extension: a model's stage and alias changes (who, when, from, to), newest first;
+    ``version`` narrows them to the changes that left a version in a stage or an alias on it."""
+    params = call.params
+    version = call.params.text("version")
+    page = call.registry.history(
+        params.need("name"),
+        _version(call) if version else None,
+        params.integer("max_results", default=1000, low=1, high=MAX_MODELS_PAGE) or 1000,
+        params.text("page_token"),
+    )
+    return wire.compact({"events": [wire.promotion_event(e) for e in page], "next_page_token": page.token})
+
+
 @endpoints("GET", READ, "pack/model-versions/files")
 def get_model_version_files(call: Call) -> Json:
     """pack's extension: the files of a version with the sha256 and size recorded at registration."""

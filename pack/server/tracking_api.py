@@ -354,6 +354,16 @@ def list_artifacts(call: Call) -> Json:
     return wire.compact({"root_uri": run.info.artifact_uri, "files": [wire.file_info(f, base + f.path) for f in files]})
 
 
+@endpoints("GET", READ, "pack/users/current")
+def current_user(call: Call) -> Json:
+    """pack's extension: who the caller is and their role (``auth`` false: everyone may do everything).
+
+    The web UI asks this one on every page: MLflow's ``users/current`` answers 404 without ``--auth``,
+    which a browser counts as a failed request.
+    """
+    return {"username": call.user, "role": call.role or "admin", "auth": call.role is not None}
+
+
 @endpoints("GET", READ, "server-info")
 def server_info(call: Call) -> Json:
     return {

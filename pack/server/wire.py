@@ -17,6 +17,7 @@ from pack.store import (
     LoggedModel,
     Metric,
     ModelVersion,
+    PromotionEvent,
     RegisteredModel,
     Run,
     RunInfo,
@@ -199,6 +200,24 @@ def registered_model(m: RegisteredModel) -> Json:
     )
 
 
+def promotion_event(e: PromotionEvent) -> Json:
+    """pack's promotion history event: a stage or alias change of a version, with who and when."""
+    return compact(
+        {
+            "id": e.id,
+            "name": e.name,
+            "version": str(e.version),
+            "kind": e.kind,
+            "alias": e.alias,
+            "from": e.from_value,
+            "to": e.to_value,
+            "user": e.user,
+            "timestamp": e.timestamp,
+            "reason": e.reason,
+        }
+    )
+
+
 def dataset_summary(s: DatasetSummary) -> Json:
     """MLflow's ``DatasetSummary``."""
     return compact({"experiment_id": s.experiment_id, "name": s.name, "digest": s.digest, "context": s.context})
@@ -214,6 +233,7 @@ __all__ = [
     "metric",
     "model_version",
     "number",
+    "promotion_event",
     "registered_model",
     "run",
     "run_info",

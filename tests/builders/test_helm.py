@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
-import helm_python as helm
-import kubernetes_validate
 import pytest
 import yaml
 
-from devtools.builders import assert_no_host_paths, tree_bytes
-from pack.builders.base import ModelSource
-from pack.builders.helm import ChartOptions, HelmChartBuilder, base_chart_dir, parse_image, replace_top_level_block
-from pack.errors import InvalidInput
+helm = pytest.importorskip("helm_python", reason="helm-python-sdk is not installed (test extra)")
+kubernetes_validate = pytest.importorskip("kubernetes_validate", reason="needs kubernetes-validate (test extra)")
+
+from devtools.builders import assert_no_host_paths, tree_bytes  # noqa: E402
+from pack.builders.base import ModelSource  # noqa: E402
+from pack.builders.helm import (  # noqa: E402
+    ChartOptions,
+    HelmChartBuilder,
+    base_chart_dir,
+    parse_image,
+    replace_top_level_block,
+)
+from pack.errors import InvalidInput  # noqa: E402
 
 KUBE_VERSIONS = ("1.30", kubernetes_validate.latest_version())
 

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import kubernetes_validate
 import pytest
 import yaml
 
-from devtools.builders import assert_no_host_paths, tree_bytes
-from pack.builders.base import ModelSource
-from pack.builders.kubernetes import FILES, KubernetesBuilder, KubernetesOptions
-from pack.errors import InvalidInput
+kubernetes_validate = pytest.importorskip("kubernetes_validate", reason="needs kubernetes-validate (test extra)")
+
+from devtools.builders import assert_no_host_paths, tree_bytes  # noqa: E402
+from pack.builders.base import ModelSource  # noqa: E402
+from pack.builders.kubernetes import FILES, KubernetesBuilder, KubernetesOptions  # noqa: E402
+from pack.errors import InvalidInput  # noqa: E402
 
 VERSIONS = ("1.30", kubernetes_validate.latest_version())
 

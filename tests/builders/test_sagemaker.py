@@ -8,8 +8,6 @@ import time
 from pathlib import Path
 
 import pytest
-from botocore.session import get_session
-from botocore.validate import validate_parameters
 
 from devtools.builders import (
     assert_no_host_paths,
@@ -38,7 +36,10 @@ def test_tarball_unpacks_the_model_at_its_root(bundle, rf_model, tmp_path):
 
 def test_requests_are_valid_sagemaker_api_calls(bundle, rf_source):
     requests = json.loads((bundle / "sagemaker.json").read_text())
-    service = get_session().get_service_model("sagemaker")
+    session = pytest.importorskip("botocore.session", reason="botocore is not installed (test extra)")
+    from botocore.validate import validate_parameters
+
+    service = session.get_session().get_service_model("sagemaker")
     assert sorted(requests) == ["CreateEndpoint", "CreateEndpointConfig", "CreateModel"]
     for operation, body in requests.items():
         validate_parameters(body, service.operation_model(operation).input_shape)  # raises when invalid

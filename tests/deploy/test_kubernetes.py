@@ -12,15 +12,17 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import kubernetes_validate
 import pytest
 
-from devtools.cli import run_pack
-from pack.deploy.kubernetes import KubernetesDeploymentClient
-from pack.deploy.rollout import rollout_status
-from tests.deploy.conftest import MODEL, pack_ok, register
-from tests.deploy.kube_server import ROLLOUTS, KubeAPI, _status
-from tests.serving.support import ServerProcess
+kubernetes_validate = pytest.importorskip("kubernetes_validate", reason="needs kubernetes-validate (test extra)")
+pytest.importorskip("kubernetes", reason="kubernetes is not installed (pip install 'pack[kubernetes]')")
+
+from devtools.cli import run_pack  # noqa: E402
+from pack.deploy.kubernetes import KubernetesDeploymentClient  # noqa: E402
+from pack.deploy.rollout import rollout_status  # noqa: E402
+from tests.deploy.conftest import MODEL, pack_ok, register  # noqa: E402
+from tests.deploy.kube_server import ROLLOUTS, KubeAPI, _status  # noqa: E402
+from tests.serving.support import ServerProcess  # noqa: E402
 
 URI = f"models:/{MODEL}/Production"
 VERSIONS = ("1.30", kubernetes_validate.latest_version())

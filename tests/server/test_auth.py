@@ -201,3 +201,31 @@ def test_mlflow_client_with_its_credential_variables(secured, mlflow_python, tmp
     assert run_client(mlflow_python, script, tmp_path, server.url, "with-basic", env=basic) == {"acc": 0.9}
     bearer = {"MLFLOW_TRACKING_TOKEN": token}
     assert run_client(mlflow_python, script, tmp_path, server.url, "with-token", env=bearer) == {"acc": 0.9}
+
+
+def test_current_user_and_promotion_history_for_the_web_ui(secured):
+    server, store, _ = secured
+    token = pack("server", *store, "tokens", "create", "--user", "editor").stdout.strip()  # the fixture's is revoked
+    with _client(server, "admin") as admin, _client(server, "reader") as reader:
+        setup = _setup(admin)
+        name = setup["model"]
+        assert reader.get(f"{API}/pack/users/current").json() == {"username": "reader", "role": "reader", "auth": True}
+        with _client(server, None, token) as bearer:
+            assert bearer.get("/ajax-api/2.0/mlflow/pack/users/current").json()["role"] == "editor"
+        with _client(server, None) as nobody:
+            assert nobody.get(f"{API}/pack/users/current").status_code == 401
+        admin.post(f"{API}/model-versions/transition-stage", json={"name": name, "version": "1", "stage": "Staging"})
+        admin.post(f"{API}/registered-models/alias", json={"name": name, "alias": "champion", "version": "1"})
+        admin.post(f"{API}/model-versions/transition-stage", json={"name": name, "version": "1", "stage": "Production"})
+        events = reader.get(f"{API}/pack/registered-models/history", params={"name": name}).json()["events"]
+        assert [(e["kind"], e.get("alias"), e.get("from"), e["to"], e["user"]) for e in events] == [
+            ("stage", None, "Staging", "Production", "admin"),
+            ("alias", "champion", None, "1", "admin"),
+            ("stage", None, "None", "Staging", "admin"),
+        ]
+        assert all(e["version"] == "1" and e["timestamp"] > 0 for e in events)
+        page = reader.get(f"{API}/pack/registered-models/history", params={"name": name, "max_results": 1}).json()
+        assert len(page["events"]) == 1 and page["next_page_token"]
+        assert reader.get(f"{API}/pack/registered-models/history", params={"name": name, "version": "2"}).json() == {}
+        missing = reader.get(f"{API}/pack/registered-models/history", params={"name": "nope"})
+        assert missing.status_code == 404 and missing.json()["error_code"] == "RESOURCE_DOES_NOT_EXIST"

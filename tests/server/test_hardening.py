@@ -215,3 +215,27 @@ def test_hosts_and_origins(server):
     )
     assert refused.status_code == 400 and "access-control-allow-origin" not in refused.headers
     assert client.get(f"{API}/experiments/search", headers={"Origin": "https://evil.example"}).status_code == 200
+    # Fetch Metadata: the browser's word wins over Host (a proxy may rewrite it), with or without Origin
+    for site in ("cross-site", "same-site"):
+        _error(
+            client.post(f"{API}/experiments/create", json={"name": site}, headers={"Sec-Fetch-Site": site}),
+            403,
+            "PERMISSION_DENIED",
+            "Cross-origin",
+        )
+    behind_proxy = {"Sec-Fetch-Site": "same-origin", "Origin": "https://pack.example.org"}
+    assert client.post(f"{API}/experiments/create", json={"name": "proxied"}, headers=behind_proxy).status_code == 200
+    assert client.post(f"{API}/experiments/create", json={"name": "no-browser"}).status_code == 200
+
+
+def test_the_web_ui_calls_are_answered_compressed(server):
+    client = server.client
+    for i in range(30):
+        client.post(f"{API}/experiments/create", json={"name": f"gzip-{i}-" + "x" * 40})
+    ui = client.get("/ajax-api/2.0/mlflow/experiments/search", headers={"Accept-Encoding": "gzip"})
+    assert ui.headers["content-encoding"] == "gzip" and "accept-encoding" in ui.headers["vary"]
+    assert int(ui.headers["content-length"]) < len(ui.content) and len(ui.json()["experiments"]) >= 30
+    plain = client.get(f"{API}/experiments/search", headers={"Accept-Encoding": "gzip"})
+    assert "content-encoding" not in plain.headers and plain.json() == ui.json()
+    refused = client.get("/ajax-api/2.0/mlflow/experiments/search", headers={"Accept-Encoding": "gzip;q=0"})
+    assert "content-encoding" not in refused.headers

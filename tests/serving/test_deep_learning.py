@@ -149,8 +149,7 @@ def test_v2_json_tensors_match_the_framework(served: tuple[TensorCase, ServerPro
 
 
 def test_tritonclient_binary_tensors_match_the_framework(served: tuple[TensorCase, ServerProcess]) -> None:
-    import tritonclient.http as triton
-
+    triton = pytest.importorskip("tritonclient.http", reason="tritonclient is not installed (test extra)")
     case, server = served
     client = triton.InferenceServerClient(url=server.url.removeprefix("http://"))
     datatypes = _datatypes(case)

@@ -18,7 +18,7 @@ from tests.serving.support import FEATURES, ServerProcess, load_quietly
 
 
 def _triton(server: ServerProcess) -> Any:
-    import tritonclient.http as triton
+    triton = pytest.importorskip("tritonclient.http", reason="tritonclient is not installed (test extra)")
 
     return triton, triton.InferenceServerClient(url=server.url.removeprefix("http://"))
 

@@ -3,31 +3,17 @@ whole page of runs in a few queries."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.engine import Connection, Row
 
 from pack.store.entities import Run, RunData, RunInfo, RunInputs, RunOutputs
 from pack.store.sql import run_io
-from pack.store.sql.tables import metrics as metric_table
+from pack.store.sql.metric_history import latest_values
 from pack.store.sql.tables import params as param_table
 from pack.store.sql.tables import run_tags
-
-
-def _latest_metrics(run_ids: Sequence[str]) -> Any:
-    """Each run's latest value of each metric (highest step, then timestamp), ranked inside the database:
-    a run with a long history is not read into Python to find its last values."""
-    m = metric_table
-    rank = (
-        func.row_number()
-        .over(partition_by=(m.c.run_id, m.c.key), order_by=(m.c.step.desc(), m.c.timestamp.desc(), m.c.id.desc()))
-        .label("rank")
-    )
-    ranked = select(m.c.run_id, m.c.key, m.c.value, m.c.is_nan, rank).where(m.c.run_id.in_(run_ids)).subquery()
-    return select(ranked.c.run_id, ranked.c.key, ranked.c.value, ranked.c.is_nan).where(ranked.c.rank == 1)
 
 
 def to_runs(conn: Connection, found: Sequence[Row[Any]]) -> list[Run]:
@@ -41,9 +27,7 @@ def to_runs(conn: Connection, found: Sequence[Row[Any]]) -> list[Run]:
     tags: dict[str, dict[str, str]] = {}
     for row in conn.execute(select(run_tags).where(run_tags.c.run_id.in_(ids))):
         tags.setdefault(row.run_id, {})[row.key] = row.value
-    latest: dict[str, dict[str, float]] = {}
-    for run_id, key, value, is_nan in conn.execute(_latest_metrics(ids)):
-        latest.setdefault(run_id, {})[key] = math.nan if is_nan else float(value)
+    latest = latest_values(conn, ids)
     io = run_io.read_io(conn, ids)
     result = []
     for row in found:

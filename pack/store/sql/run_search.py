@@ -13,7 +13,7 @@ from sqlalchemy import Select, exists, select
 
 from pack.errors import InvalidInput
 from pack.store.sql.conditions import STRING_OPS, check_ops, compare
-from pack.store.sql.search import Clause, parse_filter
+from pack.store.sql.search import Clause, parse_filter, unquote_key
 from pack.store.sql.tables import metrics, params, run_tags, runs
 
 _NUMBER_OPS = ("=", "!=", "<", "<=", ">", ">=")
@@ -87,6 +87,7 @@ def _order_term(term: str) -> Any:
     prefix, dot, key = term.strip().partition(".")
     if not dot:
         prefix, key = "attributes", prefix
+    key = unquote_key(key)
     prefix = {"metric": "metrics", "param": "params", "tag": "tags", "attribute": "attributes"}.get(prefix, prefix)
     if prefix == "metrics":
         column = _latest_metric(key)

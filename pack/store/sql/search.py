@@ -142,13 +142,14 @@ def _parse_clause(tokens: list[tuple[str, str]], position: int, text: str) -> tu
 def _split_identifier(ident: str, text: str) -> tuple[str, str]:
     head, dot, rest = ident.partition(".")
     if dot and head.lower() in _PREFIXES:
-        return _PREFIXES[head.lower()], _unquote_key(rest)
+        return _PREFIXES[head.lower()], unquote_key(rest)
     if dot:
         raise InvalidInput(f"invalid filter {text!r}: unknown prefix {head!r} in {ident!r}")
-    return "attributes", _unquote_key(ident)
+    return "attributes", unquote_key(ident)
 
 
-def _unquote_key(key: str) -> str:
+def unquote_key(key: str) -> str:
+    """A key without the back-quotes or double quotes around it (``metrics.`my loss```)."""
     if len(key) >= 2 and key[0] == key[-1] and key[0] in "`\"'":
         return key[1:-1]
     return key
@@ -227,4 +228,5 @@ __all__ = [
     "encode_page_token",
     "parse_filter",
     "parse_order_by",
+    "unquote_key",
 ]

@@ -129,6 +129,50 @@ def test_metric_history_bulk_interval_samples_each_run_keeping_first_and_last(st
         store.get_metric_history_bulk_interval([long] * 101, "loss")
 
 
+def test_metric_history_bulk_interval_spreads_sparse_steps_along_the_step_axis(store):
+    experiment = store.create_experiment("sparse")
+    run = store.create_run(experiment, user_id="alice").info.run_id
+    steps = [*range(0, 50), *range(1000, 1100, 10), 2**60, 2**61]  # dense start, sparse middle, huge tail
+    store.log_batch(run, metrics=[Metric("loss", float(i), i, s) for i, s in enumerate(steps)])
+    store.log_batch(run, metrics=[Metric("loss", math.nan, 99, 7)])  # a second value at step 7
+    every = store.get_metric_history_bulk_interval([run], "loss", max_results=100)
+    assert [p.step for p in every] == sorted([*steps, 7])
+    assert math.isnan(next(p.value for p in every if p.step == 7 and p.timestamp == 99))
+    few = [p.step for p in store.get_metric_history_bulk_interval([run], "loss", max_results=5)]
+    assert few == [0, 2**60, 2**61]  # the first step at or after each target: 0, 2**59, 2**60, ...
+    window = [p.step for p in store.get_metric_history_bulk_interval([run], "loss", 4, 0, 1090)]
+    assert window == [0, 1000, 1090]  # targets 0, 363, 726, 1090
+    assert [p.step for p in store.get_metric_history_bulk_interval([run], "loss", 1, 1000, 1090)] == [1000]
+    assert store.get_metric_history_bulk_interval([run], "other", max_results=10) == []
+
+
+def test_metric_history_bulk_interval_picks_evenly_spaced_steps_of_a_long_history(store):
+    experiment = store.create_experiment("long")
+    run = store.create_run(experiment, user_id="alice").info.run_id
+    for start in range(0, 20_000, 1000):
+        store.log_batch(run, metrics=[Metric("loss", 1 / (s + 1), s, s) for s in range(start, start + 1000)])
+    points = store.get_metric_history_bulk_interval([run], "loss", max_results=101)
+    assert [p.step for p in points] == [i * 19_999 // 100 for i in range(101)]
+    assert all(p.value == 1 / (p.step + 1) and p.run_id == run for p in points)
+
+
+def test_latest_metric_values_come_from_the_index_for_long_and_short_histories(store):
+    experiment = store.create_experiment("latest")
+    long = store.create_run(experiment, user_id="alice").info.run_id
+    short = store.create_run(experiment, user_id="alice").info.run_id
+    store.log_batch(long, metrics=[Metric("loss", 1 / (s + 1), s, s) for s in range(20_000)])
+    store.log_batch(long, metrics=[Metric("loss", 5.0, 1, 19_999)])  # same top step, older: not the latest
+    store.log_batch(long, metrics=[Metric("acc", 0.1, 7, 3), Metric("acc", 0.2, 7, 3)])  # a tie: the last logged
+    store.log_batch(long, metrics=[Metric("a b/c", math.nan, 1, 0)])
+    store.log_batch(short, metrics=[Metric("loss", 2.0, 5, 0), Metric("loss", 1.0, 9, 0)])  # a later time wins
+    metrics = store.get_run(long).data.metrics
+    assert metrics["loss"] == 1 / 20_000 and metrics["acc"] == 0.2 and math.isnan(metrics["a b/c"])
+    assert sorted(metrics) == ["a b/c", "acc", "loss"]
+    found = {r.info.run_id: r.data.metrics for r in store.search_runs([experiment])}
+    assert found[short] == {"loss": 1.0} and found[long]["loss"] == 1 / 20_000
+    assert store.get_run(store.create_run(experiment, user_id="alice").info.run_id).data.metrics == {}
+
+
 def test_experiment_tags_can_be_deleted(store):
     experiment = store.create_experiment("tagged", tags={"a": "1", "b": "2"})
     store.delete_experiment_tag(experiment, "a")

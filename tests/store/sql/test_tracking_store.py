@@ -109,6 +109,8 @@ def test_search_runs(store):
     assert names() == ["d16", "d8", "d4"]  # newest first
     assert names("metrics.acc > 0.75") == ["d16", "d8"]
     assert names("metrics.acc > 0.75", ["metrics.acc DESC"]) == ["d8", "d16"]
+    assert names("", ["metrics.`acc` ASC"]) == ["d4", "d16", "d8"]  # keys may be back-quoted, as in filters
+    assert names("", ['params."depth" DESC']) == ["d8", "d4", "d16"]  # params order as strings
     assert names("params.depth = '8'") == ["d8"]
     assert names("tags.family = 'tree' AND attributes.run_name LIKE 'd1%'") == ["d16"]
     assert names("attributes.status = 'RUNNING'", ["attributes.start_time ASC"]) == ["d4", "d8", "d16"]

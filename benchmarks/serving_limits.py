@@ -27,8 +27,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks._load import WRK_SCRIPT, Target, ensure_wrk, free_port, post, wrk  # noqa: E402
 from benchmarks._results import write_section  # noqa: E402
-from benchmarks.serving import WRK_SCRIPT, ensure_wrk, free_port, post, train_and_save, wrk  # noqa: E402
+from benchmarks._servers import train  # noqa: E402
 
 BASELINE = "824527b"  # main before the server's limits (issue 9)
 BODY_MB = 60
@@ -109,7 +110,7 @@ def run(quick: bool) -> dict[str, Any]:
 
     ensure_wrk()
     work = Path(tempfile.mkdtemp(prefix="pack-bench-limits-"))
-    model, _, frame = train_and_save(work)
+    model, _, frame = train(work)
     baseline = _baseline_source(work)
     as_json, as_csv = _bodies(frame)
     results: dict[str, Any] = {"load_before": os.getloadavg()[0], "memory": {}, "throughput": {}}
@@ -134,10 +135,10 @@ def run(quick: bool) -> dict[str, Any]:
     servers = {name: Served(model, source, work / f"{name}-load.log") for name, source in sources}
     try:
         for server in servers.values():
-            wrk(server.url, small, script, 8, 1.0)
+            wrk(Target(server.url, small), script, 8, 1.0)
         for _ in range(rounds):  # alternate, so both see the same machine
             for name, server in servers.items():
-                load = wrk(server.url, small, script, 64, seconds)
+                load = wrk(Target(server.url, small), script, 64, seconds)
                 rates[name].append(load.rps)
     finally:
         for server in servers.values():
@@ -181,8 +182,9 @@ def report(results: dict[str, Any], quick: bool) -> str:
             f"| {kind} 60 MB body: peak < 3x the body | {added / size:.1f}x | "
             f"{'met' if added < 3 * size and status == 200 else 'not met'} |"
         )
+    change = "lost" if ours < before else "gained"
     lines.append(
-        f"| c=64 throughput: at most 3% lost | {(1 - ours / before) * 100:+.1f}% lost | "
+        f"| c=64 throughput: at most 3% lost | {abs(1 - ours / before) * 100:.1f}% {change} | "
         f"{'met' if ours >= 0.97 * before else 'not met'} |"
     )
     return "\n".join(lines)

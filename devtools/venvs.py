@@ -20,12 +20,15 @@ def cache_dir() -> Path:
     return Path(os.environ.get("PACK_CI_CACHE", Path.home() / ".cache" / "pack-ci"))
 
 
-def cached_venv(prefix: str, requirements: Sequence[str], constraints: Sequence[str] = ()) -> Path:
+def cached_venv(
+    prefix: str, requirements: Sequence[str], constraints: Sequence[str] = (), then: Sequence[str] = ()
+) -> Path:
     """The python of a virtualenv with ``requirements`` installed (made on first call, then reused).
 
-    The directory is keyed by the requirements and constraints, so a change makes a new one.
+    ``then``: arguments of a second ``pip install`` run after the first (e.g. a package without its
+    dependencies). The directory is keyed by all of these, so a change makes a new one.
     """
-    key = "\n".join([*requirements, "--", *constraints])
+    key = "\n".join([*requirements, "--", *constraints, "--", *then])
     digest = hashlib.sha256(key.encode()).hexdigest()[:10]
     home = cache_dir() / f"{prefix}-py{sys.version_info.major}{sys.version_info.minor}-{digest}"
     python = home / "bin" / "python"
@@ -44,17 +47,30 @@ def cached_venv(prefix: str, requirements: Sequence[str], constraints: Sequence[
             constraints_file.write_text("\n".join(constraints) + "\n")
             command += ["-c", str(constraints_file)]
         subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+        if then:
+            subprocess.run([*command[:5], *then], check=True, stdout=subprocess.DEVNULL)
         marker.write_text(key + "\n")
     return python
 
 
 def pack_serving_python(extras: Sequence[str] = ("sklearn", "onnx")) -> Path:
-    """A virtualenv with pack and only ``extras`` (as a serving image has: no torch, no TensorFlow),
-    at the versions installed here. pack itself is installed editable from this checkout."""
+    """A virtualenv with what a serving image holds: the dependencies ``pack serve`` needs (the images'
+    set, ``pack.builders.wheelhouse.serving_requirements``: no pyarrow, SQLAlchemy or Alembic), those
+    of ``extras`` (no torch, no TensorFlow), at the versions installed here, and pack itself, editable
+    from this checkout without its other dependencies."""
+    from pack.builders.wheelhouse import TargetPlatform, serving_requirements
+
     pins = sorted(
         f"{dist.metadata['Name']}=={dist.version}"
         for dist in metadata.distributions()
         if dist.metadata["Name"] and dist.metadata["Name"].lower() != "pack" and "+" not in dist.version
     )
-    spec = f"{REPO}[{','.join(extras)}]"
-    return cached_venv("pack-serving-venv", ["-e", spec], pins)
+    wanted = [f'extra == "{extra}"' for extra in extras]
+    extra_requirements = [
+        line.split(";", 1)[0].strip()
+        for line in metadata.requires("pack") or []
+        if any(marker in line.replace("'", '"') for marker in wanted)
+    ]
+    here = TargetPlatform(f"{sys.version_info.major}.{sys.version_info.minor}")
+    requirements = [*serving_requirements(here), *extra_requirements]
+    return cached_venv("pack-serving-venv", requirements, pins, then=["--no-deps", "-e", str(REPO)])

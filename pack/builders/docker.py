@@ -3,10 +3,12 @@
 The context holds a two-stage Dockerfile, the wheelhouse, the pinned requirements and the model:
 
     Dockerfile          stage ``deps`` installs the wheelhouse into /opt/pack/venv; the final stage
-                        copies the venv, adds a non-root user, HEALTHCHECK, ENTRYPOINT, then the model
-    requirements.txt    the model's pinned requirements + pack's own dependencies
+                        copies the venv, installs pack's wheel on top, adds a non-root user,
+                        HEALTHCHECK, ENTRYPOINT, then the model
+    requirements.txt    the model's pinned requirements + the dependencies ``pack serve`` needs
     constraints.txt     the versions of pack's dependencies installed here
-    dist/               pack's wheel (the same version as this pack), installed in a layer of its own
+    dist/               pack's wheel (the same version as this pack), installed (--no-deps) in a layer of
+                        its own, after the dependencies' layer
     wheels/             every wheel the image needs (Linux, the model's Python): no network at build
     model/              the model directory, copied last into /opt/ml/model
 
@@ -38,9 +40,9 @@ from pack.builders.wheelhouse import (
     TargetPlatform,
     fill_wheelhouse,
     host_constraints,
-    pack_requirements,
     pack_wheel,
     requirement_name,
+    serving_requirements,
 )
 from pack.flavors.lookup import flavor_for_model
 from pack.flavors.mlmodel import MLModel
@@ -48,7 +50,9 @@ from pack.flavors.safety import check_model
 from pack.names import clean_name
 
 IMAGE_UID = 10001
+ACCELERATE_EXTRAS = ("onnx",)  # pack's extra that ``pack serve --accelerate`` compiles tree ensembles with
 VENV = "/opt/pack/venv"
+APP = "/opt/pack/app"  # pack's own package, a layer of its own on the venv's path
 
 
 def default_base_image(python_version: str) -> str:
@@ -93,6 +97,7 @@ class DockerContextBuilder:
         base_image: str | None = None,
         cache_dir: Path | None = None,
         progress: ProgressCallback | None = None,
+        accelerate: bool = False,
         *,
         safe_only: bool = False,
     ) -> None:
@@ -100,6 +105,7 @@ class DockerContextBuilder:
         self.cache_dir = cache_dir or BuildSettings().cache_dir
         self.progress = progress
         self.safe_only = safe_only
+        self.accelerate = accelerate
 
     def build(self, source: ModelSource, output: Path) -> Path:
         """Write the context for ``source`` into ``output`` (new or empty); return ``output``."""
@@ -117,9 +123,11 @@ class DockerContextBuilder:
         if self.safe_only:
             check_safe(source.path)
         with atomic_dir(output) as tmp:
-            wheels = write_dependencies(tmp, source, self.cache_dir, self.progress)
+            extras = ACCELERATE_EXTRAS if self.accelerate else ()
+            wheels = write_dependencies(tmp, source, self.cache_dir, self.progress, extras)
             copy_tree(source.path, tmp / "model")
-            write_file(tmp / "Dockerfile", render_model_dockerfile(base, labels, safe_only=self.safe_only))
+            dockerfile = render_model_dockerfile(base, labels, accelerate=self.accelerate, safe_only=self.safe_only)
+            write_file(tmp / "Dockerfile", dockerfile)
             normalise_tree(tmp)
         return ImageContext(output, base, tuple(wheels), labels)
 
@@ -162,12 +170,17 @@ def policy_instruction(safe_only: bool) -> str:
     return "ENV PACK_SAFE_ONLY=1\n" if safe_only else ""
 
 
-def render_model_dockerfile(base_image: str, labels: Mapping[str, str], *, safe_only: bool = False) -> str:
-    """The Dockerfile of a model-serving image (the model baked into /opt/ml/model)."""
+def render_model_dockerfile(
+    base_image: str, labels: Mapping[str, str], accelerate: bool = False, *, safe_only: bool = False
+) -> str:
+    """The Dockerfile of a model-serving image (the model baked into /opt/ml/model); ``accelerate``
+    sets ``PACK_SERVE_ACCELERATE`` (``pack serve --accelerate``), ``safe_only`` ``PACK_SAFE_ONLY=1``."""
     values = {
+        "accelerate": "true" if accelerate else "false",
         "pack_version": __version__,
         "base_image": base_image,
         "venv": VENV,
+        "app": APP,
         "uid": str(IMAGE_UID),
         "port": str(SERVING_PORT),
         "model_dir": MODEL_MOUNT,
@@ -187,13 +200,18 @@ def render_dockerfile(parts: Sequence[str], values: Mapping[str, str]) -> str:
 
 
 def write_dependencies(
-    context: Path, source: ModelSource, cache_dir: Path, progress: ProgressCallback | None
+    context: Path,
+    source: ModelSource,
+    cache_dir: Path,
+    progress: ProgressCallback | None,
+    extras: Sequence[str] = (),
 ) -> list[str]:
     """Write ``requirements.txt``, ``constraints.txt``, ``wheels/`` and ``dist/`` into ``context``.
 
-    ``requirements.txt`` lists the model's requirements and pack's own dependencies; pack's wheel sits
-    alone in ``dist/`` and is installed in a layer of its own, so a new pack leaves the dependency
-    layer cached.
+    ``requirements.txt`` lists the model's requirements and the dependencies ``pack serve`` needs
+    (``serving_requirements``, with those of pack's ``extras``); pack's wheel sits alone in ``dist/``
+    and is installed, without its dependencies, in a layer of its own on top of theirs, so a new pack
+    leaves the dependency layer cached.
     """
     report = report_to(progress)
     model_requirements = list(source.requirements)
@@ -201,7 +219,7 @@ def write_dependencies(
     target = TargetPlatform(source.python_version)
     requirements = [
         *model_requirements,
-        *(line for line in pack_requirements(target) if requirement_name(line) not in pinned_by_model),
+        *(line for line in serving_requirements(target, extras) if requirement_name(line) not in pinned_by_model),
     ]
     constraints = host_constraints(exclude=pinned_by_model)
     report("building pack's wheel")
@@ -225,6 +243,8 @@ def write_dependencies(
 
 
 __all__ = [
+    "ACCELERATE_EXTRAS",
+    "APP",
     "IMAGE_UID",
     "VENV",
     "DockerContextBuilder",

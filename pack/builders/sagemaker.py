@@ -18,6 +18,7 @@ from pack._fs import atomic_dir
 from pack._version import __version__
 from pack.builders.base import MODEL_MOUNT, SERVING_PORT, ModelSource, ProgressCallback
 from pack.builders.docker import (
+    APP,
     VENV,
     check_safe,
     default_base_image,
@@ -111,6 +112,7 @@ def render_sagemaker_dockerfile(base_image: str, labels: dict[str, str], *, safe
         "pack_version": __version__,
         "base_image": base_image,
         "venv": VENV,
+        "app": APP,
         "port": str(SERVING_PORT),
         "model_dir": MODEL_MOUNT,
         "healthcheck": json.dumps(healthcheck_command("/ping", "SAGEMAKER_BIND_TO_PORT")),

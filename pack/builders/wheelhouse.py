@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -76,7 +77,7 @@ def requirement_name(line: str) -> str | None:
 
 
 def host_constraints(exclude: set[str]) -> list[str]:
-    """``name==version`` for pack's installed runtime dependencies (recursively), minus ``exclude``.
+    """``name==version`` for pack's installed serving dependencies (recursively), minus ``exclude``.
 
     The image then runs the versions pack was tested with here; requirements the model pins itself
     (``exclude``) keep the model's versions.
@@ -93,7 +94,7 @@ def host_constraints(exclude: set[str]) -> list[str]:
             if requirement.marker is not None and not requirement.marker.evaluate({"extra": ""}):
                 continue  # an extra's, or not for this platform: not installed as pack's dependency
             dep = canonicalize_name(requirement.name)
-            if dep in pins or dep in exclude or dep == "pack":
+            if dep in pins or dep in exclude or dep == "pack" or (name == "pack" and dep in NOT_FOR_SERVING):
                 continue
             try:
                 pins[dep] = metadata.version(dep)
@@ -103,11 +104,31 @@ def host_constraints(exclude: set[str]) -> list[str]:
     return [f"{name}=={version}" for name, version in sorted(pins.items())]
 
 
-def pack_requirements(target: TargetPlatform) -> list[str]:
-    """pack's own runtime requirements on ``target`` (no extras), as its installed metadata declares them."""
-    environment = target.marker_environment()
+def pack_requirements(target: TargetPlatform, extra: str = "") -> list[str]:
+    """pack's own runtime requirements on ``target`` (no extras), as its installed metadata declares them;
+    with ``extra``, those that extra adds (markers dropped)."""
+    environment = {**target.marker_environment(), "extra": extra}
     requires = _parsed(metadata.distribution("pack").requires or [])
-    return [str(r) for r in requires if r.marker is None or r.marker.evaluate(environment)]
+    if not extra:
+        return [str(r) for r in requires if r.marker is None or r.marker.evaluate(environment)]
+    base = {**environment, "extra": ""}
+    added = [r for r in requires if r.marker is not None and r.marker.evaluate(environment)]
+    return [f"{r.name}{r.specifier}" for r in added if not r.marker or not r.marker.evaluate(base)]
+
+
+# pack's requirements that ``pack serve`` never imports: the registry's database layer and migrations,
+# Arrow (Parquet bodies need it; pandas reads Parquet only when it is there) and fsspec (artifact
+# stores), rich (the CLI's tables). An image installs pack without them.
+NOT_FOR_SERVING = frozenset({"sqlalchemy", "alembic", "pyarrow", "fsspec", "rich"})
+
+
+def serving_requirements(target: TargetPlatform, extras: Sequence[str] = ()) -> list[str]:
+    """pack's requirements on ``target`` that a scoring image needs (``pack_requirements`` minus
+    ``NOT_FOR_SERVING``), plus those of ``extras`` (e.g. ``onnx`` for ``--accelerate``)."""
+    lines = [line for line in pack_requirements(target) if requirement_name(line) not in NOT_FOR_SERVING]
+    for extra in extras:
+        lines += [line for line in pack_requirements(target, extra) if line not in lines]
+    return lines
 
 
 def parse_requirement(line: str) -> Requirement | None:
@@ -238,7 +259,9 @@ __all__ = [
     "TargetPlatform",
     "fill_wheelhouse",
     "host_constraints",
+    "NOT_FOR_SERVING",
     "pack_requirements",
+    "serving_requirements",
     "pack_wheel",
     "parse_requirement",
     "requirement_name",

@@ -107,6 +107,11 @@ def _cache_dir() -> Path:
 @click.option(
     "--push", is_flag=True, help="Push the image to the registry its name names (credentials: the Docker config)."
 )
+@click.option(
+    "--accelerate",
+    is_flag=True,
+    help="Serve with pack serve --accelerate (tree ensembles compiled at load; adds onnxruntime to the image).",
+)
 @safe_only_option
 @env_manager_options(
     ("local", "virtualenv"),
@@ -124,6 +129,7 @@ def build_docker(
     quiet: bool,
     safe_only: bool,
     push: bool,
+    accelerate: bool,
 ) -> None:
     """Build a Docker image that serves the model on port 8080 (pack serve, model baked in)."""
     import tempfile
@@ -144,7 +150,7 @@ def build_docker(
     if context_only is None:
         check_builder(builder)  # fail fast, before the wheelhouse is filled
     with _BuildDisplay(quiet) as display:
-        contexts = DockerContextBuilder(base_image, _cache_dir(), display, safe_only=safe_only)
+        contexts = DockerContextBuilder(base_image, _cache_dir(), display, accelerate=accelerate, safe_only=safe_only)
         if context_only is not None:
             written = contexts.write(source, context_only)
             display.stop()

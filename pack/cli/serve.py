@@ -144,6 +144,7 @@ def _hosts(value: str | None) -> tuple[str, ...] | None:
 @_setting("--log-level", field="log_level", type=click.Choice(["debug", "info", "warning", "error"]))
 @_setting("--safe-only", field="safe_only", is_flag=True)
 @env_manager_options(("local",), LOCAL_ONLY)
+@_setting("--accelerate/--no-accelerate", field="accelerate")
 @trusted_types_option
 def serve(model_uris: tuple[str, ...], model_uri_options: tuple[str, ...], trusted_types: str, **options: Any) -> None:
     """Serve one or more models over HTTP.

@@ -94,16 +94,12 @@ def convert_to_onnx(
     data, _ = original.prepare(input_example)
     expected = original.predict_prepared(data)
     estimator = getattr(original.predictor, "model", None)
-    onx = _convert(estimator, data, target_opset)
-    graph_outputs = [o.name for o in onx.graph.output]
-    wanted = _OUTPUT_FOR[predict_fn] or graph_outputs[0]
-    if wanted not in graph_outputs:
-        raise FlavorError(f"the ONNX graph has no {wanted!r} output (it has: {graph_outputs})")
-    kept = [output for output in onx.graph.output if output.name == wanted]
-    del onx.graph.output[:]  # the graph answers what the original answered, for MLflow's loader too
-    onx.graph.output.extend(kept)
+    onx, wanted = to_onnx(estimator, data, _OUTPUT_FOR[predict_fn], target_opset)
     converted = OnnxPredictor(_session(onx), [wanted]).predict(data)
-    diff = _compare(expected, converted, rtol, atol)
+    try:
+        diff = compare_outputs(expected, converted, rtol, atol)
+    except FlavorError as exc:
+        raise FlavorError(f"{exc}; nothing was written") from None
     if source is None:
         given = os.fspath(model_uri)
         source = given if scheme_of(given) not in ("", "file") else original.path.name
@@ -162,6 +158,25 @@ def initial_types(data: Any) -> list[tuple[str, Any]]:
     return types
 
 
+def to_onnx(estimator: Any, data: Any, output: str | None, target_opset: int | None = None) -> tuple[Any, str]:
+    """The ONNX graph of ``estimator`` for inputs like ``data``, keeping only the output ``output``
+    (None: the first), and that output's name.
+
+    Raises:
+        FlavorError: skl2onnx cannot convert the estimator, or the graph lacks the output.
+        MissingDependency: skl2onnx is not installed.
+    """
+    onx = _convert(estimator, data, target_opset)
+    graph_outputs = [o.name for o in onx.graph.output]
+    wanted = output or graph_outputs[0]
+    if wanted not in graph_outputs:
+        raise FlavorError(f"the ONNX graph has no {wanted!r} output (it has: {graph_outputs})")
+    kept = [entry for entry in onx.graph.output if entry.name == wanted]
+    del onx.graph.output[:]  # the graph answers what the original answered, for MLflow's loader too
+    onx.graph.output.extend(kept)
+    return onx, wanted
+
+
 def _convert(estimator: Any, data: Any, target_opset: int | None) -> Any:
     skl2onnx = _skl2onnx()
     from sklearn.base import is_classifier  # lazy: optional dependency
@@ -186,8 +201,12 @@ def _session(onx: Any) -> Any:
     return onnxruntime.InferenceSession(onx.SerializeToString(), providers=["CPUExecutionProvider"])
 
 
-def _compare(expected: Any, converted: Any, rtol: float, atol: float) -> float:
-    """The largest absolute difference; raise when any value is out of tolerance."""
+def compare_outputs(expected: Any, converted: Any, rtol: float, atol: float) -> float:
+    """The largest absolute difference between two models' outputs on the same rows.
+
+    Raises:
+        FlavorError: a label differs, a number is out of tolerance, or the shapes differ.
+    """
     import numpy as np  # lazy: keeps the module light
 
     want = np.asarray(expected)
@@ -203,17 +222,14 @@ def _compare(expected: Any, converted: Any, rtol: float, atol: float) -> float:
         if bad.any():
             raise FlavorError(
                 f"the ONNX model's predictions differ on {int(bad.sum())} of {want.size} values "
-                f"(max abs diff {worst:.3g}; rtol={rtol}, atol={atol}); nothing was written"
+                f"(max abs diff {worst:.3g}; rtol={rtol}, atol={atol})"
             )
         return worst
     numeric = want.dtype.kind in "biu" and got.dtype.kind in "biu"  # bool labels come back as 0/1
     mismatched = int((want != got).sum() if numeric else (want.astype(str) != got.astype(str)).sum())
     if mismatched:
-        raise FlavorError(
-            f"the ONNX model predicts a different label for {mismatched} of {want.size} example rows; "
-            "nothing was written"
-        )
+        raise FlavorError(f"the ONNX model predicts a different label for {mismatched} of {want.size} example rows")
     return 0.0
 
 
-__all__ = ["ATOL", "RTOL", "Conversion", "convert_to_onnx", "initial_types"]
+__all__ = ["ATOL", "RTOL", "Conversion", "compare_outputs", "convert_to_onnx", "initial_types", "to_onnx"]

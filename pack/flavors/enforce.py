@@ -24,8 +24,9 @@ from pack.flavors.schema import ParamSchema, Schema
 def enforce_input(schema: Schema, data: Any) -> Any:
     """Check and convert ``data`` to what ``schema`` describes.
 
-    Column schemas return a DataFrame with exactly the schema's (present) columns in order; tensor
-    schemas return an ndarray or a dict of ndarrays, matching the input's container.
+    Column schemas return a DataFrame with exactly the schema's (present) columns in order (a
+    ``NumericTable`` that already matches stays one); tensor schemas return an ndarray or a dict of
+    ndarrays, matching the input's container.
 
     Raises:
         SchemaError: the data violates the schema.

@@ -20,6 +20,7 @@ import pandas as pd
 from pack.errors import SchemaError, SchemaWarning
 from pack.flavors.casts import Refused, cast_column, column_dtypes
 from pack.flavors.schema import ColSpec, DataType, Schema
+from pack.flavors.table import NumericTable
 
 
 def to_dataframe(data: Any, schema: Schema | None = None) -> pd.DataFrame:
@@ -67,7 +68,12 @@ def _list_to_array(rows: list[Any] | tuple[Any, ...]) -> np.ndarray:
         return np.asarray(rows, dtype=object)
 
 
-def enforce_columns(schema: Schema, data: Any) -> pd.DataFrame:
+def enforce_columns(schema: Schema, data: Any) -> pd.DataFrame | NumericTable:
+    if isinstance(data, NumericTable):
+        table = _enforce_table(schema, data)
+        if table is not None:
+            return table
+        data = data.to_frame()  # anything else: the general rules decide (and name what is wrong)
     frame = to_dataframe(data, schema)
     specs: list[ColSpec] = [spec for spec in schema.specs if isinstance(spec, ColSpec)]
     names = frame.columns.tolist()  # iterate the column index once (it may be Arrow-backed)
@@ -109,6 +115,21 @@ def enforce_columns(schema: Schema, data: Any) -> pd.DataFrame:
         for name, series in changed.items():
             frame[name] = series
     return frame
+
+
+def _enforce_table(schema: Schema, table: NumericTable) -> NumericTable | None:
+    """The table when it holds exactly the schema's columns, in order, with a dtype that is the schema's
+    one numeric type or widens to it safely (no value checks needed); else None."""
+    uniform = schema.uniform_columns
+    if uniform is None or table.columns != uniform[1]:
+        return None
+    want = _NUMPY_DTYPES[uniform[0]]
+    values = table.values
+    if values.dtype == want:
+        return table
+    if values.dtype.kind in "iuf" and np.can_cast(values.dtype, want, "safe"):
+        return NumericTable(values.astype(want), table.columns)
+    return None
 
 
 def _already_matches(dtype: Any, spec: ColSpec) -> bool:

@@ -38,6 +38,7 @@ from pack.flavors import packaging
 from pack.flavors.base import SavedFlavor, check_options
 from pack.flavors.mlmodel import MLModel
 from pack.flavors.schema import ModelSignature, Schema, TensorSpec
+from pack.flavors.table import NumericTable
 from pack.flavors.threads import declared_workers, threads_per_worker
 from pack.types import Params
 
@@ -166,6 +167,8 @@ def usable_providers(requested: Any) -> list[Any]:
 class OnnxPredictor:
     """Feeds numpy/pandas data to an onnxruntime session by input name."""
 
+    takes_tables = True  # a NumericTable feeds a single-input graph as its array
+
     def __init__(self, session: Any, output_names: Sequence[str] | None = None) -> None:
         self.session = session
         self._inputs = [(i.name, _ORT_TYPES.get(i.type), list(i.shape)) for i in session.get_inputs()]
@@ -194,6 +197,8 @@ class OnnxPredictor:
 
     def _feeds(self, data: Any) -> dict[str, Any]:
         names = self.input_names
+        if isinstance(data, NumericTable):
+            data = data.values if len(names) == 1 else data.to_frame()
         if isinstance(data, Mapping):
             values = {str(k): v for k, v in data.items()}
         elif hasattr(data, "columns") and len(names) > 1:

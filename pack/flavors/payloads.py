@@ -16,7 +16,6 @@ from __future__ import annotations
 import base64
 import csv
 import datetime as dt
-import functools
 import io
 from collections.abc import Mapping
 from typing import Any, cast
@@ -26,36 +25,34 @@ import orjson
 import pandas as pd
 
 from pack.errors import InvalidInput, SchemaError
+from pack.flavors import json_arrays
 from pack.flavors.casts import cast_array, cast_frame, shape_text
 from pack.flavors.enforce_columns import to_dataframe
 from pack.flavors.schema import ColSpec, DataType, Schema, TensorSpec
+from pack.flavors.table import NumericTable, column_index
 
 FORMATS = ("dataframe_split", "dataframe_records", "instances", "inputs")
 
 
 def parse_json_request(
-    body: bytes | bytearray | str | Mapping[str, Any], schema: Schema | None
+    body: bytes | bytearray | str | Mapping[str, Any], schema: Schema | None, *, tables: bool = False
 ) -> tuple[Any, dict[str, Any] | None]:
     """Parse an ``/invocations`` JSON body into ``(data, params)``.
+
+    With ``tables``, rows for a column schema whose columns share one numeric type come back as a
+    ``NumericTable`` (one array, no DataFrame) instead of a DataFrame.
 
     Raises:
         InvalidInput: malformed JSON, not exactly one format key, or malformed data.
     """
-    if isinstance(body, Mapping):
-        document: Any = body
-    else:
-        try:
-            document = orjson.loads(body)
-        except orjson.JSONDecodeError as exc:
-            raise InvalidInput(f"Invalid JSON input: {exc}") from None
+    document: Any = body if isinstance(body, Mapping) else loads(body)
     if not isinstance(document, Mapping):
         raise InvalidInput(
             "The JSON body must be an object with exactly one of the keys "
             f"{', '.join(FORMATS)} (and optionally 'params')."
         )
     keys = [key for key in FORMATS if key in document]
-    unknown = sorted(set(document) - set(FORMATS) - {"params"})
-    if len(keys) != 1 or unknown:
+    if len(keys) != 1 or len(document) > 1 + ("params" in document):
         found = ", ".join(sorted(document)) or "none"
         raise InvalidInput(
             f"The JSON body must have exactly one of the keys {', '.join(FORMATS)} and optionally "
@@ -65,46 +62,69 @@ def parse_json_request(
     if "params" in document and not isinstance(params, Mapping):
         raise InvalidInput("'params' must be a JSON object")
     key = keys[0]
-    return PARSERS[key](document[key], schema), dict(params) if params is not None else None
+    data = PARSERS[key](document[key], schema, tables=tables)
+    return data, dict(params) if params is not None else None
 
 
-def parse_split(obj: Any, schema: Schema | None) -> pd.DataFrame:
+def loads(body: bytes | bytearray | str) -> Any:
+    """A JSON document; large arrays of numbers come back as numpy arrays (``pack.flavors.json_arrays``).
+
+    Raises:
+        InvalidInput: the body is not valid JSON.
+    """
+    try:
+        return json_arrays.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidInput(f"Invalid JSON input: {exc}") from None
+
+
+def parse_split(obj: Any, schema: Schema | None, *, tables: bool = False) -> pd.DataFrame | NumericTable:
     """``dataframe_split``: ``{"columns": [...], "data": [[...]], "index"?: [...]}``."""
     if not isinstance(obj, Mapping) or "data" not in obj:
         raise InvalidInput("'dataframe_split' must be an object with 'data' (and usually 'columns')")
     data, columns = obj["data"], obj.get("columns")
-    if not isinstance(data, list) or (columns is not None and not isinstance(columns, list)):
+    if not isinstance(data, (list, np.ndarray)) or (columns is not None and not isinstance(columns, list)):
         raise InvalidInput("'dataframe_split' needs 'data' as a list of rows and 'columns' as a list")
     if "index" in obj and not isinstance(obj["index"], list):
         raise InvalidInput("'dataframe_split.index' must be a list")
-    if data and not all(isinstance(row, list) for row in data):
-        raise InvalidInput("'dataframe_split.data' must be a list of rows (lists)")
-    width = len(columns) if columns is not None else (len(data[0]) if data else 0)
-    if any(len(row) != width for row in data):
-        raise InvalidInput(f"every row of 'dataframe_split.data' must have {width} values")
+    if isinstance(data, np.ndarray):  # a large block of numbers, parsed straight into an array
+        if data.ndim != 2:
+            raise InvalidInput("'dataframe_split.data' must be a list of rows (lists)")
+        width = len(columns) if columns is not None else data.shape[1]
+        if data.shape[1] != width:
+            raise InvalidInput(f"every row of 'dataframe_split.data' must have {width} values")
+    else:
+        if data and not all(isinstance(row, list) for row in data):
+            raise InvalidInput("'dataframe_split.data' must be a list of rows (lists)")
+        width = len(columns) if columns is not None else (len(data[0]) if data else 0)
+        if any(len(row) != width for row in data):
+            raise InvalidInput(f"every row of 'dataframe_split.data' must have {width} values")
     try:
-        frame, cast = _frame_from_rows(data, columns, width, schema)
+        frame, cast = _frame_from_rows(data, columns, width, schema, tables)
     except (ValueError, TypeError) as exc:
         raise InvalidInput(f"cannot read 'dataframe_split': {exc}") from None
     return frame if cast else cast_frame(frame, schema)
 
 
 def _frame_from_rows(
-    data: list[list[Any]], columns: list[Any] | None, width: int, schema: Schema | None
-) -> tuple[pd.DataFrame, bool]:
-    """The frame, and whether it already holds the dtypes ``schema`` wants (no ``cast_frame`` needed)."""
-    if not data:
+    data: list[list[Any]] | np.ndarray, columns: list[Any] | None, width: int, schema: Schema | None, tables: bool
+) -> tuple[Any, bool]:
+    """The frame (or table), and whether it already holds the dtypes ``schema`` wants (no ``cast_frame``)."""
+    if not len(data):
         return pd.DataFrame(columns=columns if columns is not None else range(width)), False
     try:
-        array = np.array(data)
+        array = data if isinstance(data, np.ndarray) else np.array(data)
     except ValueError:  # cells of different shapes (e.g. one tensor per column, each its own width)
         return pd.DataFrame(data, columns=columns), False
     if array.dtype.kind in "biuf" and array.ndim == 2:  # one homogeneous block: the fast path
         want = _common_numeric_dtype(schema, columns)
         if want is not None:
             array = cast_array(array, want)  # all at once; cast_frame does per-column what this refuses
-        labels = _column_index(tuple(columns)) if columns is not None else None
-        return pd.DataFrame(array, columns=labels), want is not None and array.dtype == want
+        cast = want is not None and array.dtype == want
+        if tables and cast and columns is not None:
+            return NumericTable(array, tuple(columns)), True
+        labels = column_index(tuple(columns)) if columns is not None else None
+        return pd.DataFrame(array, columns=labels, copy=False), cast
     return pd.DataFrame(data, columns=columns), False
 
 
@@ -112,6 +132,9 @@ def _common_numeric_dtype(schema: Schema | None, columns: list[Any] | None) -> n
     """The one numeric dtype a named schema wants for every one of ``columns``, if there is one."""
     if schema is None or schema.is_tensor or not schema.has_names or columns is None:
         return None
+    uniform = schema.uniform_columns
+    if uniform is not None and tuple(columns) == uniform[1]:
+        return _DTYPES[uniform[0]]
     wanted = {spec.name: spec.type for spec in schema if isinstance(spec, ColSpec)}
     kinds = {wanted.get(str(column)) for column in columns}
     if len(kinds) != 1:
@@ -119,44 +142,79 @@ def _common_numeric_dtype(schema: Schema | None, columns: list[Any] | None) -> n
     kind = kinds.pop()
     if not isinstance(kind, DataType) or kind.numpy_dtype not in _NUMERIC:
         return None
-    return np.dtype(kind.numpy_dtype)
+    return _DTYPES[kind]
 
 
 _NUMERIC = ("int32", "int64", "float32", "float64")
+_DTYPES = {kind: np.dtype(kind.numpy_dtype) for kind in DataType if kind.numpy_dtype in _NUMERIC}
 
 
-@functools.lru_cache(maxsize=64)
-def _column_index(columns: tuple[Any, ...]) -> pd.Index:
-    """Column labels as a shared, immutable Index: building one per request costs more than the frame.
+def table_of(values: Any, schema: Schema | None, *, cast: bool = True) -> NumericTable | None:
+    """Rows for a schema whose columns share one numeric type, as a table in the schema's column order.
 
-    An object Index (the pandas 2 default) rather than pandas 3's Arrow-backed strings: reading its
-    labels back is a plain list copy, with no round trip through Arrow per request.
+    ``values``: a ``rows x columns`` block, or a mapping of one 1-D array (or list) per column, all of
+    one dtype. With ``cast``, wire numbers are first cast to the schema's type where no value changes
+    meaning (typed data, such as V2 tensors, is left for enforcement to judge). None when the data is
+    anything else: the general path decides, and names what is wrong.
     """
-    return pd.Index(columns, dtype=object)
+    uniform = schema.uniform_columns if schema is not None else None
+    if uniform is None:
+        return None
+    kind, names = uniform
+    want = _DTYPES[kind]
+    try:
+        if isinstance(values, Mapping):
+            if len(values) != len(names) or any(name not in values for name in names):
+                return None
+            parts = [np.asarray(values[name]) for name in names]
+            if cast:
+                parts = [cast_array(part, want) if part.dtype.kind in "iuf" else part for part in parts]
+            kinds = {(part.dtype, part.ndim, len(part)) for part in parts}
+            if len(kinds) != 1 or parts[0].ndim != 1:
+                return None
+            block = np.array(parts).T  # one copy: a row per column, then viewed as columns
+        else:
+            block = np.asarray(values)
+    except (ValueError, TypeError):  # ragged lists, scalars
+        return None
+    if block.ndim != 2 or block.shape[1] != len(names) or block.dtype.kind not in "iuf" or not len(block):
+        return None
+    if cast:
+        block = cast_array(block, want)
+        if block.dtype != want:
+            return None
+    return NumericTable(block, names)
 
 
-def parse_records(obj: Any, schema: Schema | None) -> pd.DataFrame:
+def parse_records(obj: Any, schema: Schema | None, *, tables: bool = False) -> pd.DataFrame | NumericTable:
     """``dataframe_records``: a list of ``{column: value}`` objects."""
     if not isinstance(obj, list) or not all(isinstance(row, Mapping) for row in obj):
         raise InvalidInput("'dataframe_records' must be a list of objects")
+    if tables and obj and all(row.keys() == obj[0].keys() for row in obj):
+        table = table_of({name: [row[name] for row in obj] for name in obj[0]}, schema)
+        if table is not None:
+            return table
     return cast_frame(pd.DataFrame.from_records(obj) if obj else pd.DataFrame(), schema)
 
 
-def parse_instances(obj: Any, schema: Schema | None) -> Any:
+def parse_instances(obj: Any, schema: Schema | None, *, tables: bool = False) -> Any:
     """``instances``: a list of rows; rows that are objects name tensors (or columns)."""
-    if not isinstance(obj, list):
+    if not isinstance(obj, (list, np.ndarray)):
         raise InvalidInput("'instances' must be a list")
     if obj and all(isinstance(row, Mapping) for row in obj):
         names = list(obj[0])
         if any(list(row) != names for row in obj):
             raise InvalidInput("every object in 'instances' must have the same keys")
-        return parse_inputs({name: [row[name] for row in obj] for name in names}, schema)
-    return parse_inputs(obj, schema)
+        return parse_inputs({name: [row[name] for row in obj] for name in names}, schema, tables=tables)
+    return parse_inputs(obj, schema, tables=tables)
 
 
-def parse_inputs(obj: Any, schema: Schema | None) -> Any:
+def parse_inputs(obj: Any, schema: Schema | None, *, tables: bool = False) -> Any:
     """``inputs``: one tensor (a list) or named tensors/columns (an object of lists)."""
     if schema is not None and not schema.is_tensor:
+        table = table_of(obj, schema) if tables else None
+        if table is not None:
+            return table
         try:
             frame = to_dataframe(obj, schema)
         except InvalidInput:
@@ -186,7 +244,7 @@ def _array(value: Any, spec: TensorSpec | None) -> np.ndarray:
     return cast_array(array, np.dtype(spec.dtype))
 
 
-def refuse_missing(frame: pd.DataFrame, schema: Schema | None) -> pd.DataFrame:
+def refuse_missing(frame: Any, schema: Schema | None) -> Any:
     """Refuse NaN or infinite values in the required numeric columns of a named column schema.
 
     JSON cannot carry them; CSV, Parquet and binary tensors can, and most models fail on them with
@@ -198,6 +256,11 @@ def refuse_missing(frame: pd.DataFrame, schema: Schema | None) -> pd.DataFrame:
     """
     if schema is None or schema.is_tensor or not schema.has_names:
         return frame
+    if isinstance(frame, NumericTable):
+        if frame.values.dtype.kind == "f" and not np.isfinite(frame.values).all():
+            frame = frame.to_frame()  # name the column the way the general check does
+        else:
+            return frame
     for spec in schema:
         if not isinstance(spec, ColSpec) or not spec.required or spec.name not in frame:
             continue

@@ -13,6 +13,7 @@ from pack.flavors.lookup import flavor_for_model
 from pack.flavors.mlmodel import MLModel
 from pack.flavors.safety import admit
 from pack.flavors.schema import ModelSignature
+from pack.flavors.table import NumericTable
 from pack.types import Params, PathLike, Predictor
 from pack.uris import resolve
 
@@ -24,6 +25,8 @@ class PyFuncModel:
         self._predictor = predictor
         self._model = model
         self._path = path
+        # A flavor's predictor that reads a NumericTable itself says so; others get a DataFrame.
+        self._takes_tables = bool(getattr(predictor, "takes_tables", False))
 
     @property
     def metadata(self) -> MLModel:
@@ -66,6 +69,8 @@ class PyFuncModel:
         Raises:
             ModelError: the model raised.
         """
+        if isinstance(data, NumericTable) and not self._takes_tables:
+            data = data.to_frame()
         try:
             return self._predictor.predict(data, params)
         except PackError:

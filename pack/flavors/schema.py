@@ -12,6 +12,7 @@ JSON forms (each list is stored in the MLmodel as a JSON *string*)::
 
 from __future__ import annotations
 
+import functools
 import json
 import reprlib
 from collections.abc import Iterator, Mapping, Sequence
@@ -80,6 +81,8 @@ def check_nesting(value: Any, limit: int, what: str) -> None:
                     raise InvalidModel(f"{what} is nested more than {limit} levels deep")
                 stack.append((child, depth + 1))
 
+
+_NUMERIC_TYPES = frozenset({DataType.integer, DataType.long, DataType.float, DataType.double})
 
 # A composite column type (array/object/map/any, MLflow 2.x) is kept as its raw JSON mapping.
 ColumnType = Union[DataType, Mapping[str, Any]]
@@ -178,6 +181,20 @@ class Schema:
     def names(self) -> list[str]:
         """Spec names (empty for an unnamed schema)."""
         return [spec.name for spec in self.specs if spec.name is not None]
+
+    @functools.cached_property
+    def uniform_columns(self) -> tuple[DataType, tuple[str, ...]] | None:
+        """``(type, names)`` when this is a named column schema whose columns all have one numeric
+        type (what a request can be parsed into as one array), else None."""
+        if not self.has_names or self.is_tensor:
+            return None
+        kinds = {spec.type for spec in self.specs if isinstance(spec, ColSpec)}
+        if len(kinds) != 1:
+            return None
+        kind = kinds.pop()
+        if not isinstance(kind, DataType) or kind not in _NUMERIC_TYPES:
+            return None
+        return kind, tuple(self.names)
 
     def to_json(self) -> str:
         return json.dumps([spec.to_dict() for spec in self.specs])

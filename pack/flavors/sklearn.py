@@ -5,12 +5,18 @@ asked; executable content: loading them warns with ``UnsafeFormatWarning``, or i
 safe-only policy of ``pack.flavors.safety``). The MLmodel sections are MLflow's
 (``loader_module: mlflow.sklearn``), so MLflow loads pack's sklearn models and vice versa.
 
-skops trust rule on load (``pack.flavors.sklearn_trust``): types from scikit-learn, numpy and scipy
-are trusted, decision trees only after pack has checked their structure, compiled neighbour trees
-and distance metrics only explicitly; any other type in the file must be listed by the caller in
-``model_config["trusted_types"]`` (or ``PACK_TRUSTED_TYPES`` at the CLI). The file's own
-``skops_trusted_types`` list is written for MLflow but never trusted by pack: a crafted model could
-list anything there.
+skops trust policy on load: pack reads skops files itself (``pack.flavors.skops_files``: no
+``skops.io`` import, so no torch either), and there classes from scikit-learn, numpy and scipy are
+trusted (they are what the flavor already depends on) because that reader only restores them
+(``__new__`` + ``__setstate__``) or calls constructors it checks (decision trees, losses, numpy
+scalars and random generators), and every decision tree is checked after loading
+(``pack.flavors.sklearn_trust``; compiled neighbour trees and distance metrics need explicit
+trust); a plain function, or any type outside those packages, must be listed by the caller in
+``model_config["trusted_types"]`` (or ``PACK_TRUSTED_TYPES`` at the CLI). A file
+with a node type pack's reader does not implement is loaded by skops under skops' own default trust
+plus that list: skops calls constructors and key types named in the file, so the wide policy would
+let a crafted file run code. The file's own ``skops_trusted_types`` list is written for MLflow but
+never trusted by pack: a crafted model could list anything there.
 """
 
 from __future__ import annotations
@@ -23,13 +29,14 @@ from typing import Any
 
 from pack._fs import safe_join
 from pack.errors import FlavorError, InvalidInput, InvalidModel, MissingDependency
-from pack.flavors import packaging
+from pack.flavors import packaging, skops_files
 from pack.flavors.base import SavedFlavor, check_options
 from pack.flavors.environment import distributions_for_modules
 from pack.flavors.mlmodel import MLModel
 from pack.flavors.schema import ModelSignature
 from pack.flavors.sklearn_signature import estimator_signature
-from pack.flavors.sklearn_trust import check_trees, untrusted_types
+from pack.flavors.sklearn_trust import TREE, TREE_PREDICTOR, check_trees, untrusted_types
+from pack.flavors.table import NumericTable
 from pack.types import Params
 
 FORMATS = ("skops", "pickle", "cloudpickle")
@@ -62,7 +69,10 @@ def _skops_io() -> Any:
 
 
 class SklearnPredictor:
-    """Calls the estimator's chosen method; DataFrames go in as arrays unless it was fit on names."""
+    """Calls the estimator's chosen method; DataFrames (and tables) go in as arrays unless it was fit
+    on names."""
+
+    takes_tables = True
 
     def __init__(self, model: Any, predict_fn: str = "predict") -> None:
         method = getattr(model, predict_fn, None)
@@ -74,7 +84,9 @@ class SklearnPredictor:
         self._wants_names = hasattr(model, "feature_names_in_")
 
     def predict(self, data: Any, params: Params | None = None) -> Any:
-        if not self._wants_names and hasattr(data, "to_numpy") and hasattr(data, "columns"):
+        if isinstance(data, NumericTable):
+            data = data.to_frame() if self._wants_names else data.values
+        elif not self._wants_names and hasattr(data, "to_numpy") and hasattr(data, "columns"):
             data = data.to_numpy()
         return self._method(data)
 
@@ -151,9 +163,8 @@ class SklearnFlavor:
         return [] if fmt == "skops" else [f"{file} is a {fmt} file"]
 
     def load(self, path: Path, model: MLModel, config: Mapping[str, Any]) -> Any:
-        file, fmt, conf = _model_file(model)
-        declared = conf.get("skops_trusted_types") or ()
-        return self._load_file(safe_join(path, file), fmt, config.get("trusted_types") or (), declared)
+        file, fmt, _ = _model_file(model)
+        return self._load_file(safe_join(path, file), fmt, config.get("trusted_types") or ())
 
     def load_pyfunc(self, path: Path, model: MLModel, config: Mapping[str, Any]) -> SklearnPredictor:
         predict_fn = str((model.pyfunc_conf or {}).get("predict_fn", "predict"))
@@ -175,20 +186,20 @@ class SklearnFlavor:
             raise FlavorError(f"{path.name} holds a {type(obj).__name__}, not a scikit-learn estimator")
         return obj
 
-    def _load_file(self, file: Path, fmt: str, trusted: Sequence[str], declared: Sequence[str] = ()) -> Any:
+    def _load_file(self, file: Path, fmt: str, trusted: Sequence[str]) -> Any:
         if not file.is_file():
             raise InvalidModel(f"model file {file.name} is missing")
         try:
-            return self._read(file, fmt, trusted, declared)
+            return self._read(file, fmt, trusted)
         except (FlavorError, InvalidModel):
             raise
         except Exception as exc:
             raise InvalidModel(f"cannot load {file.name} ({fmt}): {type(exc).__name__}: {exc}") from None
 
-    def _read(self, file: Path, fmt: str, trusted: Sequence[str], declared: Sequence[str] = ()) -> Any:
+    def _read(self, file: Path, fmt: str, trusted: Sequence[str]) -> Any:
         _sklearn()
         if fmt == "skops":
-            return _read_skops(file, trusted, declared)
+            return _read_skops(file, trusted)
         if fmt == "joblib":
             import joblib  # lazy: ships with scikit-learn
 
@@ -222,24 +233,32 @@ def _model_file(model: MLModel) -> tuple[str, str, Mapping[str, Any]]:
     return file, fmt, conf
 
 
-def _read_skops(file: Path, trusted: Sequence[str], declared: Sequence[str]) -> Any:
-    """Load a skops file (in one parse when the types it declares pass the trust rule), then check its trees."""
-    sio = _skops_io()
-    from skops.io.exceptions import UntrustedTypesFoundException  # lazy: optional dependency
+def _read_skops(file: Path, trusted: Sequence[str]) -> Any:
+    """Load a skops file with pack's own reader (``pack.flavors.skops_files``: no ``skops.io`` import),
+    then check its decision trees (``pack.flavors.sklearn_trust``).
 
+    A file with a node type that reader does not implement is loaded by skops under skops' own default
+    trust plus ``trusted``: pack's wider policy (any type of scikit-learn, numpy or scipy) holds only
+    where pack's reader decides what gets called.
+    """
     payload = file.read_bytes()
-    allowed = [*trusted, *(t for t in declared if isinstance(t, str) and not untrusted_types([t], trusted))]
-    try:
-        model = sio.loads(payload, trusted=allowed)
-    except UntrustedTypesFoundException:
-        found = sio.get_untrusted_types(data=payload)
-        refused = untrusted_types(found, trusted)
+
+    def refuse(found: Sequence[str], policy: Any = untrusted_types) -> None:
+        refused = policy(found, trusted)
         if refused:
             raise InvalidModel(
                 f"{file.name} holds types that are not trusted: {refused}; if you trust the model's "
                 "source, pass them as trusted_types (PACK_TRUSTED_TYPES for the CLI)"
-            ) from None
-        model = sio.loads(payload, trusted=found)
+            )
+
+    try:
+        model = skops_files.read(payload, refuse, functions=trusted)
+    except skops_files.Unsupported:
+        sio = _skops_io()
+        checked = {TREE, TREE_PREDICTOR}  # skops distrusts them; pack checks every one after loading
+        refuse(sio.get_untrusted_types(data=payload), lambda found, extra: sorted(set(found) - set(extra) - checked))
+        trusted = [*trusted, *checked]
+        model = sio.loads(payload, trusted=list(trusted))
     check_trees(model)
     return model
 

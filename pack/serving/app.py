@@ -12,7 +12,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from pack.serving.dataplane import DataPlane
 from pack.serving.metrics import ServingMetrics
 from pack.serving.middleware import ErrorResponses, JsonCORSMiddleware, RequestGuard, RequestMetrics
-from pack.serving.routes import Handlers, build_routes
+from pack.serving.routes import Dispatch, Handlers, build_routes
 from pack.serving.settings import ModelSpec, ServingSettings
 
 
@@ -41,7 +41,7 @@ class ServingApp:
         settings = self.settings
         router = Router(routes=build_routes(Handlers(self.dataplane)), lifespan=self._lifespan)
         token = settings.auth_token.get_secret_value() if settings.auth_token is not None else None
-        app: ASGIApp = RequestGuard(router, settings.hosts, token, settings.max_body_bytes)
+        app: ASGIApp = RequestGuard(Dispatch(router), settings.hosts, token, settings.max_body_bytes)
         if settings.cors_allowed_origins:
             app = JsonCORSMiddleware(
                 app,

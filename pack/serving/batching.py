@@ -163,13 +163,14 @@ class BatchingPredictor:
         since = self._busy_since
         return time.monotonic() - since if since is not None else 0.0
 
-    def submit(self, data: Any, params: Params | None = None) -> asyncio.Future[Any]:
+    def submit(self, data: Any, params: Params | None = None, *, rows: int | None = -1) -> asyncio.Future[Any]:
         """Queue a request; the future resolves to its predictions (or the model's error).
 
-        A future that is already done when its turn comes (cancelled, timed out) is skipped.
+        ``rows``: ``row_count(data)`` when the caller already knows it. A future that is already done
+        when its turn comes (cancelled, timed out) is skipped.
         """
         loop = asyncio.get_running_loop()
-        counted = row_count(data)
+        counted = row_count(data) if rows == -1 else rows
         rows = counted if self._batchable and counted else None  # empty or not row-aligned: runs alone
         pending = _Pending(data, params, rows, loop.create_future(), counted or 1)
         self._queue.append(pending)

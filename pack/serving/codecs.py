@@ -51,7 +51,7 @@ def decode(content_type: str | None, body: bytes | bytearray, schema: Schema | N
     if charset not in ("utf-8", "utf8"):
         raise UnsupportedMediaType(f"charset {charset!r} is not supported; send utf-8")
     if media == JSON:
-        return payloads.parse_json_request(body, schema)
+        return payloads.parse_json_request(body, schema, tables=True)
     if media == CSV:
         return payloads.parse_csv(body, schema), None
     return payloads.parse_parquet(bytes(body), schema), None

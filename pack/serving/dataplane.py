@@ -96,6 +96,12 @@ class ServedModel:
         self.batcher: BatchingPredictor | None = None
         self.load_seconds: float | None = None
         self.settled = asyncio.Event()  # set once loading has ended, either way
+        signature = self.mlmodel.signature
+        # What every V2 request of this model reads from its signature, worked out once.
+        self.v2_inputs: Schema | None = signature.inputs if signature is not None else None
+        self.v2_outputs: Schema | None = signature.outputs if signature is not None else None
+        params = signature.params if signature is not None else None
+        self.v2_param_names = frozenset(p.name for p in params) if params is not None else frozenset()
 
     @property
     def name(self) -> str:
@@ -294,6 +300,15 @@ class DataPlane:
         model = load_model(
             spec.path, model_config=settings.load_config, mlmodel=served.mlmodel, safe_only=settings.safe_only
         )
+        if settings.accelerate:
+            from pack.flavors.accelerate import accelerate  # lazy: converter and onnxruntime only when asked
+
+            outcome = accelerate(model, settings.load_config)
+            model = outcome.model
+            state = "compiled" if outcome.compiled else "not compiled, served as saved"
+            logger.info(
+                "model %s version %s: --accelerate: %s (%s)", served.name, served.version, state, outcome.detail
+            )
         predictor = PreparedPredictor(model)
         batchable = settings.max_batch_size > 1
         example = model.input_example()
@@ -363,20 +378,30 @@ class DataPlane:
                 )
             else:
                 prepared = _prepare(model, decode)
-            rows = row_count(prepared[0])
-            if rows == 0:
-                raise InvalidInput("the request holds no rows")
-            queued = batcher.queued_rows
-            if queued and queued + (rows or 1) > settings.max_queue_rows:
-                self.metrics.rejected.labels(served.name, served.version, "queue").inc()
-                raise Overloaded(f"model {served.name!r} has {queued} rows waiting (--max-queue-rows); retry")
-            remaining = timeout - (loop.time() - started)
-            return await asyncio.wait_for(batcher.submit(*prepared), max(remaining, 0.0))
         except asyncio.TimeoutError:
             raise DeadlineExceeded(f"Request processing time exceeded the limit of {timeout:g} s") from None
+        rows = row_count(prepared[0])
+        if rows == 0:
+            raise InvalidInput("the request holds no rows")
+        queued = batcher.queued_rows
+        if queued and queued + (rows or 1) > settings.max_queue_rows:
+            self.metrics.rejected.labels(served.name, served.version, "queue").inc()
+            raise Overloaded(f"model {served.name!r} has {queued} rows waiting (--max-queue-rows); retry")
+        future = batcher.submit(*prepared, rows=rows)
+        # One timer, not wait_for's wrapper: the batcher skips a request whose future is already done.
+        deadline = loop.call_at(started + timeout, _expire, future, timeout)
+        try:
+            return await future
         except ModelError as exc:
             log_failure("model %s version %s failed: %s", exc, served.name, served.version, exc)
             raise
+        finally:
+            deadline.cancel()
+
+
+def _expire(future: asyncio.Future[Any], timeout: float) -> None:
+    if not future.done():
+        future.set_exception(DeadlineExceeded(f"Request processing time exceeded the limit of {timeout:g} s"))
 
 
 def _prepare(model: PyFuncModel, decode: Decoder) -> tuple[Any, Params | None]:

@@ -34,9 +34,32 @@ logger = logging.getLogger("pack.serving")
 
 # Handlers put ``(name, version)`` here once they know which model a request is for.
 MODEL_SCOPE_KEY = "pack.model"
+HEADERS_SCOPE_KEY = "pack.headers"
+# The request headers any layer of the server reads (ASGI servers send names lowercased).
+READ_HEADERS = frozenset(
+    {b"host", b"authorization", b"content-length", b"content-type", b"content-encoding", b"x-request-id"}
+    | {b"inference-header-content-length"}
+)
 _NO_MODEL = ("", "")
+_MAX_CHILDREN = 4096
 # Routes that answer without a token: probes and operations (no model data in them).
 OPEN_PATHS = frozenset({"/ping", "/health", "/version", "/metrics", "/v2/health/live", "/v2/health/ready"})
+
+
+def request_headers(scope: Scope) -> dict[bytes, bytes]:
+    """The headers the server reads, by lowercase name (the first of repeated ones, as Starlette's
+    ``Headers.get``), collected in one pass over the request's headers and kept in its scope."""
+    found: dict[bytes, bytes] | None = scope.get(HEADERS_SCOPE_KEY)
+    if found is None:
+        found = {name: value for name, value in reversed(scope["headers"]) if name in READ_HEADERS}
+        scope[HEADERS_SCOPE_KEY] = found
+    return found
+
+
+def header(scope: Scope, name: bytes) -> str | None:
+    """One header the server reads (see ``READ_HEADERS``), decoded, or None."""
+    value = request_headers(scope).get(name)
+    return value.decode("latin-1") if value is not None else None
 
 
 class ErrorResponses:
@@ -56,7 +79,7 @@ class ErrorResponses:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = self.ids.new(Headers(scope=scope).get("x-request-id"))
+        request_id = self.ids.new(header(scope, b"x-request-id"))
         token = REQUEST_ID.set(request_id)
         try:
             await self.app(scope, receive, send)
@@ -98,6 +121,9 @@ class RequestMetrics:
     def __init__(self, app: ASGIApp, metrics: ServingMetrics) -> None:
         self.app = app
         self.metrics = metrics
+        # The labelled children by (model, version, endpoint, status): looking them up in prometheus
+        # takes a lock and validates labels on every call. Few distinct keys exist (routes x statuses).
+        self._children: dict[tuple[str, str, str, int], tuple[Any, Any]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -121,8 +147,17 @@ class RequestMetrics:
             route = scope.get("route")
             endpoint = getattr(route, "path", "<unmatched>") if route is not None else "<unmatched>"
             model, version = scope.get(MODEL_SCOPE_KEY, _NO_MODEL)
-            metrics.requests.labels(model, version, endpoint, str(status)).inc()
-            metrics.latency.labels(model, version, endpoint).observe(time.perf_counter() - started)
+            key = (model, version, endpoint, status)
+            children = self._children.get(key)
+            if children is None:
+                children = (
+                    metrics.requests.labels(model, version, endpoint, str(status)),
+                    metrics.latency.labels(model, version, endpoint),
+                )
+                if len(self._children) < _MAX_CHILDREN:
+                    self._children[key] = children
+            children[0].inc()
+            children[1].observe(time.perf_counter() - started)
 
 
 class RequestGuard:
@@ -143,22 +178,31 @@ class RequestGuard:
         self.domains = tuple(h.lower() for h in hosts if h.startswith("."))
         self.expected = f"Bearer {token}".encode() if token else None
         self.max_bytes = max_bytes
+        self._hosts_seen: dict[bytes, bool] = {}  # Host values already judged (clients send few)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = Headers(scope=scope)
-        if not self.any_host and not self._host_allowed(headers.get("host", "")):
+        headers = request_headers(scope)
+        if not self.any_host and not self._known_host(headers.get(b"host", b"")):
             raise InvalidInput("Invalid host header (pack serve --allowed-hosts)")
         if self.expected is not None and scope["path"] not in OPEN_PATHS and scope["method"] != "OPTIONS":
-            offered = headers.get("authorization", "").encode("latin-1")
+            offered = headers.get(b"authorization", b"")
             if not hmac.compare_digest(offered, self.expected):
                 raise Unauthorized("a valid bearer token is required (Authorization: Bearer <token>)")
-        declared = headers.get("content-length")
+        declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
             raise PayloadTooLarge(too_large_message(int(declared), self.max_bytes))
         await self.app(scope, receive, send)
+
+    def _known_host(self, host: bytes) -> bool:
+        allowed = self._hosts_seen.get(host)
+        if allowed is None:
+            allowed = self._host_allowed(host.decode("latin-1"))
+            if len(self._hosts_seen) < _MAX_CHILDREN:
+                self._hosts_seen[host] = allowed
+        return allowed
 
     def _host_allowed(self, host: str) -> bool:
         name = host.lower()
@@ -201,12 +245,15 @@ async def send_json(send: Send, status: int, body: bytes, headers: dict[str, str
 
 
 __all__ = [
+    "HEADERS_SCOPE_KEY",
     "MODEL_SCOPE_KEY",
     "OPEN_PATHS",
     "ErrorResponses",
     "JsonCORSMiddleware",
     "RequestGuard",
     "RequestMetrics",
+    "header",
+    "request_headers",
     "send_json",
     "too_large_message",
 ]

@@ -11,10 +11,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
-from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Route, Router
 from starlette.types import Receive, Scope, Send
 
 from pack._version import __version__
@@ -22,11 +21,17 @@ from pack.serving import codecs, docs, v2
 from pack.serving.bodies import Body, BodyReader
 from pack.serving.dataplane import DataPlane, ServedModel
 from pack.serving.errors import Overloaded, UnsupportedMediaType, error_body
-from pack.serving.middleware import MODEL_SCOPE_KEY
+from pack.serving.middleware import MODEL_SCOPE_KEY, header
 from pack.serving.openapi import dumps_openapi
 
 JSON = "application/json"
-Answer = tuple[bytes, dict[str, str]]
+RawHeaders = list[tuple[bytes, bytes]]
+Answer = tuple[bytes, RawHeaders]
+_JSON_HEADERS: RawHeaders = [(b"content-type", b"application/json")]
+_JSON_TYPE = {"content-type": JSON}
+_HEADER_LENGTH = v2.HEADER_LENGTH.encode()
+# Scoring paths already matched (at most this many kept: paths come from clients).
+_MAX_KNOWN_PATHS = 1024
 
 
 def _json(content: Any, status: int = 200) -> Response:
@@ -34,13 +39,13 @@ def _json(content: Any, status: int = 200) -> Response:
 
 
 class Endpoint:
-    """An ASGI scoring endpoint around ``handle(scope, headers, body) -> (content, headers)``, answering 200.
+    """An ASGI scoring endpoint around ``handle(scope, body) -> (content, raw headers)``, answering 200.
 
     It admits at most ``Handlers.max_active`` requests at once (503 with Retry-After past that, before
     the body is read) and reads the body within the server's size and time bounds.
     """
 
-    def __init__(self, handlers: Handlers, handle: Callable[[Scope, Headers, Body], Awaitable[Answer]]) -> None:
+    def __init__(self, handlers: Handlers, handle: Callable[[Scope, Body], Awaitable[Answer]]) -> None:
         self.handlers = handlers
         self.handle = handle
 
@@ -52,11 +57,10 @@ class Endpoint:
         handlers.active += 1
         try:
             body = await handlers.reader.read(receive)
-            content, headers = await self.handle(scope, Headers(scope=scope), body)
+            content, headers = await self.handle(scope, body)
         finally:
             handlers.active -= 1
-        raw = [(key.encode("latin-1"), value.encode("latin-1")) for key, value in headers.items()]
-        raw.append((b"content-length", str(len(content)).encode()))
+        raw = [*headers, (b"content-length", b"%d" % len(content))]
         await send({"type": "http.response.start", "status": 200, "headers": raw})
         await send({"type": "http.response.body", "body": content})
 
@@ -81,12 +85,12 @@ class Handlers:
 
     # -- MLflow scoring protocol ----------------------------------------------------------------
 
-    async def invocations(self, scope: Scope, headers: Headers, body: Body) -> Answer:
+    async def invocations(self, scope: Scope, body: Body) -> Answer:
         served = self._model(scope)
-        content_type = headers.get("content-type")
+        content_type = header(scope, b"content-type")
         schema = served.input_schema
         predictions = await self.dataplane.predict(served, lambda: codecs.decode(content_type, body, schema), len(body))
-        return codecs.encode(predictions), {"content-type": JSON}
+        return codecs.encode(predictions), _JSON_HEADERS
 
     async def ping(self, request: Request) -> Response:
         if self.dataplane.ready:
@@ -133,26 +137,24 @@ class Handlers:
         served = self._model(request.scope)
         return _json({"name": served.name, "ready": served.ready}, 200 if served.ready else 503)
 
-    async def v2_infer(self, scope: Scope, headers: Headers, body: Body) -> Answer:
+    async def v2_infer(self, scope: Scope, body: Body) -> Answer:
         served = self._model(scope)
-        encoding = headers.get("content-encoding", "identity").lower()
+        encoding = (header(scope, b"content-encoding") or "identity").lower()
         if encoding != "identity":
             raise UnsupportedMediaType(f"Content-Encoding {encoding!r} is not supported")
-        header_length = headers.get(v2.HEADER_LENGTH)
-        signature = served.signature
-        schema = signature.inputs if signature is not None else None
-        params = signature.params if signature is not None else None
-        param_names = frozenset(p.name for p in params) if params is not None else frozenset()
+        header_length = header(scope, _HEADER_LENGTH)
         parsed: list[v2.InferRequest] = []
 
         def decode() -> tuple[Any, Any]:
-            infer = v2.parse_infer(body, header_length, schema, param_names)
+            infer = v2.parse_infer(body, header_length, served.v2_inputs, served.v2_param_names)
             parsed.append(infer)
             return infer.data, infer.params
 
         predictions = await self.dataplane.predict(served, decode, len(body))
-        outputs = signature.outputs if signature is not None else None
-        return v2.encode_infer(parsed[0], served.name, served.version, predictions, outputs)
+        content, headers = v2.encode_infer(parsed[0], served.name, served.version, predictions, served.v2_outputs)
+        if headers == _JSON_TYPE:
+            return content, _JSON_HEADERS
+        return content, [(key.encode("latin-1"), value.encode("latin-1")) for key, value in headers.items()]
 
     # -- operations -----------------------------------------------------------------------------
 
@@ -171,6 +173,63 @@ class Handlers:
     async def docs_asset(self, request: Request) -> Response:
         content, media_type = docs.asset(request.path_params["file"])
         return Response(content, headers={"content-type": media_type, "cache-control": "max-age=86400"})
+
+
+class Dispatch:
+    """The route table with a fast lane for the scoring routes.
+
+    ``POST /invocations[/NAME]`` and ``POST /v2/models/NAME[/versions/VERSION]/infer`` go straight to
+    their endpoint (Starlette's router tries each route's pattern in turn); everything else, and a
+    scoring path with another method, goes through the router, which answers 404 and 405.
+    """
+
+    def __init__(self, router: Router) -> None:
+        self.router = router
+        self.scoring = {
+            route.path: route
+            for route in router.routes
+            if isinstance(route, Route) and isinstance(route.endpoint, Endpoint)
+        }
+        self.known: dict[str, tuple[Route, dict[str, str]]] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST":
+            path = scope["path"]
+            found = self.known.get(path)
+            if found is None:
+                found = self._match(path)
+            if found is not None:
+                route, params = found
+                scope["route"], scope["endpoint"], scope["path_params"] = route, route.endpoint, dict(params)
+                await route.endpoint(scope, receive, send)
+                return
+        await self.router(scope, receive, send)
+
+    def _match(self, path: str) -> tuple[Route, dict[str, str]] | None:
+        found = scoring_route(path)
+        route = self.scoring.get(found[0]) if found is not None else None
+        if found is None or route is None:
+            return None
+        if len(self.known) < _MAX_KNOWN_PATHS:
+            self.known[path] = (route, found[1])
+        return route, found[1]
+
+
+def scoring_route(path: str) -> tuple[str, dict[str, str]] | None:
+    """The template and path parameters of a scoring route's path (as Starlette's ``{name}`` matches:
+    one non-empty segment), or None."""
+    if path == "/invocations":
+        return path, {}
+    if path.startswith("/invocations/"):
+        name = path[len("/invocations/") :]
+        return ("/invocations/{name}", {"name": name}) if name and "/" not in name else None
+    if path.startswith("/v2/models/") and path.endswith("/infer"):
+        parts = path[len("/v2/models/") : -len("/infer")].split("/")
+        if len(parts) == 1 and parts[0]:
+            return "/v2/models/{name}/infer", {"name": parts[0]}
+        if len(parts) == 3 and parts[1] == "versions" and parts[0] and parts[2]:
+            return "/v2/models/{name}/versions/{version}/infer", {"name": parts[0], "version": parts[2]}
+    return None
 
 
 def build_routes(handlers: Handlers) -> list[BaseRoute]:
@@ -200,4 +259,4 @@ def build_routes(handlers: Handlers) -> list[BaseRoute]:
     ]
 
 
-__all__ = ["Endpoint", "Handlers", "build_routes"]
+__all__ = ["Dispatch", "Endpoint", "Handlers", "build_routes", "scoring_route"]

@@ -1,7 +1,7 @@
 """The row algebra of batching: count, compare layouts, merge and split row-aligned model data.
 
-Row-aligned data is a DataFrame, an array with at least one dimension, or a dict of such arrays with
-one row count. Merging concatenates along the rows; splitting cuts an output back by row counts.
+Row-aligned data is a DataFrame, a ``NumericTable``, an array with at least one dimension, or a dict of
+such arrays with one row count. Merging concatenates along the rows; splitting cuts an output back by row counts.
 """
 
 from __future__ import annotations
@@ -14,11 +14,14 @@ import numpy as np
 import pandas as pd
 
 from pack.flavors.casts import column_dtypes
+from pack.flavors.table import NumericTable, stack
 from pack.types import Params, Predictor
 
 
 def row_count(data: Any) -> int | None:
-    """Rows in ``data`` when it is row-aligned (DataFrame, array, dict of arrays), else None."""
+    """Rows in ``data`` when it is row-aligned (DataFrame, table, array, dict of arrays), else None."""
+    if isinstance(data, NumericTable):
+        return len(data)
     if isinstance(data, pd.DataFrame):
         return len(data)
     if isinstance(data, np.ndarray):
@@ -32,6 +35,8 @@ def row_count(data: Any) -> int | None:
 
 def layout_of(data: Any) -> Hashable:
     """What must be equal for two inputs to merge: columns and dtypes, or trailing shapes and dtypes."""
+    if isinstance(data, NumericTable):
+        return data.layout
     if isinstance(data, pd.DataFrame):
         return ("frame", tuple(data.columns.tolist()), tuple(column_dtypes(data)))
     if isinstance(data, np.ndarray):
@@ -42,6 +47,8 @@ def layout_of(data: Any) -> Hashable:
 def merge(parts: Sequence[Any]) -> Any:
     """Concatenate inputs of one layout along the rows."""
     first = parts[0]
+    if isinstance(first, NumericTable):
+        return stack(parts)
     if isinstance(first, pd.DataFrame):
         dtypes = set(column_dtypes(first))
         if len(dtypes) == 1 and isinstance(dtype := dtypes.pop(), np.dtype) and dtype.kind in "biuf":

@@ -19,6 +19,7 @@ import multiprocessing
 import os
 import signal
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -94,7 +95,7 @@ class AppFactory:
         os.kill(os.getpid(), signal.SIGTERM)  # uvicorn's graceful stop
 
 
-def bind_socket(host: str, port: int) -> socket.socket:
+def bind_socket(host: str, port: int, reuse_port: bool = False) -> socket.socket:
     """A listening TCP socket on ``host:port`` (IPv6 when the host has a colon).
 
     Raises:
@@ -103,6 +104,8 @@ def bind_socket(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if reuse_port:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     try:
         sock.bind((host, port))
     except OSError as exc:
@@ -111,6 +114,28 @@ def bind_socket(host: str, port: int) -> socket.socket:
     sock.listen(2048)
     sock.set_inheritable(True)
     return sock
+
+
+def bind_sockets(host: str, port: int, count: int) -> list[socket.socket]:
+    """``count`` listening sockets on one port, one per worker: Linux spreads new connections across
+    them (``SO_REUSEPORT``). With one shared socket, the first worker to wake accepts a whole burst of
+    connections, and keep-alive clients then load one worker while the other idles. Elsewhere (or for
+    one worker): one socket, shared.
+
+    Raises:
+        InvalidInput: the address cannot be bound.
+    """
+    if count <= 1 or not sys.platform.startswith("linux") or not hasattr(socket, "SO_REUSEPORT"):
+        return [bind_socket(host, port)]
+    sockets = [bind_socket(host, port, reuse_port=True)]
+    try:
+        bound = sockets[0].getsockname()[1]
+        sockets += [bind_socket(host, bound, reuse_port=True) for _ in range(count - 1)]
+    except InvalidInput:
+        for sock in sockets:
+            sock.close()
+        raise
+    return sockets
 
 
 def log_config(level: str) -> dict[str, Any]:
@@ -155,18 +180,19 @@ def serve(
         InvalidInput: the address cannot be bound.
         InvalidModel: a model failed to load (the log has the details).
     """
-    sock = bind_socket(settings.host, settings.port)
+    sockets = bind_sockets(settings.host, settings.port, settings.workers)
     if on_listening is not None:
-        on_listening(settings.host, sock.getsockname()[1])
+        on_listening(settings.host, sockets[0].getsockname()[1])
     try:
         if settings.workers > 1:
-            failed = _run_workers(models, settings, sock)
+            failed = _run_workers(models, settings, sockets)
         else:
             load_failed = threading.Event()
-            _run_one(uvicorn_config(models, settings, load_failed), sock)
+            _run_one(uvicorn_config(models, settings, load_failed), sockets[0])
             failed = load_failed.is_set()
     finally:
-        sock.close()
+        for sock in sockets:
+            sock.close()
     if failed:
         raise InvalidModel("a model failed to load; the server stopped (see the log above)")
 
@@ -190,7 +216,11 @@ def _drained(signum: int, frame: FrameType | None) -> None:
 
 
 class Supervisor(Multiprocess):
-    """uvicorn's multiprocess supervisor with pack's restart, drain and failure rules (module docstring)."""
+    """uvicorn's multiprocess supervisor with pack's restart, drain and failure rules (module docstring).
+
+    Given one socket per worker (``bind_sockets``), worker ``i`` (and whichever replaces it) listens on
+    socket ``i``; given one, every worker shares it.
+    """
 
     def __init__(
         self, config: uvicorn.Config, sockets: list[socket.socket], drain_timeout: float, load_failed: Flag
@@ -203,6 +233,33 @@ class Supervisor(Multiprocess):
     def failed(self) -> bool:
         """True when a worker could not load its models."""
         return self.load_failed.is_set()
+
+    def sockets_of(self, index: int) -> list[socket.socket]:
+        """The sockets worker ``index`` listens on."""
+        return [self.sockets[index]] if len(self.sockets) == self.processes_num else self.sockets
+
+    def init_processes(self) -> None:
+        for index in range(self.processes_num):
+            process = WorkerProcess(self.config, self.sockets_of(index))
+            process.start()
+            self.processes.append(process)
+
+    def restart_all(self) -> None:
+        """Replace each worker (SIGHUP), the replacement listening where the old one did, ready first."""
+        for index, old in enumerate(self.processes):
+            if self.should_exit.is_set():
+                return
+            new = WorkerProcess(self.config, self.sockets_of(index))
+            new.start()
+            if not new.wait_until_ready(self.config.timeout_worker_healthcheck, self.should_exit):
+                new.kill()
+                new.join()
+                if not self.should_exit.is_set():
+                    logger.error("worker %s was not ready in time; keeping worker %s", new.pid, old.pid)
+                return
+            old.terminate()
+            old.join()
+            self.processes[index] = new
 
     def keep_subprocess_alive(self) -> None:
         if self.should_exit.is_set():
@@ -219,7 +276,7 @@ class Supervisor(Multiprocess):
             if self.failed or self.should_exit.is_set():
                 return
             logger.warning("worker %s exited with %s; starting another", process.pid, process.exitcode)
-            replacement = WorkerProcess(self.config, self.sockets)
+            replacement = WorkerProcess(self.config, self.sockets_of(index))
             replacement.start()
             self.processes[index] = replacement
 
@@ -238,11 +295,11 @@ class Supervisor(Multiprocess):
                 process.join()
 
 
-def _run_workers(models: Sequence[ModelSpec], settings: ServingSettings, sock: socket.socket) -> bool:
+def _run_workers(models: Sequence[ModelSpec], settings: ServingSettings, sockets: list[socket.socket]) -> bool:
     multiprocessing.allow_connection_pickling()
     load_failed = multiprocessing.get_context("spawn").Event()
     config = uvicorn_config(models, settings, load_failed)
-    supervisor = Supervisor(config, [sock], settings.drain_timeout, load_failed)
+    supervisor = Supervisor(config, sockets, settings.drain_timeout, load_failed)
     with _restored_signals():
         supervisor.run()
     return supervisor.failed
@@ -264,6 +321,7 @@ __all__ = [
     "AppFactory",
     "Supervisor",
     "bind_socket",
+    "bind_sockets",
     "die_with_parent",
     "log_config",
     "serve",

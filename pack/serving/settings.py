@@ -114,6 +114,11 @@ class ServingSettings(PackSettings):
     )
     access_log: bool = Field(default=False, description="Log one line per request.")
     log_level: Literal["debug", "info", "warning", "error"] = Field(default="info", description="Server log level.")
+    accelerate: bool = Field(
+        default=False,
+        description="Compile scikit-learn tree ensembles to onnxruntime's tree kernel at load, verified on the "
+        "input example (else the model stays on scikit-learn, and the log says why).",
+    )
     load_options: dict[str, Any] = Field(
         default_factory=dict, description="Flavor load options for every model (e.g. trusted_types)."
     )

@@ -32,45 +32,56 @@ DATATYPES: dict[str, np.dtype[Any]] = {
     "BYTES": np.dtype(object),
 }
 BY_DTYPE = {dtype: name for name, dtype in DATATYPES.items() if name != "BYTES"}
+_NUMERIC = {name: dtype for name, dtype in DATATYPES.items() if dtype.kind in "iuf"}
 # No tensor may claim more values than this (the body limit bounds real data far below it).
 MAX_ELEMENTS = 2**40
 
 
-def object_field(document: Mapping[str, Any], key: str, what: str) -> Mapping[str, Any]:
+def object_field(document: Mapping[str, Any], key: str, what: str, *names: str) -> Mapping[str, Any]:
     """A JSON object field of ``document`` (``{}`` when absent).
 
     Raises:
-        InvalidInput: it is present but not an object (``null`` included).
+        InvalidInput: it is present but not an object (``null`` included); ``what`` names it, with
+            ``names`` filled into its ``{}`` (formatted only then).
     """
-    if key not in document:
-        return {}
-    value = document[key]
+    value = document.get(key, _ABSENT)
+    if value is _ABSENT:
+        return _EMPTY
     if not isinstance(value, Mapping):
-        raise InvalidInput(f"'{what}' must be an object")
+        raise InvalidInput(f"'{what.format(*names)}' must be an object")
     return value
 
 
+_ABSENT = object()
+_EMPTY: Mapping[str, Any] = {}
+
+
 def read_tensors(entries: list[Any], binary: memoryview) -> dict[str, np.ndarray]:
+    """The request's input tensors by name (checked against their shapes and datatypes).
+
+    Raises:
+        InvalidInput: naming the input that is malformed.
+    """
+    if not len(binary):
+        columns = _json_columns(entries) if len(entries) > 1 else _json_matrix(entries[0])
+        if columns is not None:
+            return columns
     tensors: dict[str, np.ndarray] = {}
     offset = 0
     for entry in entries:
-        if not isinstance(entry, Mapping) or not isinstance(entry.get("name"), str):
+        if not isinstance(entry, dict) or type(entry.get("name")) is not str:  # JSON objects are dicts
             raise InvalidInput("each input must be an object with a 'name'")
         name = entry["name"]
         if name in tensors:
             raise InvalidInput(f"input {name!r} is given twice")
         shape, datatype = entry.get("shape"), entry.get("datatype")
-        if (
-            not isinstance(shape, list)
-            or not shape
-            or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape)
-        ):
+        if type(shape) is not list or not shape or not all(type(d) is int and d >= 0 for d in shape):
             raise InvalidInput(f"input {name!r}: 'shape' must be a non-empty list of non-negative integers")
         if not isinstance(datatype, str) or datatype not in DATATYPES:
             raise InvalidInput(f"input {name!r}: unsupported datatype {datatype!r} (use one of {', '.join(DATATYPES)})")
         if _elements(shape) > MAX_ELEMENTS:
             raise InvalidInput(f"input {name!r}: shape {shape} holds more than {MAX_ELEMENTS} values")
-        size = object_field(entry, "parameters", f"inputs[{name}].parameters").get("binary_data_size")
+        size = object_field(entry, "parameters", "inputs[{}].parameters", name).get("binary_data_size")
         if size is not None:
             if not isinstance(size, int) or isinstance(size, bool) or size < 0 or offset + size > len(binary):
                 raise InvalidInput(f"input {name!r}: binary_data_size {size!r} does not fit the body")
@@ -83,6 +94,61 @@ def read_tensors(entries: list[Any], binary: memoryview) -> dict[str, np.ndarray
     if offset != len(binary):
         raise InvalidInput(f"{len(binary) - offset} bytes of binary data belong to no input")
     return tensors
+
+
+def _json_columns(entries: list[Any]) -> dict[str, np.ndarray] | None:
+    """The usual V2 form of a table, read at once: every input a JSON 1-D tensor of one numeric datatype
+    and one length. None for anything else (the general path reads it, and names what is wrong)."""
+    first = entries[0]
+    datatype = first.get("datatype") if type(first) is dict else None
+    want = _NUMERIC.get(datatype) if type(datatype) is str else None
+    if want is None:
+        return None
+    names, rows = [], []
+    for entry in entries:
+        if type(entry) is not dict or entry.get("datatype") != datatype or "parameters" in entry:
+            return None
+        name, shape, data = entry.get("name"), entry.get("shape"), entry.get("data")
+        if type(name) is not str or type(shape) is not list or len(shape) != 1 or type(data) is not list:
+            return None
+        if type(shape[0]) is not int or shape[0] != len(data):
+            return None
+        names.append(name)
+        rows.append(data)
+    if len(set(names)) != len(names) or len({len(row) for row in rows}) != 1 or not rows[0]:
+        return None
+    try:
+        block: np.ndarray = np.array(rows)
+    except ValueError:  # nested lists
+        return None
+    if block.ndim != 2 or block.dtype.kind not in ("iu" if want.kind in "iu" else "iuf"):
+        return None
+    block = cast_array(block, want)
+    return dict(zip(names, block, strict=True)) if block.dtype == want else None
+
+
+def _json_matrix(entry: Any) -> dict[str, np.ndarray] | None:
+    """The usual V2 form of rows: one JSON ``[rows, columns]`` tensor of a numeric datatype, read at
+    once. None for anything else (the general path reads it, and names what is wrong)."""
+    if type(entry) is not dict or "parameters" in entry:
+        return None
+    name, shape, datatype, data = entry.get("name"), entry.get("shape"), entry.get("datatype"), entry.get("data")
+    want = _NUMERIC.get(datatype) if type(datatype) is str else None
+    if want is None or type(name) is not str or type(shape) is not list or type(data) is not list or len(shape) != 2:
+        return None
+    rows, columns = shape
+    if type(rows) is not int or type(columns) is not int or rows < 1 or columns < 1:
+        return None
+    try:
+        array: np.ndarray = np.array(data)
+    except ValueError:  # ragged
+        return None
+    if array.shape not in ((rows * columns,), (rows, columns)) or array.dtype.kind not in (
+        "iu" if want.kind in "iu" else "iuf"
+    ):
+        return None
+    array = cast_array(array, want)
+    return {name: array.reshape(rows, columns)} if array.dtype == want else None
 
 
 def _elements(shape: list[int]) -> int:

@@ -23,9 +23,11 @@ import pandas as pd
 
 from pack._version import __version__
 from pack.errors import InvalidInput
+from pack.flavors import json_arrays
 from pack.flavors.mlmodel import PYFUNC
-from pack.flavors.payloads import refuse_missing
+from pack.flavors.payloads import refuse_missing, table_of
 from pack.flavors.schema import ColSpec, DataType, ModelSignature, Schema, TensorSpec
+from pack.flavors.table import NumericTable
 from pack.serving.tensors import (
     BY_DTYPE,
     json_data,
@@ -152,10 +154,10 @@ def parse_infer(
         if not 0 <= split_at <= len(body):
             raise InvalidInput(f"{HEADER_LENGTH} {split_at} is outside the body of {len(body)} bytes")
     try:
-        document = orjson.loads(body[:split_at])
+        document = json_arrays.loads(body if split_at == len(body) else bytes(memoryview(body)[:split_at]))
     except orjson.JSONDecodeError as exc:
         raise InvalidInput(f"invalid JSON: {exc}") from None
-    if not isinstance(document, Mapping) or not isinstance(document.get("inputs"), list) or not document["inputs"]:
+    if not isinstance(document, dict) or type(document.get("inputs")) is not list or not document["inputs"]:
         raise InvalidInput("the request must be a JSON object with a non-empty 'inputs' list")
     parameters = object_field(document, "parameters", "parameters")
     request_id = document.get("id")
@@ -165,9 +167,11 @@ def parse_infer(
     tensors = read_tensors(document["inputs"], binary)
     outputs = _requested_outputs(document)
     data = model_input(tensors, schema)
-    if len(binary) and isinstance(data, pd.DataFrame):  # raw floats can be NaN; JSON numbers cannot
+    if len(binary) and isinstance(data, (pd.DataFrame, NumericTable)):  # raw floats can be NaN; JSON cannot
         data = refuse_missing(data, schema)
-    params = {k: v for k, v in parameters.items() if k in param_names and k not in RESERVED_PARAMETERS}
+    params = None
+    if parameters:
+        params = {k: v for k, v in parameters.items() if k in param_names and k not in RESERVED_PARAMETERS}
     return InferRequest(
         id=request_id,
         data=data,
@@ -187,7 +191,7 @@ def _requested_outputs(document: Mapping[str, Any]) -> tuple[tuple[str, bool], .
     for entry in raw:
         if not isinstance(entry, Mapping) or not isinstance(entry.get("name"), str):
             raise InvalidInput("each requested output must be an object with a 'name'")
-        parameters = object_field(entry, "parameters", f"outputs[{entry['name']}].parameters")
+        parameters = object_field(entry, "parameters", "outputs[{}].parameters", entry["name"])
         wanted.append((entry["name"], bool(parameters.get("binary_data", False))))
     return tuple(wanted)
 
@@ -200,6 +204,10 @@ def model_input(tensors: dict[str, np.ndarray], schema: Schema | None) -> Any:
         if len(tensors) == 1 and len(schema) == 1:
             return next(iter(tensors.values()))
         return tensors
+    uniform = schema.uniform_columns
+    table = _table(tensors, schema, uniform[1]) if uniform is not None else None
+    if table is not None:
+        return table
     specs = {spec.name: spec for spec in schema if isinstance(spec, ColSpec)}
     names = schema.names if schema.has_names else None
     if len(tensors) == 1:
@@ -217,6 +225,17 @@ def model_input(tensors: dict[str, np.ndarray], schema: Schema | None) -> Any:
     if len(lengths) > 1:
         raise InvalidInput(f"column inputs must have one row count, got {sorted(lengths)}")
     return pd.DataFrame(columns)
+
+
+def _table(tensors: dict[str, np.ndarray], schema: Schema, names: tuple[str, ...]) -> NumericTable | None:
+    """The tensors as one array when the columns (``names``) share one numeric type: a single
+    ``[rows, columns]`` tensor, or one 1-D (or ``[rows, 1]``) tensor per column, all of one datatype."""
+    if len(tensors) == 1:
+        ((name, array),) = tensors.items()
+        if array.ndim == 2 and name not in names:
+            return table_of(array, schema, cast=False)
+    columns = {name: t[:, 0] if t.ndim == 2 and t.shape[1] == 1 else t for name, t in tensors.items()}
+    return table_of(columns, schema, cast=False)
 
 
 def _utf8(name: str, array: np.ndarray) -> np.ndarray:
@@ -238,12 +257,17 @@ def output_tensors(predictions: Any, outputs: Schema | None) -> list[tuple[str, 
         return [(str(column), predictions[column].to_numpy()) for column in predictions.columns]
     if isinstance(predictions, Mapping):
         return [(str(key), _to_array(value)) for key, value in predictions.items()]
-    default = DEFAULT_OUTPUT
-    if outputs is not None and len(outputs) == 1 and outputs.has_names:
-        default = outputs.names[0]
+    default = _output_name(outputs)
     if isinstance(predictions, pd.Series) and predictions.name is not None:
         default = str(predictions.name)
     return [(default, _to_array(predictions))]
+
+
+def _output_name(outputs: Schema | None) -> str:
+    """The name of a single unnamed output: the signature's one output name, else ``predictions``."""
+    if outputs is not None and len(outputs) == 1 and outputs.has_names:
+        return outputs.names[0]
+    return DEFAULT_OUTPUT
 
 
 def _to_array(value: Any) -> np.ndarray:
@@ -264,6 +288,12 @@ def encode_infer(
     Raises:
         InvalidInput: a requested output does not exist.
     """
+    if type(predictions) is np.ndarray and request.outputs is None and not request.binary_output:
+        datatype = BY_DTYPE.get(predictions.dtype)
+        if datatype is not None:  # the usual answer: one numeric array, in JSON
+            only: dict[str, Any] = {"name": _output_name(outputs), "datatype": datatype}
+            only["shape"], only["data"] = list(predictions.shape), json_data(predictions, datatype)
+            return _response(request, model_name, model_version, [only]), _JSON_HEADERS
     produced = dict(output_tensors(predictions, outputs))
     if request.outputs is None:
         selected = [(name, request.binary_output) for name in produced]
@@ -284,15 +314,22 @@ def encode_infer(
         else:
             entry["data"] = json_data(array, datatype)
         entries.append(entry)
+    header = _response(request, model_name, model_version, entries)
+    if not blobs:
+        return header, _JSON_HEADERS
+    headers = {"content-type": "application/octet-stream", HEADER_LENGTH: str(len(header))}
+    return header + b"".join(blobs), headers
+
+
+_JSON_HEADERS = {"content-type": "application/json"}
+
+
+def _response(request: InferRequest, model_name: str, model_version: str, entries: list[dict[str, Any]]) -> bytes:
     response: dict[str, Any] = {"model_name": model_name, "model_version": model_version}
     if request.id is not None:
         response["id"] = request.id
     response["outputs"] = entries
-    header = orjson.dumps(response, option=orjson.OPT_SERIALIZE_NUMPY)
-    if not blobs:
-        return header, {"content-type": "application/json"}
-    headers = {"content-type": "application/octet-stream", HEADER_LENGTH: str(len(header))}
-    return header + b"".join(blobs), headers
+    return orjson.dumps(response, option=orjson.OPT_SERIALIZE_NUMPY)
 
 
 __all__ = [

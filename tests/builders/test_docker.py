@@ -51,7 +51,9 @@ def test_context_holds_dockerfile_wheelhouse_and_model(context, rf_model):
     assert tree_bytes(context / "model") == tree_bytes(rf_model)
     requirements = (context / "requirements.txt").read_text().splitlines()
     assert set((rf_model / "requirements.txt").read_text().splitlines()) <= set(requirements)
-    assert "uvicorn>=0.29" in requirements and "pack" not in {requirement_name(line) for line in requirements}
+    names = {requirement_name(line) for line in requirements}
+    assert "uvicorn>=0.29" in requirements and "pack" not in names
+    assert not names & {"sqlalchemy", "alembic", "pyarrow", "fsspec"}  # serving never imports them
     assert [p.name for p in (context / "dist").iterdir()] == [f"pack-{__version__}-py3-none-any.whl"]
     wheels = {p.name.split("-")[0].lower() for p in (context / "wheels").iterdir()}
     assert {"scikit_learn", "numpy", "scipy", "skops", "uvicorn"} <= wheels and "pack" not in wheels
@@ -65,15 +67,30 @@ def test_dockerfile_layers_user_entrypoint_healthcheck_labels(context, rf_source
     assert lines[-3] == "COPY model/ /opt/ml/model/"  # then only the ENTRYPOINT and LABEL naming the version
     assert lines[-2].startswith("ENTRYPOINT ") and lines[-1].startswith("LABEL ")
     venv_copy = lines.index("COPY --from=deps /opt/pack/venv /opt/pack/venv")
-    assert venv_copy < lines.index("COPY model/ /opt/ml/model/")  # dependencies before the model
+    pack_layer = lines.index("COPY --from=pack /opt/pack/app /opt/pack/app")  # pack apart, after its dependencies
+    assert venv_copy < pack_layer < lines.index("COPY model/ /opt/ml/model/")
+    deps_stage = text.split("AS pack", 1)[0]
+    assert "dist/" not in deps_stage.split("AS deps", 1)[1]  # a new pack wheel cannot touch the dependency layer
     assert "USER 10001:10001" in lines
     assert f'ENTRYPOINT ["pack", "serve", "RandomForestClassifier:{rf_source.version}=/opt/ml/model"]' in lines
     healthcheck = next(line for line in lines if line.startswith("HEALTHCHECK"))
     assert "/v2/health/ready" in healthcheck and "curl" not in healthcheck
     assert "PACK_SERVE_HOST=0.0.0.0" in text and "PACK_SERVE_PORT=8080" in text
+    assert "PACK_SERVE_ACCELERATE=false" in text
     assert "--no-index" in text  # the image build never reaches an index
     for key in ("name", "version", "source", "checksum"):
         assert f'"pack.model.{key}"={json.dumps(rf_source.labels()[f"pack.model.{key}"])}' in text
+
+
+def test_accelerate_adds_onnxruntime_and_turns_it_on(context, rf_source, cache_dir, tmp_path):
+    out = DockerContextBuilder("debian:bookworm-slim", cache_dir, accelerate=True).build(rf_source, tmp_path / "c")
+    assert "PACK_SERVE_ACCELERATE=true" in (out / "Dockerfile").read_text()
+    added = {requirement_name(line) for line in (out / "requirements.txt").read_text().splitlines()} - {
+        requirement_name(line) for line in (context / "requirements.txt").read_text().splitlines()
+    }
+    assert added == {"onnx", "onnxruntime", "skl2onnx"}
+    wheels = {p.name.split("-")[0].lower() for p in (out / "wheels").iterdir()}
+    assert {"onnx", "onnxruntime", "skl2onnx"} <= wheels
 
 
 def test_context_is_deterministic_and_names_no_host_path(context, rf_source, rf_model, cache_dir, tmp_path):

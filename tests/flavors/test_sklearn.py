@@ -188,3 +188,37 @@ def test_loads_in_a_fresh_process(tmp_path, random_forest, classification_data):
         check=True,
     ).stdout
     assert out.strip() == str([int(v) for v in random_forest.predict(frame.head(7))])
+
+
+def test_a_crafted_skops_file_runs_no_code(tmp_path, classification_data):
+    """A dict whose key type is a function: skops calls key types to rebuild keys. pack's reader refuses
+    it; a file that pack's reader leaves to skops (here: because of a bytes value) is loaded under
+    skops' own trust, which refuses the function too."""
+    import io
+    import json
+    import zipfile
+
+    import skops.io as sio
+
+    frame, labels = classification_data
+    marker = tmp_path / "ran"
+    for extra in ({}, {"blob": b"x"}):
+        model = LogisticRegression().fit(frame, labels)
+        model.extra_ = {f"open({str(marker)!r}, 'w').write('code ran')": 1, **extra}
+        with zipfile.ZipFile(io.BytesIO(sio.dumps(model))) as archive:
+            files = {name: archive.read(name) for name in archive.namelist()}
+        schema = json.loads(files["schema.json"])
+        schema["content"]["content"]["extra_"]["key_types"]["content"][0] = {
+            "__class__": "assert_run_python_script_without_output",
+            "__module__": "sklearn.utils._testing",
+            "__loader__": "TypeNode",
+        }
+        files["schema.json"] = json.dumps(schema).encode()
+        target = tmp_path / f"m{len(extra)}"
+        pack.save_model(LogisticRegression().fit(frame, labels), target)
+        with zipfile.ZipFile(target / "model.skops", "w") as archive:
+            for name, data in files.items():
+                archive.writestr(name, data)
+        with pytest.raises(InvalidModel, match="assert_run_python_script_without_output"):
+            pack.pyfunc.load_model(target)
+        assert not marker.exists()

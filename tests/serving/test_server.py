@@ -466,6 +466,23 @@ def test_two_workers_share_the_port(start_server: Any, rf_model: Path, rf_data: 
     assert not any(Path(f"/proc/{pid}").exists() and _is_worker(pid) for pid in workers)
 
 
+def test_two_workers_split_a_burst_of_connections(start_server: Any, rf_model: Path) -> None:
+    """Each worker listens on its own socket (SO_REUSEPORT): 32 clients connecting at once land on
+    both workers, told apart by the per-process prefix of the request ids in their 400 answers."""
+    server = start_server(str(rf_model), "-w", "2")
+
+    async def one() -> str:
+        async with httpx.AsyncClient(base_url=server.url, timeout=60) as client:  # a connection of its own
+            response = await client.post("/invocations", content=b"{", headers={"content-type": "application/json"})
+            assert response.status_code == 400
+            return str(response.json()["request_id"]).split("-")[0]
+
+    async def burst() -> list[str]:
+        return list(await asyncio.gather(*(one() for _ in range(32))))
+
+    assert len(set(asyncio.run(burst()))) == 2
+
+
 def test_accepted_sockets_get_tcp_nodelay() -> None:
     """A listening socket made without IPPROTO_TCP (as a shared multi-worker socket is) leaves
     TCP_NODELAY off on accepted connections; ``set_nodelay`` turns it on."""

@@ -12,4 +12,5 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=120s --retries=3 CMD ${he
 ENTRYPOINT ${entrypoint}
 COPY sagemaker_serve.py /opt/pack/sagemaker_serve.py
 COPY --from=deps ${venv} ${venv}
+COPY --from=pack ${app} ${app}
 ${policy}LABEL ${labels}

@@ -11,6 +11,7 @@ Library code raises these; the edges translate them (``pack.serving.errors`` to 
     ├── InvalidInput             bad arguments or data from the caller
     │   └── SchemaError          data or params that violate a model's signature
     ├── InvalidModel             a model directory that is malformed, hostile or tampered with
+    │   └── UnsafeModel          a model holds executable content that the safe-only policy refuses
     ├── FlavorError              a flavor cannot save or load an object
     │   └── MissingDependency    an optional framework is not installed
     ├── ModelError               the model itself raised while predicting
@@ -19,7 +20,7 @@ Library code raises these; the edges translate them (``pack.serving.errors`` to 
     ├── ProjectError             a project could not be fetched, its environment built, or its run failed
     └── DeployError              a deployment target refused or failed
 
-    UnsafeFormatWarning          a pickle-based format is being loaded (arbitrary code may run)
+    UnsafeFormatWarning          executable content (a pickle, model code) is being loaded
     SchemaWarning                input was adjusted to fit the signature (e.g. extra columns dropped)
 """
 
@@ -48,6 +49,10 @@ class SchemaError(InvalidInput):
 
 class InvalidModel(PackError):
     """A model directory or MLmodel file is malformed, hostile or tampered with."""
+
+
+class UnsafeModel(InvalidModel):
+    """A model holds executable content (pickles, model code) and the safe-only policy refuses it."""
 
 
 class FlavorError(PackError):
@@ -84,7 +89,7 @@ class DeployError(PackError):
 
 
 class UnsafeFormatWarning(UserWarning):
-    """A model is being loaded from a pickle-based format, which can run arbitrary code."""
+    """A model is being loaded with executable content (a pickle-based format, model code)."""
 
 
 class SchemaWarning(UserWarning):
@@ -107,4 +112,5 @@ __all__ = [
     "SchemaError",
     "SchemaWarning",
     "UnsafeFormatWarning",
+    "UnsafeModel",
 ]

@@ -52,6 +52,17 @@ class ResolvedModel:
     run_id: str | None = None
     files: tuple[FileChecksum, ...] = ()
 
+    @property
+    def exact_uri(self) -> str:
+        """What to record as the model's source: ``models:/NAME/VERSION`` for registered versions (never
+        a stage or alias, which move), a run or other URI as given, else the local directory's name (no
+        path of this machine)."""
+        if self.name is not None and self.version is not None:
+            return f"models:/{self.name}/{self.version}"
+        if scheme_of(self.uri) not in ("", "file"):
+            return self.uri
+        return self.path.name
+
 
 Resolver = Callable[[str], ResolvedModel]
 """What a ``pack.uri_resolvers`` plugin is."""

@@ -11,7 +11,7 @@ import pytest
 import pack
 import pack.pyfunc
 from pack import _plugins
-from pack.errors import FlavorError, InvalidModel, NotFound
+from pack.errors import FlavorError, InvalidModel, NotFound, UnsafeModel
 from pack.flavors.lookup import available_flavors, get_flavor
 
 PLUGIN = textwrap.dedent(
@@ -92,6 +92,9 @@ def test_entry_point_flavor_saves_loads_and_predicts(installed_plugin, tmp_path)
     model = pack.pyfunc.load_model(tmp_path / "m")
     assert model.predict(np.zeros((1, 3))).tolist() == [[2.5, 2.5, 2.5]]
     assert pack.load_model(tmp_path / "m").amount == 2.5
+    # the plugin does not list what in its files could run code, so the safe-only policy refuses it
+    with pytest.raises(UnsafeModel, match="the adder flavor does not say whether loading its files runs code"):
+        pack.pyfunc.load_model(tmp_path / "m", safe_only=True)
 
 
 def test_a_plugin_that_is_not_a_flavor_is_refused(installed_plugin):

@@ -85,7 +85,7 @@ class ModelSource:
         if resolved.name is None or resolved.version is None:
             return cls.from_directory(resolved.path)
         return cls.from_directory(
-            resolved.path, name=resolved.name, version=str(resolved.version), source_uri=resolved.uri
+            resolved.path, name=resolved.name, version=str(resolved.version), source_uri=resolved.exact_uri
         )
 
     @classmethod

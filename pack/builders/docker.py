@@ -44,6 +44,9 @@ from pack.builders.wheelhouse import (
     requirement_name,
     serving_requirements,
 )
+from pack.flavors.lookup import flavor_for_model
+from pack.flavors.mlmodel import MLModel
+from pack.flavors.safety import check_model
 from pack.names import clean_name
 
 IMAGE_UID = 10001
@@ -95,10 +98,13 @@ class DockerContextBuilder:
         cache_dir: Path | None = None,
         progress: ProgressCallback | None = None,
         accelerate: bool = False,
+        *,
+        safe_only: bool = False,
     ) -> None:
         self.base_image = base_image
         self.cache_dir = cache_dir or BuildSettings().cache_dir
         self.progress = progress
+        self.safe_only = safe_only
         self.accelerate = accelerate
 
     def build(self, source: ModelSource, output: Path) -> Path:
@@ -107,21 +113,28 @@ class DockerContextBuilder:
         return output
 
     def write(self, source: ModelSource, output: Path) -> ImageContext:
-        """Write the context and describe it."""
+        """Write the context and describe it.
+
+        Raises:
+            UnsafeModel: ``safe_only`` and the model holds executable content (the image would refuse it).
+        """
         base = self.base_image or default_base_image(source.python_version)
-        labels = image_labels(source, base)
+        labels = image_labels(source, base, safe_only=self.safe_only)
+        if self.safe_only:
+            check_safe(source.path)
         with atomic_dir(output) as tmp:
             extras = ACCELERATE_EXTRAS if self.accelerate else ()
             wheels = write_dependencies(tmp, source, self.cache_dir, self.progress, extras)
             copy_tree(source.path, tmp / "model")
-            write_file(tmp / "Dockerfile", render_model_dockerfile(base, labels, accelerate=self.accelerate))
+            dockerfile = render_model_dockerfile(base, labels, accelerate=self.accelerate, safe_only=self.safe_only)
+            write_file(tmp / "Dockerfile", dockerfile)
             normalise_tree(tmp)
         return ImageContext(output, base, tuple(wheels), labels)
 
 
-def image_labels(source: ModelSource, base_image: str) -> dict[str, str]:
-    """OCI annotations plus ``pack.model.*`` for an image serving ``source``."""
-    return {
+def image_labels(source: ModelSource, base_image: str, *, safe_only: bool = False) -> dict[str, str]:
+    """OCI annotations plus ``pack.model.*`` (and ``pack.safe-only``) for an image serving ``source``."""
+    labels = {
         **source.labels(),
         "pack.version": __version__,
         "org.opencontainers.image.title": source.name,
@@ -129,6 +142,19 @@ def image_labels(source: ModelSource, base_image: str) -> dict[str, str]:
         "org.opencontainers.image.description": f"pack model server for {source.name} {source.version}",
         "org.opencontainers.image.base.name": base_image,
     }
+    if safe_only:
+        labels["pack.safe-only"] = "true"
+    return labels
+
+
+def check_safe(model_dir: Path) -> None:
+    """Refuse, at build time, a model that an image built with ``--safe-only`` would refuse to load.
+
+    Raises:
+        UnsafeModel: the model holds executable content.
+    """
+    mlmodel = MLModel.load(model_dir)
+    check_model(flavor_for_model(mlmodel), model_dir, mlmodel, safe_only=True)
 
 
 def serve_argument(name: str, version: str) -> str:
@@ -138,9 +164,17 @@ def serve_argument(name: str, version: str) -> str:
     return f"{served_name}:{served_version}={MODEL_MOUNT}"
 
 
-def render_model_dockerfile(base_image: str, labels: Mapping[str, str], accelerate: bool = False) -> str:
+def policy_instruction(safe_only: bool) -> str:
+    """``ENV PACK_SAFE_ONLY=1`` for an image built with ``--safe-only`` (every load in it refuses executable
+    content), else nothing."""
+    return "ENV PACK_SAFE_ONLY=1\n" if safe_only else ""
+
+
+def render_model_dockerfile(
+    base_image: str, labels: Mapping[str, str], accelerate: bool = False, *, safe_only: bool = False
+) -> str:
     """The Dockerfile of a model-serving image (the model baked into /opt/ml/model); ``accelerate``
-    sets ``PACK_SERVE_ACCELERATE`` (``pack serve --accelerate``)."""
+    sets ``PACK_SERVE_ACCELERATE`` (``pack serve --accelerate``), ``safe_only`` ``PACK_SAFE_ONLY=1``."""
     values = {
         "accelerate": "true" if accelerate else "false",
         "pack_version": __version__,
@@ -155,6 +189,7 @@ def render_model_dockerfile(base_image: str, labels: Mapping[str, str], accelera
             ["pack", "serve", serve_argument(labels["pack.model.name"], labels["pack.model.version"])]
         ),
         "labels": dockerfile_labels(labels),
+        "policy": policy_instruction(safe_only),
     }
     return render_dockerfile(["deps.Dockerfile", "model.Dockerfile"], values)
 
@@ -219,6 +254,8 @@ __all__ = [
     "healthcheck_command",
     "image_labels",
     "render_dockerfile",
+    "check_safe",
+    "policy_instruction",
     "render_model_dockerfile",
     "serve_argument",
     "template",

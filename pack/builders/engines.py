@@ -11,6 +11,7 @@ import re
 import shutil
 import socket
 import subprocess
+import textwrap
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -102,7 +103,7 @@ def docker_client() -> Any:
     except (docker.errors.DockerException, OSError) as exc:  # requests' errors are OSErrors
         if client is not None:
             client.close()
-        reason = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+        reason = one_line(str(exc), 240) if str(exc) else type(exc).__name__
         raise BuildError(f"no Docker engine reachable at {where} ({reason}); {_CONTEXT_HINT}") from None
     return client
 
@@ -136,20 +137,22 @@ def _build_with_docker(
             network_mode=network_mode,
             decode=True,
         )
-        _follow_docker_log(stream, progress)
+        _follow_docker_log(stream, progress, context)
         image = client.images.get(tag)
     except docker.errors.DockerException as exc:
-        raise BuildError(f"docker build failed: {str(exc).splitlines()[0][:300]}") from None
+        raise BuildError(_build_failure("docker", str(exc), context)) from None
     finally:
         client.close()
     return BuiltImage(image.id, tag, int(image.attrs.get("Size") or 0), time.monotonic() - started)
 
 
-def _follow_docker_log(stream: Iterator[dict[str, Any]], progress: ProgressCallback | None) -> None:
+def _follow_docker_log(stream: Iterator[dict[str, Any]], progress: ProgressCallback | None, context: Path) -> None:
     for chunk in stream:
         if "error" in chunk:
             detail = chunk.get("errorDetail", {}).get("message") or chunk["error"]
-            raise BuildError(f"docker build failed: {str(detail).strip()[:500]}")
+            for _rest in stream:  # read the response to its end, so its connection is released, not leaked
+                pass
+            raise BuildError(_build_failure("docker", str(detail), context))
         text = chunk.get("stream") or chunk.get("status")
         if text and progress is not None:
             for line in str(text).splitlines():
@@ -182,8 +185,57 @@ def _build_with_buildah(
                     progress(_progress_line(line))
         code = proc.wait()
     if code != 0:
-        raise BuildError(f"buildah build failed (exit {code}): {last[:300]}")
+        raise BuildError(_build_failure(f"buildah (exit {code})", last, context))
     return BuiltImage(last, tag, None, time.monotonic() - started)
 
 
-__all__ = ["BUILDERS", "BuiltImage", "build_image", "buildah_executable", "check_builder", "docker_client"]
+_PULL_FAILURE = re.compile(
+    r"pull access denied|manifest (?:for .* )?(?:not found|unknown)|no such host|dial tcp|"
+    r"failed to resolve|registry|i/o timeout|unauthorized|repository does not exist",
+    re.IGNORECASE,
+)
+
+
+def one_line(text: str, limit: int) -> str:
+    """``text`` on one line, cut at a word boundary (with " ...") when longer than ``limit``."""
+    return textwrap.shorten(" ".join(text.split()), width=limit, placeholder=" ...")
+
+
+def base_images(context: Path) -> list[str]:
+    """The images the context's Dockerfile builds ``FROM`` (stage names excluded)."""
+    dockerfile = context / "Dockerfile"
+    if not dockerfile.is_file():
+        return []
+    images, stages = [], set()
+    for line in dockerfile.read_text(encoding="utf-8").splitlines():
+        parts = line.split()
+        if len(parts) >= 2 and parts[0].upper() == "FROM":
+            if parts[1] not in stages and parts[1] not in images:
+                images.append(parts[1])
+            if len(parts) >= 4 and parts[2].upper() == "AS":
+                stages.add(parts[3])
+    return images
+
+
+def _build_failure(builder: str, detail: str, context: Path) -> str:
+    """A one-line build error; a base image the engine could not pull gets the way out (--base-image)."""
+    message = f"{builder} build failed: {one_line(detail, 400)}"
+    bases = base_images(context)
+    if bases and (_PULL_FAILURE.search(detail) or any(base in detail for base in bases)):
+        message += (
+            f" (the base image {', '.join(bases)} could not be pulled? pass --base-image with an image "
+            "this engine has or can pull)"
+        )
+    return message
+
+
+__all__ = [
+    "BUILDERS",
+    "BuiltImage",
+    "base_images",
+    "build_image",
+    "buildah_executable",
+    "check_builder",
+    "docker_client",
+    "one_line",
+]

@@ -7,7 +7,6 @@ every comment, stays as the base chart has it.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -18,10 +17,10 @@ import yaml
 from pack._fs import atomic_dir
 from pack.builders.base import ModelSource, dns_name
 from pack.builders.output import copy_tree, dump_yaml, normalise_tree, write_file
-from pack.errors import BuildError, InvalidInput
+from pack.builders.references import parse_image_reference
+from pack.errors import BuildError
 
 BASE_CHART = "pack-model"
-_IMAGE = re.compile(r"^(?P<repository>[^@\s]+?)(?::(?P<tag>[\w][\w.-]{0,127}))?(?:@(?P<digest>sha256:[0-9a-f]{64}))?$")
 
 
 def base_chart_dir() -> Path:
@@ -44,14 +43,8 @@ def parse_image(image: str) -> dict[str, str]:
     Raises:
         InvalidInput: not an image reference.
     """
-    match = _IMAGE.match(image.strip())
-    if match is None or not match.group("repository"):
-        raise InvalidInput(f"{image!r} is not an image reference (repository[:tag][@sha256:digest])")
-    return {
-        "repository": match.group("repository"),
-        "tag": match.group("tag") or "",
-        "digest": match.group("digest") or "",
-    }
+    reference = parse_image_reference(image, what="--image")
+    return {"repository": reference.repository, "tag": reference.tag, "digest": reference.digest}
 
 
 def replace_top_level_block(text: str, key: str, value: Any) -> str:

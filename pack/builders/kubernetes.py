@@ -3,7 +3,10 @@
 Objects are built from the ``kubernetes`` client's models and written as sorted YAML, one file each.
 The pod runs the image's own ENTRYPOINT (``pack serve`` on 8080) as a non-root user with a read-only
 root file system and a writable /tmp; probes: startup (a long budget for model load) and readiness on
-the ready route, liveness on the live route.
+the ready route, liveness on the live route. The Deployment leaves the replica count to the
+HorizontalPodAutoscaler (as ``helm create``'s chart does), and the pod's termination grace period
+exceeds the server's drain timeout by ``GRACE_MARGIN_SECONDS``. Every option is checked first:
+quantities, the image reference, replica bounds.
 """
 
 from __future__ import annotations
@@ -25,9 +28,13 @@ from pack.builders.base import (
 )
 from pack.builders.docker import IMAGE_UID
 from pack.builders.output import dump_yaml, normalise_tree, write_file
+from pack.builders.quantities import check_request_within_limit
+from pack.builders.references import parse_image_reference
 from pack.errors import BuildError, InvalidInput
 
 FILES = ("deployment.yaml", "service.yaml", "horizontalpodautoscaler.yaml", "poddisruptionbudget.yaml")
+DRAIN_SECONDS = 30  # pack serve's --drain-timeout in the pod
+GRACE_MARGIN_SECONDS = 15  # SIGKILL comes this long after the drain should have ended
 
 
 AUTH_ENV = "PACK_SERVE_AUTH_TOKEN"
@@ -50,17 +57,28 @@ class KubernetesOptions:
     memory_limit: str | None = "2Gi"
     service_port: int = 80
     startup_seconds: int = 600
+    drain_seconds: int = DRAIN_SECONDS
     auth_secret: str | None = None  # a Secret whose key ``token`` becomes PACK_SERVE_AUTH_TOKEN
 
     def check(self) -> None:
-        """Raises InvalidInput for bounds that Kubernetes would refuse."""
+        """Raises InvalidInput for values Kubernetes would refuse or that contradict each other."""
         low = self.replicas if self.min_replicas is None else self.min_replicas
-        if not self.image.strip():
-            raise InvalidInput("--image must name the model's image")
+        parse_image_reference(self.image, what="--image")
         if self.replicas < 1 or low < 1:
-            raise InvalidInput("replicas and --min-replicas must be at least 1")
+            raise InvalidInput("--replicas and --min-replicas must be at least 1")
         if self.max_replicas < low:
             raise InvalidInput(f"--max-replicas ({self.max_replicas}) is below the minimum ({low})")
+        if self.min_replicas is not None and not self.min_replicas <= self.replicas <= self.max_replicas:
+            raise InvalidInput(
+                f"--replicas ({self.replicas}) must lie between --min-replicas ({self.min_replicas}) "
+                f"and --max-replicas ({self.max_replicas})"
+            )
+        check_request_within_limit(self.cpu_request, self.cpu_limit, "cpu")
+        check_request_within_limit(self.memory_request, self.memory_limit, "memory")
+        if not 1 <= self.service_port <= 65535:
+            raise InvalidInput(f"--service-port must be between 1 and 65535, got {self.service_port}")
+        if self.drain_seconds < 0:
+            raise InvalidInput("--drain-seconds must be at least 0")
         if not 1 <= self.target_cpu_percent <= 100:
             raise InvalidInput("--target-cpu must be a percentage between 1 and 100")
         if self.startup_seconds < 10:
@@ -114,8 +132,7 @@ def build_objects(source: ModelSource, options: KubernetesOptions) -> list[Any]:
         api_version="apps/v1",
         kind="Deployment",
         metadata=meta(annotations=model_annotations(source)),
-        spec=k8s.V1DeploymentSpec(
-            replicas=options.replicas,
+        spec=k8s.V1DeploymentSpec(  # no replicas: the HorizontalPodAutoscaler owns the count
             selector=k8s.V1LabelSelector(match_labels=selector),
             strategy=k8s.V1DeploymentStrategy(
                 type="RollingUpdate",
@@ -173,10 +190,10 @@ def _pod_template(k8s: Any, source: ModelSource, options: KubernetesOptions, lab
 
     requests = {"cpu": options.cpu_request, "memory": options.memory_request}
     limits = {k: v for k, v in (("cpu", options.cpu_limit), ("memory", options.memory_limit)) if v}
-    env = None
+    env = [k8s.V1EnvVar(name="PACK_SERVE_DRAIN_TIMEOUT", value=str(options.drain_seconds))]
     if options.auth_secret:  # the bearer token comes from a Secret; it is never written into the manifests
         source_ref = k8s.V1SecretKeySelector(name=options.auth_secret, key=AUTH_SECRET_KEY)
-        env = [k8s.V1EnvVar(name=AUTH_ENV, value_from=k8s.V1EnvVarSource(secret_key_ref=source_ref))]
+        env.append(k8s.V1EnvVar(name=AUTH_ENV, value_from=k8s.V1EnvVarSource(secret_key_ref=source_ref)))
     container = k8s.V1Container(
         name="model",
         image=options.image,
@@ -205,7 +222,7 @@ def _pod_template(k8s: Any, source: ModelSource, options: KubernetesOptions, lab
         metadata=k8s.V1ObjectMeta(labels=labels, annotations=annotations),
         spec=k8s.V1PodSpec(
             automount_service_account_token=False,
-            termination_grace_period_seconds=30,
+            termination_grace_period_seconds=options.drain_seconds + GRACE_MARGIN_SECONDS,
             security_context=k8s.V1PodSecurityContext(
                 run_as_non_root=True,
                 run_as_user=IMAGE_UID,
@@ -245,7 +262,9 @@ class KubernetesBuilder:
 
 
 __all__ = [
+    "DRAIN_SECONDS",
     "FILES",
+    "GRACE_MARGIN_SECONDS",
     "KubernetesBuilder",
     "KubernetesOptions",
     "build_objects",

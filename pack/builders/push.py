@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pack.builders.base import ProgressCallback, report_to
-from pack.builders.engines import BUILDERS, buildah_executable, docker_client
+from pack.builders.engines import BUILDERS, buildah_executable, docker_client, one_line
 from pack.errors import BuildError, InvalidInput
 
 _LOOPBACK = re.compile(r"^(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?$")
@@ -81,12 +81,12 @@ def _push_with_docker(repository: str, tag: str, progress: ProgressCallback | No
         for chunk in client.api.push(repository, tag=tag, stream=True, decode=True):
             if "error" in chunk:
                 detail = chunk.get("errorDetail", {}).get("message") or chunk["error"]
-                raise BuildError(f"push of {repository}:{tag} failed: {str(detail).strip()[:300]}")
+                raise BuildError(f"push of {repository}:{tag} failed: {one_line(str(detail), 300)}")
             digest = (chunk.get("aux") or {}).get("Digest", digest)
             if chunk.get("status") and not chunk.get("progressDetail"):
                 report(" ".join(str(chunk[key]) for key in ("id", "status") if chunk.get(key)))
     except docker.errors.DockerException as exc:
-        raise BuildError(f"push of {repository}:{tag} failed: {str(exc).splitlines()[0][:300]}") from None
+        raise BuildError(f"push of {repository}:{tag} failed: {one_line(str(exc).splitlines()[0], 300)}") from None
     finally:
         client.close()
     if not digest:
@@ -111,7 +111,7 @@ def _push_with_buildah(reference: str, progress: ProgressCallback | None) -> str
                 report(line.strip())
         if done.returncode != 0:
             last = (done.stderr.strip().splitlines() or ["no output"])[-1]
-            raise BuildError(f"buildah push of {reference} failed (exit {done.returncode}): {last[:300]}")
+            raise BuildError(f"buildah push of {reference} failed (exit {done.returncode}): {one_line(last, 300)}")
         return digest_file.read_text().strip()
 
 

@@ -20,10 +20,12 @@ from pack.builders.base import MODEL_MOUNT, SERVING_PORT, ModelSource, ProgressC
 from pack.builders.docker import (
     APP,
     VENV,
+    check_safe,
     default_base_image,
     dockerfile_labels,
     healthcheck_command,
     image_labels,
+    policy_instruction,
     render_dockerfile,
     serve_argument,
     template,
@@ -63,6 +65,7 @@ class SageMakerOptions:
     instance_type: str = "ml.m5.large"
     instance_count: int = 1
     startup_seconds: int = 600
+    safe_only: bool = False
 
 
 def api_requests(source: ModelSource, options: SageMakerOptions) -> dict[str, Any]:
@@ -103,7 +106,7 @@ def api_requests(source: ModelSource, options: SageMakerOptions) -> dict[str, An
     }
 
 
-def render_sagemaker_dockerfile(base_image: str, labels: dict[str, str]) -> str:
+def render_sagemaker_dockerfile(base_image: str, labels: dict[str, str], *, safe_only: bool = False) -> str:
     """The Dockerfile of the SageMaker serving image (the model comes from /opt/ml/model at run time)."""
     values = {
         "pack_version": __version__,
@@ -116,6 +119,7 @@ def render_sagemaker_dockerfile(base_image: str, labels: dict[str, str]) -> str:
         "entrypoint": json.dumps(["python3", f"/opt/pack/{ENTRY_SCRIPT}"]),
         "labels": dockerfile_labels(labels),
         "serve_model": serve_argument(labels["pack.model.name"], labels["pack.model.version"]),
+        "policy": policy_instruction(safe_only),
     }
     return render_dockerfile(["deps.Dockerfile", "sagemaker.Dockerfile"], values)
 
@@ -137,11 +141,14 @@ class SageMakerBuilder:
         """Write the bundle for ``source`` into ``output`` (new or empty); return ``output``."""
         requests = api_requests(source, self.options)
         base = self.options.base_image or default_base_image(source.python_version)
+        if self.options.safe_only:
+            check_safe(source.path)
         with atomic_dir(output) as tmp:
             write_tar_gz(source.path, tmp / "model.tar.gz")
             write_dependencies(tmp / "image", source, self.cache_dir, self.progress)
             write_file(tmp / "image" / ENTRY_SCRIPT, template(ENTRY_SCRIPT))
-            dockerfile = render_sagemaker_dockerfile(base, image_labels(source, base))
+            labels = image_labels(source, base, safe_only=self.options.safe_only)
+            dockerfile = render_sagemaker_dockerfile(base, labels, safe_only=self.options.safe_only)
             write_file(tmp / "image" / "Dockerfile", dockerfile)
             write_file(tmp / "sagemaker.json", dump_json(requests))
             normalise_tree(tmp)

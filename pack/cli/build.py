@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from pack.cli.mlflow_compat import env_manager_options
 from pack.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -18,6 +19,11 @@ model_option = click.option(
     "-m",
     required=True,
     help="Model path or URI (models:/name/version|Stage|latest|@alias, runs:/...).",
+)
+safe_only_option = click.option(
+    "--safe-only",
+    is_flag=True,
+    help="Bake PACK_SAFE_ONLY=1 into the image: it refuses pickles, custom Python models and model code.",
 )
 output_option = click.option(
     "--output",
@@ -75,8 +81,8 @@ class _BuildDisplay:
         if event.step is not None:
             description = event.message.split(":", 1)[-1].strip()[:50]
             self.progress.update(self.task, completed=event.step - 1, total=event.total, description=description)
-        if not self.quiet:
-            self.progress.console.print(event.message, markup=False, style="dim")
+        if not self.quiet:  # soft_wrap: long log lines stay whole (a pipe or CI log is not 80 columns wide)
+            self.progress.console.print(event.message, markup=False, style="dim", soft_wrap=True)
 
 
 def _cache_dir() -> Path:
@@ -106,6 +112,11 @@ def _cache_dir() -> Path:
     is_flag=True,
     help="Serve with pack serve --accelerate (tree ensembles compiled at load; adds onnxruntime to the image).",
 )
+@safe_only_option
+@env_manager_options(
+    ("local", "virtualenv"),
+    "the image installs the model's pinned requirements into its own virtualenv (--env-manager virtualenv)",
+)
 def build_docker(
     *,
     model_uri: str,
@@ -116,6 +127,7 @@ def build_docker(
     network: str,
     no_cache: bool,
     quiet: bool,
+    safe_only: bool,
     push: bool,
     accelerate: bool,
 ) -> None:
@@ -124,16 +136,21 @@ def build_docker(
 
     from pack.builders.docker import DockerContextBuilder
     from pack.builders.engines import build_image, check_builder
+    from pack.builders.references import parse_image_reference
 
     if context_only is None and not image_name:
         raise InvalidInput("--name NAME[:TAG] is required (or write the context only with --context-only DIR)")
+    if image_name:  # checked before the wheelhouse is filled, not by the engine minutes later
+        parse_image_reference(image_name, what="--name", allow_digest=False)
+    if base_image:
+        parse_image_reference(base_image, what="--base-image")
     if push and context_only is not None:
         raise InvalidInput("--push needs an image: drop --context-only")
     source = resolve_source(model_uri)
     if context_only is None:
         check_builder(builder)  # fail fast, before the wheelhouse is filled
     with _BuildDisplay(quiet) as display:
-        contexts = DockerContextBuilder(base_image, _cache_dir(), display, accelerate=accelerate)
+        contexts = DockerContextBuilder(base_image, _cache_dir(), display, accelerate=accelerate, safe_only=safe_only)
         if context_only is not None:
             written = contexts.write(source, context_only)
             display.stop()
@@ -186,6 +203,14 @@ def build_docker(
 @click.option("--service-port", type=int, default=80, show_default=True)
 @click.option("--startup-seconds", type=int, default=600, show_default=True, help="Time allowed for model load.")
 @click.option(
+    "--drain-timeout",
+    "drain_seconds",
+    type=int,
+    default=30,
+    show_default=True,
+    help="Seconds the server drains on SIGTERM; the pod's grace period is 15 s longer.",
+)
+@click.option(
     "--auth-secret",
     help="A Secret (key 'token') whose value the server requires as a bearer token (PACK_SERVE_AUTH_TOKEN).",
 )
@@ -196,10 +221,11 @@ def build_k8s(model_uri: str, image: str, output: Path, **flags: Any) -> None:
     """
     from pack.builders.kubernetes import FILES, KubernetesBuilder, KubernetesOptions
 
-    source = resolve_source(model_uri)
     for limit in ("cpu_limit", "memory_limit"):
         flags[limit] = flags[limit] or None
     options = KubernetesOptions(image=image, **flags)
+    options.check()  # every flag before any work
+    source = resolve_source(model_uri)
     KubernetesBuilder(options).build(source, output)
     click.echo(f"wrote {', '.join(FILES)} for {source.name} {source.version} to {output}")
 
@@ -211,8 +237,9 @@ def build_k8s(model_uri: str, image: str, output: Path, **flags: Any) -> None:
 @click.option("--chart-version", help="The chart's version (default: the base chart's).")
 def build_chart(model_uri: str, image: str, output: Path, chart_version: str | None) -> None:
     """Write a Helm chart for the model (helm install NAME DIR)."""
-    from pack.builders.helm import ChartOptions, HelmChartBuilder
+    from pack.builders.helm import ChartOptions, HelmChartBuilder, parse_image
 
+    parse_image(image)  # before any work
     source = resolve_source(model_uri)
     HelmChartBuilder(ChartOptions(image=image, chart_version=chart_version)).build(source, output)
     click.echo(f"wrote the chart of {source.name} {source.version} to {output}")
@@ -227,6 +254,7 @@ def build_chart(model_uri: str, image: str, output: Path, chart_version: str | N
 @click.option("--execution-role-arn", help="The SageMaker execution role (default: a placeholder).")
 @click.option("--instance-type", default="ml.m5.large", show_default=True)
 @click.option("--instance-count", type=int, default=1, show_default=True)
+@safe_only_option
 def build_sagemaker(
     *,
     model_uri: str,
@@ -237,8 +265,10 @@ def build_sagemaker(
     execution_role_arn: str | None,
     instance_type: str,
     instance_count: int,
+    safe_only: bool,
 ) -> None:
     """Write model.tar.gz, the serving image's build context and the SageMaker API requests."""
+    from pack.builders.references import parse_image_reference
     from pack.builders.sagemaker import (
         IMAGE_PLACEHOLDER,
         MODEL_DATA_PLACEHOLDER,
@@ -247,6 +277,9 @@ def build_sagemaker(
         SageMakerOptions,
     )
 
+    for flag, reference in (("--image-uri", image_uri), ("--base-image", base_image)):
+        if reference:
+            parse_image_reference(reference, what=flag)
     options = SageMakerOptions(
         base_image=base_image,
         image_uri=image_uri or IMAGE_PLACEHOLDER,
@@ -254,6 +287,7 @@ def build_sagemaker(
         execution_role_arn=execution_role_arn or ROLE_PLACEHOLDER,
         instance_type=instance_type,
         instance_count=instance_count,
+        safe_only=safe_only,
     )
     source = resolve_source(model_uri)
     with _BuildDisplay(quiet=True) as display:

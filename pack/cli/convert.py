@@ -8,6 +8,7 @@ import click
 
 from pack.cli.load_options import load_options, trusted_types_option
 from pack.cli.models import read_data_file
+from pack.cli.params import EXISTING_FILE
 from pack.errors import InvalidInput
 
 TARGETS = ("onnx",)
@@ -22,8 +23,8 @@ TARGETS = ("onnx",)
 )
 @click.option(
     "--input-example",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Data (JSON or CSV) to verify on; default: the model's saved input example.",
+    type=EXISTING_FILE,
+    help="Data (JSON, CSV, Parquet, .npy or .npz) to verify on; default: the model's saved input example.",
 )
 @click.option("--rtol", type=float, default=1e-4, show_default=True, help="Relative tolerance.")
 @click.option("--atol", type=float, default=1e-5, show_default=True, help="Absolute tolerance.")
@@ -48,23 +49,27 @@ def convert(
     import tempfile
 
     from pack.flavors.convert import convert_to_onnx
+    from pack.uris import resolve
 
     if output is None and register_as is None:
         raise InvalidInput("give --output DIR, --register NAME, or both")
     example = read_data_file(input_example, None)[0] if input_example is not None else None
+    resolved = resolve(model_uri)  # models:/name/Production -> the exact version, once
+    exact = resolved.exact_uri
     with tempfile.TemporaryDirectory(prefix="pack-convert-") as scratch:
         result = convert_to_onnx(
-            model_uri,
+            resolved.path,
             output if output is not None else Path(scratch) / "model",
             input_example=example,
             rtol=rtol,
             atol=atol,
             target_opset=opset,
             model_config=load_options(trusted_types),
+            source=exact,
         )
         where = f" at {result.path}" if output is not None else ""
         click.echo(
-            f"converted {result.source} to {target}{where}: predictions on {result.rows_checked} "
+            f"converted {model_uri} to {target}{where}: predictions on {result.rows_checked} "
             f"example rows match (max abs diff {result.max_abs_diff:.3g}; rtol={rtol}, atol={atol})"
         )
         if register_as is not None:
@@ -73,10 +78,11 @@ def convert(
             version = open_services().registry.register_model(
                 str(result.path),
                 register_as,
-                tags={"pack.converted_from": model_uri, "pack.format": target},
-                description=f"{target} conversion of {model_uri}",
+                tags={"pack.converted_from": exact, "pack.format": target},
+                description=f"{target} conversion of {exact}",
+                source=exact,
             )
-            click.echo(f"registered as {version.name} version {version.version}")
+            click.echo(f"registered as {version.name} version {version.version} (tagged pack.converted_from={exact})")
 
 
 COMMANDS = [convert]

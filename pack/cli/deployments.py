@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from pack.cli.params import EXISTING_FILE
 from pack.cli.tables import echo_fields, echo_json, echo_table
 
 if TYPE_CHECKING:
@@ -230,7 +231,7 @@ def get(target: str, name: str, endpoint: str | None, as_json: bool) -> None:
     "-i",
     "input_path",
     required=True,
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=EXISTING_FILE,
 )
 @click.option("--output-path", "-O", "-o", "output_path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--content-type", type=click.Choice(["json", "csv"]), default="json", show_default=True)

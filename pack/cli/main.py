@@ -42,6 +42,9 @@ class PackGroup(click.Group):
             message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
             click.echo(f"error: {message}", err=True)
             ctx.exit(exit_code(error))
+        except RecursionError:  # a crafted document deep enough to exhaust the stack: bad input, no traceback
+            click.echo("error: the input is nested too deeply to read", err=True)
+            ctx.exit(2)
 
 
 @click.group(cls=PackGroup, context_settings={"help_option_names": ["-h", "--help"], "auto_envvar_prefix": "PACK"})
@@ -59,9 +62,14 @@ COMMAND_MODULES = (
     "pack.cli.serve",
     "pack.cli.server",
     "pack.cli.build",
+    "pack.cli.gc",
     "pack.cli.run",
     "pack.cli.deployments",
 )
+
+
+# MLflow's ``mlflow models serve|predict|build-docker``: the same commands under ``pack models``.
+MODELS_ALIASES = ("serve", "predict", "build-docker")
 
 
 def _register() -> None:
@@ -70,6 +78,10 @@ def _register() -> None:
     for name in COMMAND_MODULES:
         for command in import_module(name).COMMANDS:
             cli.add_command(command)
+    models = cli.commands["models"]
+    if isinstance(models, click.Group):
+        for alias in MODELS_ALIASES:
+            models.add_command(cli.commands[alias], alias)
 
 
 _register()
@@ -83,12 +95,19 @@ def main(argv: list[str] | None = None) -> None:
         click.echo(error.format_message())
         sys.exit(0)
     except click.ClickException as error:  # usage errors: bad options, missing files, ...
-        click.echo(f"error: {error.format_message()}", err=True)
+        click.echo(f"error: {error.format_message()}{_hint(error)}", err=True)
         sys.exit(error.exit_code)
     except click.Abort:
         click.echo("error: aborted", err=True)
         sys.exit(1)
     sys.exit(result if isinstance(result, int) else 0)
+
+
+def _hint(error: click.ClickException) -> str:
+    """Advice for a usage error that MLflow habits lead to."""
+    if isinstance(error, click.BadOptionUsage) and error.option_name == "-h":
+        return " (-h is --host here, as in MLflow; for help use --help)"
+    return ""
 
 
 __all__ = ["cli", "exit_code", "main"]

@@ -8,33 +8,49 @@ from typing import Any
 import click
 
 from pack.cli.load_options import load_options, trusted_types_option
+from pack.cli.mlflow_compat import LOCAL_ONLY, env_manager_options
+from pack.cli.params import EXISTING_FILE, EXISTING_PATH
 from pack.cli.spark_predict import run_on_spark, spark_options
 from pack.cli.store_options import open_services, store_options
 from pack.errors import FlavorError, InvalidInput, NotFound
 
-CONTENT_TYPES = ("json", "csv")
+CONTENT_TYPES = ("json", "csv", "parquet", "npy", "npz")
+_SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".npy": "npy", ".npz": "npz"}
 
 
 def read_data_file(path: Path, content_type: str | None, schema: Any = None) -> tuple[Any, dict[str, Any] | None]:
-    """Read ``(data, params)`` from a JSON or CSV file (by ``content_type`` or the file suffix).
+    """Read ``(data, params)`` from a JSON, CSV, Parquet, ``.npy`` or ``.npz`` file (by ``content_type`` or suffix).
 
-    JSON may be any ``/invocations`` body, or plainly records, a split-orient object or a list.
+    JSON may be any ``/invocations`` body, or plainly records, a split-orient object or a list; an
+    ``.npz`` archive with several arrays gives a dict of named arrays.
+
+    Raises:
+        NotFound: the file does not exist.
+        InvalidInput: it cannot be read as that format.
     """
     from pack.flavors import payloads
 
-    kind = content_type or ("csv" if path.suffix.lower() == ".csv" else "json")
+    kind = content_type or _SUFFIXES.get(path.suffix.lower(), "json")
     try:
         raw = path.read_bytes()
+    except FileNotFoundError:
+        raise NotFound(f"{path} does not exist") from None
     except OSError as exc:
         raise InvalidInput(f"cannot read {path}: {exc.strerror}") from None
     if kind == "csv":
         return payloads.parse_csv(raw, schema), None
+    if kind == "parquet":
+        return payloads.parse_parquet(raw, schema), None
+    if kind in ("npy", "npz"):
+        return _read_numpy(path, raw), None
     import orjson
 
     try:
         document = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
-        raise InvalidInput(f"{path.name} is not valid JSON: {exc}") from None
+        raise InvalidInput(
+            f"{path.name} is not valid JSON ({exc}); data files may be JSON, CSV, Parquet, .npy or .npz"
+        ) from None
     if isinstance(document, dict) and any(key in document for key in payloads.FORMATS):
         return payloads.parse_json_request(document, schema)
     if isinstance(document, dict) and "data" in document:
@@ -44,9 +60,28 @@ def read_data_file(path: Path, content_type: str | None, schema: Any = None) -> 
     return payloads.parse_inputs(document, schema), None
 
 
+def _read_numpy(path: Path, raw: bytes) -> Any:
+    """An array from ``.npy``, or from ``.npz`` the one array (several: a dict by name); never unpickles."""
+    import io
+
+    import numpy as np
+
+    try:
+        loaded = np.load(io.BytesIO(raw), allow_pickle=False)
+        if not isinstance(loaded, np.lib.npyio.NpzFile):
+            return loaded
+        with loaded:
+            arrays = {name: loaded[name] for name in loaded.files}
+    except (ValueError, OSError, EOFError) as exc:
+        raise InvalidInput(f"{path.name} is not a numpy file without pickled objects ({exc})") from None
+    if not arrays:
+        raise InvalidInput(f"{path.name} holds no arrays")
+    return next(iter(arrays.values())) if len(arrays) == 1 else arrays
+
+
 @click.command("log-model")
 @click.argument("flavor")
-@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.argument("path", type=EXISTING_PATH)
 @click.option(
     "--output",
     "-o",
@@ -56,8 +91,8 @@ def read_data_file(path: Path, content_type: str | None, schema: Any = None) -> 
 )
 @click.option(
     "--input-example",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Example input (JSON or CSV): saved with the model and used to infer its signature.",
+    type=EXISTING_FILE,
+    help="Example input (JSON, CSV, Parquet, .npy or .npz): saved with the model, used to infer its signature.",
 )
 @click.option("--name", default="model", show_default=True, help="The model's name inside the new run.")
 @click.option("--register", "register_name", default=None, help="Also register it as a new version of this model.")
@@ -90,6 +125,8 @@ def log_model(
         click.echo(f"saved {chosen.name} model to {output}{_describe_signature(mlmodel)}")
         if register_name is not None:
             _register(str(output.absolute()), register_name, store)
+        else:
+            click.echo(f"next: pack serve {output}  |  pack models register {output} NAME")
         return
     import tempfile
 
@@ -109,6 +146,8 @@ def log_model(
     click.echo(f"logged {chosen.name} model to run {run.info.run_id} as {model_uri}{_describe_signature(mlmodel)}")
     if register_name is not None:
         _register(model_uri, register_name, store)
+    else:
+        click.echo(f"next: pack models register {model_uri} NAME")
 
 
 def _package(chosen: Any, path: Path, output: Path, example: Any) -> Any:
@@ -162,38 +201,54 @@ def _copy_saved_model(source: Path, output: Path, flavor: str) -> Any:
 def _describe_signature(mlmodel: Any) -> str:
     signature = mlmodel.signature
     if signature is None or signature.inputs is None:
-        return " (no signature)"
+        return " (no signature: add one with --input-example FILE, so requests are checked against it)"
     outputs = len(signature.outputs) if signature.outputs is not None else 0
     return f" (signature: {len(signature.inputs)} inputs -> {outputs} outputs)"
 
 
 @click.command("predict")
 @click.option("--model-uri", "-m", required=True, help="Model path or URI (models:/..., runs:/..., file://...).")
-@click.option("--input-path", "-i", required=True, type=click.Path(path_type=Path), help="Input file (JSON or CSV).")
+@click.option(
+    "--input-path",
+    "-i",
+    required=True,
+    type=EXISTING_PATH,
+    help="Input file (JSON, CSV, Parquet, .npy or .npz); with --engine spark also a directory of files.",
+)
 @click.option("--output-path", "-o", type=click.Path(path_type=Path), help="Write predictions here (default: stdout).")
 @click.option("--content-type", "-t", type=click.Choice(CONTENT_TYPES), help="Input format (default: by suffix).")
+@env_manager_options(("local",), LOCAL_ONLY)
+@click.option(
+    "--safe-only",
+    is_flag=True,
+    help="Refuse models with executable content (pickles, custom Python models, model code); PACK_SAFE_ONLY=1.",
+)
 @trusted_types_option
 @spark_options
 def predict(
+    *,
     model_uri: str,
     input_path: Path,
     output_path: Path | None,
     content_type: str | None,
+    safe_only: bool,
     trusted_types: str,
     **spark: Any,
 ) -> None:
-    """Predict with a model on a JSON or CSV file; print {"predictions": ...}.
+    """Predict with a model on a data file; print {"predictions": ...}.
 
     With --engine spark: score a Parquet, CSV or JSON dataset of any size into Parquet (-o DIR).
     """
+    if spark["engine"] == "spark":  # the policy checked in the driver, before Spark starts
+        _check_model(model_uri, safe_only=safe_only)
     if run_on_spark(model_uri, input_path, output_path, content_type, load_options(trusted_types), **spark):
         return
+    if input_path.is_dir():
+        raise InvalidInput(f"{input_path} is a directory, not a file (a directory of files needs --engine spark)")
     from pack.flavors import payloads
     from pack.flavors.pyfunc import load_model
 
-    if not input_path.is_file():
-        raise InvalidInput(f"input file {input_path} does not exist")
-    model = load_model(model_uri, model_config=load_options(trusted_types))
+    model = load_model(model_uri, model_config=load_options(trusted_types), safe_only=safe_only)
     schema = model.signature.inputs if model.signature is not None else None
     data, params = read_data_file(input_path, content_type, schema)
     body = payloads.dumps_predictions(model.predict(data, params))
@@ -201,6 +256,19 @@ def predict(
         click.echo(body.decode())
     else:
         output_path.write_bytes(body + b"\n")
+
+
+def _check_model(model_uri: str, *, safe_only: bool) -> None:
+    """Check the model at ``model_uri`` as its load will (the safe-only policy, shadowing model code),
+    without loading it."""
+    from pack.flavors.lookup import flavor_for_model
+    from pack.flavors.mlmodel import MLModel
+    from pack.flavors.safety import check_model
+    from pack.uris import resolve
+
+    path = resolve(model_uri).path
+    mlmodel = MLModel.load(path)
+    check_model(flavor_for_model(mlmodel), path, mlmodel, safe_only=safe_only)
 
 
 COMMANDS = [log_model, predict]

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 import click
 
 from pack.cli.load_options import load_options, trusted_types_option
+from pack.cli.mlflow_compat import LOCAL_ONLY, env_manager_options
 from pack.errors import InvalidInput
 from pack.names import clean_name
 from pack.uris import scheme_of
@@ -37,13 +38,17 @@ def default_name_version(uri: str, path: Path) -> tuple[str, str]:
     return name, "1"
 
 
-def resolve_models(args: tuple[str, ...]) -> list[Any]:
+def resolve_models(args: tuple[str, ...], *, safe_only: bool = False) -> list[Any]:
     """Resolve every ``[NAME[:VERSION]=]URI`` to a local ``ModelSpec`` (models:/ and runs:/ included).
 
     A registered version's spec carries the registry's checksums, so every worker verifies the files
-    it loads; each spec carries its parsed MLmodel, so the server reads it once.
+    it loads; each spec carries its parsed MLmodel, so the server reads it once. Each model is checked
+    as its load will check it (a directory that is not a model, executable content under the
+    safe-only policy, model code that shadows a module), before anything is bound.
     """
+    from pack.flavors.lookup import flavor_for_model
     from pack.flavors.mlmodel import MLModel
+    from pack.flavors.safety import check_model
     from pack.serving.settings import ModelSpec
     from pack.uris import resolve
 
@@ -52,6 +57,7 @@ def resolve_models(args: tuple[str, ...]) -> list[Any]:
         name, version, uri = parse_model_arg(arg)
         resolved = resolve(uri)
         mlmodel = MLModel.load(resolved.path)  # fail here, before binding, on a directory that is not a model
+        check_model(flavor_for_model(mlmodel), resolved.path, mlmodel, safe_only=safe_only)
         if resolved.name is not None and resolved.version is not None:
             default_name, default_version = resolved.name, str(resolved.version)
         else:
@@ -108,7 +114,14 @@ def _hosts(value: str | None) -> tuple[str, ...] | None:
 
 
 @click.command("serve", context_settings={"help_option_names": ["--help"]})
-@click.argument("model_uris", nargs=-1, required=True, metavar="[NAME[:VERSION]=]MODEL_URI...")
+@click.argument("model_uris", nargs=-1, metavar="[NAME[:VERSION]=]MODEL_URI...")
+@click.option(
+    "-m",
+    "--model-uri",
+    "model_uri_options",
+    multiple=True,
+    help="A model to serve, as MLflow spells it (the same as a MODEL_URI argument; repeatable).",
+)
 @_setting("-h", "--host", field="host")
 @_setting("-p", "--port", field="port", type=int)
 @_setting("-w", "--workers", field="workers", type=int)
@@ -129,16 +142,19 @@ def _hosts(value: str | None) -> tuple[str, ...] | None:
 @_setting("--expose-errors/--no-expose-errors", field="expose_errors")
 @_setting("--access-log/--no-access-log", field="access_log")
 @_setting("--log-level", field="log_level", type=click.Choice(["debug", "info", "warning", "error"]))
+@_setting("--safe-only", field="safe_only", is_flag=True)
+@env_manager_options(("local",), LOCAL_ONLY)
 @_setting("--accelerate/--no-accelerate", field="accelerate")
 @trusted_types_option
-def serve(model_uris: tuple[str, ...], trusted_types: str, **options: Any) -> None:
+def serve(model_uris: tuple[str, ...], model_uri_options: tuple[str, ...], trusted_types: str, **options: Any) -> None:
     """Serve one or more models over HTTP.
 
     MODEL_URI is a path, file://, runs:/<run_id>/<path>, or models:/<name>/<version|stage|latest>
     or models:/<name>@<alias>. A model is served under its registered name (or its directory name);
     NAME[:VERSION]=URI chooses. Routes: POST /invocations[/NAME] (MLflow), /v2/... (Open Inference
     Protocol), GET /ping, /health, /metrics, /openapi.json, /docs. Every option also reads
-    PACK_SERVE_<OPTION> (e.g. PACK_SERVE_PORT), except --trusted-types: PACK_TRUSTED_TYPES.
+    PACK_SERVE_<OPTION> (e.g. PACK_SERVE_PORT), except --trusted-types: PACK_TRUSTED_TYPES;
+    PACK_SAFE_ONLY=1 is --safe-only. -h is --host, as in MLflow; --help prints this help.
     """
     from pack.serving.server import serve as run_server
     from pack.serving.settings import ServingSettings
@@ -148,7 +164,10 @@ def serve(model_uris: tuple[str, ...], trusted_types: str, **options: Any) -> No
         if key in given:
             given[key] = _hosts(given[key])
     settings = ServingSettings.build(**given, load_options=load_options(trusted_types))
-    models = resolve_models(model_uris)
+    model_uris = (*model_uri_options, *model_uris)
+    if not model_uris:
+        raise click.UsageError("give the model to serve: pack serve MODEL_URI (or -m MODEL_URI)")
+    models = resolve_models(model_uris, safe_only=settings.safe_only)
 
     def listening(bound_host: str, bound_port: int) -> None:
         shown = f"[{bound_host}]" if ":" in bound_host else bound_host

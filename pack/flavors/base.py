@@ -21,6 +21,13 @@ Optional attributes (looked up with ``getattr``, so older flavors need not defin
 * ``uses_input_example = True``: ``save`` receives the example data (without params) as
   ``options["input_example"]`` (None when the caller gave none), e.g. to trace or export a graph.
 * ``reads_directories = True``: ``read_native`` accepts a directory (e.g. a TensorFlow SavedModel).
+* ``native_signature(obj, path) -> ModelSignature | None``: the signature the object declares itself
+  (an estimator's feature names, an ONNX graph's inputs), used when ``save_model`` gets neither a
+  signature nor an input example; ``path`` is the directory ``save`` just wrote.
+* ``unsafe_content(path, model) -> list[str]``: what in a saved model would run code when loaded
+  (pickles and the like), one line each, ``[]`` for nothing. pack asks before ``load``/``load_pyfunc``
+  and warns or refuses (``pack.flavors.safety``); a flavor without it is refused under the safe-only
+  policy. ``load`` itself does not warn.
 """
 
 from __future__ import annotations

@@ -30,6 +30,7 @@ from pack.flavors.onnx import OnnxPredictor
 from pack.flavors.packaging import save_model
 from pack.flavors.pyfunc import load_model
 from pack.types import PathLike
+from pack.uris import scheme_of
 
 RTOL = 1e-4
 ATOL = 1e-5
@@ -58,6 +59,7 @@ def convert_to_onnx(
     atol: float = ATOL,
     target_opset: int | None = None,
     model_config: Mapping[str, Any] | None = None,
+    source: str | None = None,
 ) -> Conversion:
     """Convert a saved scikit-learn model to an ONNX model directory at ``output``.
 
@@ -68,6 +70,9 @@ def convert_to_onnx(
         rtol, atol: the tolerance for numeric outputs.
         target_opset: the ONNX opset (default: skl2onnx's latest supported).
         model_config: load options for the source model (e.g. skops ``trusted_types``).
+        source: what to record as the source (e.g. ``models:/forest/3`` when ``model_uri`` is the
+            verified local copy of that version); default: ``model_uri`` when it is a URI, else the
+            directory's name (no path of this machine goes into the new model).
 
     Raises:
         InvalidInput: the model is not a scikit-learn model, or there is no example to verify on.
@@ -95,11 +100,12 @@ def convert_to_onnx(
         diff = compare_outputs(expected, converted, rtol, atol)
     except FlavorError as exc:
         raise FlavorError(f"{exc}; nothing was written") from None
-    source = os.fspath(model_uri)
+    if source is None:
+        given = os.fspath(model_uri)
+        source = given if scheme_of(given) not in ("", "file") else original.path.name
     metadata = {
         "converted_from": {
-            "source": source,  # as given (e.g. models:/forest/3), for the registry to record
-            "source_path": str(original.path),
+            "source": source,  # an exact version (models:/forest/3), a run URI or a directory name
             "model_uuid": original.metadata.model_uuid,
             "predict_fn": predict_fn,
             "rows_checked": len(data),

@@ -57,6 +57,9 @@ class KerasFlavor:
         pyfunc_conf = {"loader_module": self.loader_modules[0]}
         return SavedFlavor(flavor_conf, pyfunc_conf, keras_requirements(), KerasPredictor(obj))
 
+    def unsafe_content(self, path: Path, model: MLModel) -> list[str]:
+        return []  # a .keras file is config JSON and weights, loaded in Keras' safe_mode
+
     def load(self, path: Path, model: MLModel, config: Mapping[str, Any]) -> Any:
         conf = model.flavor_conf(self.name)
         data = safe_join(path, str(conf.get("data") or DATA_DIR))

@@ -17,7 +17,7 @@ import yaml
 
 from pack._version import __version__
 from pack.errors import InvalidModel, NotFound
-from pack.flavors.schema import ModelSignature
+from pack.flavors.schema import ModelSignature, check_nesting
 
 MLMODEL_FILE = "MLmodel"
 PYFUNC = "python_function"
@@ -25,6 +25,8 @@ PYFUNC = "python_function"
 # The C loader/dumper (libyaml) is several times faster; both are the safe variants.
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _Dumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+MAX_NESTING = 64  # YAML levels; libyaml itself stops at 1000, which is still enough to exhaust Python's stack
 
 _KNOWN = (
     "flavors",
@@ -107,6 +109,7 @@ class MLModel:
         """
         if not isinstance(raw, Mapping):
             raise InvalidModel("MLmodel must be a YAML mapping")
+        check_nesting(raw, MAX_NESTING, "MLmodel")
         flavors = raw.get("flavors")
         if not isinstance(flavors, Mapping) or not flavors:
             raise InvalidModel("MLmodel has no 'flavors' section")
@@ -144,7 +147,9 @@ class MLModel:
         try:
             raw = yaml.load(text, Loader=_Loader)
         except yaml.YAMLError as exc:
-            raise InvalidModel(f"MLmodel is not valid YAML: {exc}") from None
+            raise InvalidModel(f"MLmodel is not valid YAML: {' '.join(str(exc).split())}") from None
+        except RecursionError:
+            raise InvalidModel(f"MLmodel is nested more than {MAX_NESTING} levels deep") from None
         return cls.from_dict(raw)
 
     def save(self, model_dir: Path) -> None:
@@ -161,12 +166,39 @@ class MLModel:
         """
         path = Path(model_dir) / MLMODEL_FILE
         if not path.is_file():
-            raise NotFound(f"no MLmodel file in {model_dir}")
+            raise NotFound(f"no MLmodel file in {model_dir}: {_packaging_hint(Path(model_dir))}")
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise InvalidModel(f"cannot read {path}: {exc}") from None
         return cls.from_yaml(text)
+
+
+# Native model files by suffix, for the hint on a path that is not a model directory.
+_NATIVE_FLAVORS = {
+    ".pkl": "sklearn",
+    ".pickle": "sklearn",
+    ".joblib": "sklearn",
+    ".skops": "sklearn",
+    ".pt": "pytorch",
+    ".pt2": "pytorch",
+    ".pth": "pytorch",
+    ".keras": "keras",
+    ".h5": "keras",
+    ".onnx": "onnx",
+}
+
+
+def _packaging_hint(path: Path) -> str:
+    """How to turn what is at ``path`` (a native model file, or a folder holding one) into a model directory."""
+    candidates = [path] if path.is_file() else sorted(p for p in path.glob("*") if p.is_file())
+    if path.is_dir() and (path / "saved_model.pb").is_file():
+        return f"it is a TensorFlow SavedModel; package it first: pack log-model tensorflow {path} --output DIR"
+    for candidate in candidates:
+        flavor = _NATIVE_FLAVORS.get(candidate.suffix.lower())
+        if flavor is not None:
+            return f"package {candidate} first: pack log-model {flavor} {candidate} --output DIR"
+    return "a model directory holds one; package a native model file with: pack log-model FLAVOR FILE --output DIR"
 
 
 def _optional_str(value: Any) -> str | None:

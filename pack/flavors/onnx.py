@@ -37,6 +37,7 @@ from pack.errors import FlavorError, InvalidInput, InvalidModel, MissingDependen
 from pack.flavors import packaging
 from pack.flavors.base import SavedFlavor, check_options
 from pack.flavors.mlmodel import MLModel
+from pack.flavors.schema import ModelSignature, Schema, TensorSpec
 from pack.flavors.table import NumericTable
 from pack.flavors.threads import declared_workers, threads_per_worker
 from pack.types import Params
@@ -94,6 +95,36 @@ def check_model(model: Any) -> None:
         onnx.checker.check_model(str(model) if isinstance(model, Path) else model)
     except onnx.checker.ValidationError as exc:
         raise FlavorError(f"the ONNX model is invalid: {str(exc).strip().splitlines()[0]}") from None
+
+
+def graph_signature(model: Any) -> ModelSignature | None:
+    """The tensors an ONNX graph declares: names, element types, shapes (symbolic dimensions as -1).
+
+    None when an input is not a tensor of known rank; outputs are left out when one is not.
+    """
+    graph = model.graph
+    initialisers = {init.name for init in graph.initializer}
+    inputs = [_tensor_spec(value) for value in graph.input if value.name not in initialisers]
+    if not inputs or any(spec is None for spec in inputs):
+        return None
+    outputs = [_tensor_spec(value) for value in graph.output]
+    return ModelSignature(
+        inputs=Schema(tuple(spec for spec in inputs if spec is not None)),
+        outputs=None if any(spec is None for spec in outputs) else Schema(tuple(s for s in outputs if s is not None)),
+    )
+
+
+def _tensor_spec(value: Any) -> TensorSpec | None:
+    onnx = _onnx()
+    if value.type.WhichOneof("value") != "tensor_type" or not value.type.tensor_type.HasField("shape"):
+        return None
+    tensor = value.type.tensor_type
+    try:
+        dtype = onnx.helper.tensor_dtype_to_np_dtype(tensor.elem_type)
+    except (KeyError, ValueError, TypeError):
+        return None
+    shape = tuple(dim.dim_value if dim.HasField("dim_value") and dim.dim_value > 0 else -1 for dim in tensor.shape.dim)
+    return TensorSpec(dtype="object" if dtype.kind == "O" else dtype.name, shape=shape, name=value.name)
 
 
 def session_options(saved: Mapping[str, Any], config: Mapping[str, Any]) -> Any:
@@ -238,6 +269,12 @@ class OnnxFlavor:
             pyfunc_conf["output_names"] = list(outputs)
         return SavedFlavor(flavor_conf, pyfunc_conf, ["onnx", "onnxruntime", "numpy"], None)
 
+    def native_signature(self, obj: Any, path: Path) -> ModelSignature | None:
+        return graph_signature(_onnx().load(str(path / MODEL_FILE), load_external_data=False))
+
+    def unsafe_content(self, path: Path, model: MLModel) -> list[str]:
+        return []  # an ONNX graph holds no code
+
     def load(self, path: Path, model: MLModel, config: Mapping[str, Any]) -> Any:
         file = self._file(path, model)
         try:
@@ -302,6 +339,7 @@ __all__ = [
     "OnnxFlavor",
     "OnnxPredictor",
     "check_model",
+    "graph_signature",
     "load_model",
     "save_model",
     "session_options",

@@ -10,12 +10,13 @@ from typing import Any
 from pack._fs import atomic_dir, tree_size
 from pack.errors import FlavorError, InvalidInput, PackError, UnsafeFormatWarning
 from pack.flavors.base import EXAMPLE_OPTION, Flavor, SavedFlavor
-from pack.flavors.code import add_code_to_sys_path, copy_code_paths
+from pack.flavors.code import copy_code_paths
 from pack.flavors.environment import ENV_CONF, pin, python_version, write_environment
 from pack.flavors.examples import save_input_example, split_params
 from pack.flavors.infer import infer_signature
 from pack.flavors.lookup import flavor_for_object, get_flavor, native_flavor
 from pack.flavors.mlmodel import PYFUNC, MLModel
+from pack.flavors.safety import admit
 from pack.flavors.schema import ModelSignature
 from pack.types import PathLike
 from pack.uris import resolve
@@ -43,7 +44,8 @@ def save_model(
         path: the directory to create; it must not exist or be empty.
         flavor: the flavor name; inferred from the object when None.
         input_example: example data, or ``(data, params)``; saved beside the model, and used to infer
-            the signature (the model predicts on it) when ``signature`` is None.
+            the signature (the model predicts on it) when ``signature`` is None. Without either, the
+            flavor may declare the inputs from the object (an estimator's feature names, an ONNX graph).
         signature: an explicit signature.
         pip_requirements: replaces the inferred requirements.
         extra_pip_requirements: added to the inferred requirements.
@@ -91,6 +93,9 @@ def save_model(
         )
         if signature is None and input_example is not None:
             signature = _infer_from_example(chosen, saved, tmp, mlmodel, input_example)
+        elif signature is None:  # no example: what the object itself declares (feature names, graph inputs)
+            native_signature = getattr(chosen, "native_signature", None)
+            signature = native_signature(model, tmp) if native_signature is not None else None
         requirements = (
             pin(pip_requirements)
             if pip_requirements is not None
@@ -107,8 +112,7 @@ def _infer_from_example(
 ) -> ModelSignature:
     data, params = split_params(example)
     predictor = saved.predictor
-    if predictor is None:
-        add_code_to_sys_path(tmp, mlmodel.flavors[PYFUNC])
+    if predictor is None:  # the object is in memory, so its classes are importable without the model's code
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UnsafeFormatWarning)  # we wrote these files a moment ago
             predictor = flavor.load_pyfunc(tmp, mlmodel, {})
@@ -121,18 +125,26 @@ def _infer_from_example(
     return infer_signature(data, output, params)
 
 
-def load_model(model_uri: PathLike, *, flavor: str | None = None, model_config: Mapping[str, Any] | None = None) -> Any:
+def load_model(
+    model_uri: PathLike,
+    *,
+    flavor: str | None = None,
+    model_config: Mapping[str, Any] | None = None,
+    safe_only: bool = False,
+) -> Any:
     """Load the native object of a saved model (an estimator, a ``PythonModel``, ...).
+
+    ``safe_only`` (or ``PACK_SAFE_ONLY=1``) refuses executable content, as in ``pack.pyfunc.load_model``.
 
     Raises:
         NotFound: nothing at the URI.
         InvalidModel: the model directory is malformed or has no such flavor.
+        UnsafeModel: ``safe_only`` and the model holds executable content.
     """
     path = resolve(model_uri).path
     mlmodel = MLModel.load(path)
     chosen = native_flavor(mlmodel, flavor)
-    conf = mlmodel.flavors.get(chosen.name) or mlmodel.pyfunc_conf or {}
-    add_code_to_sys_path(path, conf)
+    admit(chosen, path, mlmodel, safe_only=safe_only)
     return chosen.load(path, mlmodel, dict(model_config or {}))
 
 

@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from pack.errors import ModelError, PackError
-from pack.flavors.code import add_code_to_sys_path
 from pack.flavors.enforce import enforce_input, enforce_params
 from pack.flavors.examples import load_input_example
 from pack.flavors.lookup import flavor_for_model
 from pack.flavors.mlmodel import MLModel
+from pack.flavors.safety import admit
 from pack.flavors.schema import ModelSignature
 from pack.flavors.table import NumericTable
 from pack.types import Params, PathLike, Predictor
@@ -101,7 +101,11 @@ class PyFuncModel:
 
 
 def load_model(
-    model_uri: PathLike, *, model_config: Mapping[str, Any] | None = None, mlmodel: MLModel | None = None
+    model_uri: PathLike,
+    *,
+    model_config: Mapping[str, Any] | None = None,
+    safe_only: bool = False,
+    mlmodel: MLModel | None = None,
 ) -> PyFuncModel:
     """Load any model as a ``PyFuncModel``.
 
@@ -111,17 +115,19 @@ def load_model(
         model_config: flavor load options (e.g. ``trusted_types`` for skops, ``device`` for
             PyTorch, ``workers`` sharing the CPUs: default ``PACK_SERVE_WORKERS``); custom
             PythonModels receive it as ``context.model_config``.
+        safe_only: refuse executable content (pickles, custom Python models, model code) before
+            anything is deserialised; ``PACK_SAFE_ONLY=1`` turns this on for every load.
         mlmodel: the directory's MLmodel when the caller has already read it (a server reads it once).
 
     Raises:
         NotFound: nothing at the URI.
         InvalidModel: the model directory is malformed or no installed flavor loads it.
+        UnsafeModel: ``safe_only`` and the model holds executable content.
     """
     path = resolve(model_uri).path
     model = mlmodel if mlmodel is not None else MLModel.load(path)
     flavor = flavor_for_model(model)
-    if model.pyfunc_conf is not None:
-        add_code_to_sys_path(path, model.pyfunc_conf)
+    admit(flavor, path, model, safe_only=safe_only)
     config = dict(model_config or {})
     if "workers" not in config:
         from pack.flavors.settings import LoadSettings  # lazy: pydantic only when the caller did not say

@@ -2,8 +2,9 @@
 
 The instance is serialised with cloudpickle (``python_model.pkl``, MLflow's layout with
 ``loader_module: mlflow.pyfunc.model``), so loading it runs code: pack warns with
-``UnsafeFormatWarning`` each time. Files named in ``artifacts`` are copied into ``artifacts/`` and
-handed back through ``context.artifacts``; ``code_paths`` are put on ``sys.path``.
+``UnsafeFormatWarning`` each time, or refuses it under the safe-only policy (``pack.flavors.safety``).
+Files named in ``artifacts`` are copied into ``artifacts/`` and handed back through
+``context.artifacts``; ``code_paths`` become importable (``pack.flavors.code``).
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import inspect
 import pickle
 import sys
-import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,11 +19,12 @@ from types import SimpleNamespace
 from typing import Any
 
 from pack._fs import copy_into, safe_join, safe_relpath
-from pack.errors import FlavorError, InvalidInput, InvalidModel, UnsafeFormatWarning
+from pack.errors import FlavorError, InvalidInput, InvalidModel
 from pack.flavors.base import SavedFlavor, check_options
 from pack.flavors.environment import distributions_for_modules
 from pack.flavors.mlmodel import MLModel
 from pack.types import Params
+from pack.uris import scheme_of
 
 MODEL_FILE = "python_model.pkl"
 _NO_TYPE_HINTS = SimpleNamespace(input=None, output=None)
@@ -98,7 +99,9 @@ class PythonModelFlavor:
                 raise InvalidInput(f"artifact {name!r}: {source} does not exist")
             relative = f"{ARTIFACTS_DIR}/{safe_relpath(str(name), allow_empty=False, error=InvalidModel)}"
             copy_into(source_path, path / relative)
-            artifacts_conf[str(name)] = {"path": relative, "uri": str(source)}
+            # MLflow's "uri" says where the artifact came from: a URI as given, never a path of this machine
+            origin = str(source) if scheme_of(str(source)) not in ("", "file") else source_path.name
+            artifacts_conf[str(name)] = {"path": relative, "uri": origin}
         try:
             with open(path / MODEL_FILE, "wb") as handle:
                 cloudpickle.dump(obj, handle)
@@ -120,37 +123,20 @@ class PythonModelFlavor:
         ]
         return SavedFlavor(flavor_conf={}, pyfunc_conf=conf, requirements=requirements, predictor=None)
 
+    def unsafe_content(self, path: Path, model: MLModel) -> list[str]:
+        file = _checked_files(path, model.flavor_conf(self.name))[0]  # a hostile MLmodel fails before a warning
+        return [f"{file.name} is a cloudpickle file (a custom Python model)"]
+
     def load(self, path: Path, model: MLModel, config: Mapping[str, Any]) -> Any:
         return self.load_pyfunc(path, model, config).python_model
 
     def load_pyfunc(self, path: Path, model: MLModel, config: Mapping[str, Any]) -> PythonModelPredictor:
-        conf = model.flavor_conf(self.name)
-        if "model_code_path" in conf:
-            raise InvalidModel("MLflow models-from-code are not supported; save the model as a PythonModel")
-        file = conf.get("python_model")
-        if not isinstance(file, str):
-            raise InvalidModel("the python_function flavor names no python_model file")
-        model_file = safe_join(path, file)
-        if not model_file.is_file():
-            raise InvalidModel(f"model file {file} is missing")
-        artifacts = {}
-        for name, entry in dict(conf.get("artifacts") or {}).items():
-            relative = entry.get("path") if isinstance(entry, Mapping) else None
-            if not isinstance(relative, str):
-                raise InvalidModel(f"artifact {name!r} has no path")
-            artifacts[str(name)] = str(safe_join(path, relative))
-        warnings.warn(
-            f"loading {file} with cloudpickle: this runs code from the file; load only models you trust",
-            UnsafeFormatWarning,
-            stacklevel=4,
-        )
-        if file.endswith((".gz", ".bz2", ".lzma", ".xz")) or conf.get("python_model_compression"):
-            raise InvalidModel("compressed python_model files are not supported")
+        model_file, artifacts = _checked_files(path, model.flavor_conf(self.name))
         try:
             with open(model_file, "rb") as handle:
                 python_model = _MlflowAwareUnpickler(handle).load()
         except Exception as exc:
-            raise InvalidModel(f"cannot unpickle {file}: {type(exc).__name__}: {exc}") from None
+            raise InvalidModel(f"cannot unpickle {model_file.name}: {type(exc).__name__}: {exc}") from None
         context = PythonModelContext(artifacts=artifacts, model_config=dict(config))
         if hasattr(python_model, "load_context"):
             python_model.load_context(context)
@@ -169,6 +155,31 @@ class PythonModelFlavor:
         if not self.can_save(obj):
             raise FlavorError(f"{path.name} holds a {type(obj).__name__}, not a PythonModel")
         return obj
+
+
+def _checked_files(path: Path, conf: Mapping[str, Any]) -> tuple[Path, dict[str, str]]:
+    """The model file and the artifact paths a custom model's section names, all inside ``path``.
+
+    Raises:
+        InvalidModel: a path leaves the model directory, a file is missing, or the layout is unsupported.
+    """
+    if "model_code_path" in conf:
+        raise InvalidModel("MLflow models-from-code are not supported; save the model as a PythonModel")
+    file = conf.get("python_model")
+    if not isinstance(file, str):
+        raise InvalidModel("the python_function flavor names no python_model file")
+    model_file = safe_join(path, file)
+    if not model_file.is_file():
+        raise InvalidModel(f"model file {file} is missing")
+    artifacts = {}
+    for name, entry in dict(conf.get("artifacts") or {}).items():
+        relative = entry.get("path") if isinstance(entry, Mapping) else None
+        if not isinstance(relative, str):
+            raise InvalidModel(f"artifact {name!r} has no path")
+        artifacts[str(name)] = str(safe_join(path, relative))
+    if file.endswith((".gz", ".bz2", ".lzma", ".xz")) or conf.get("python_model_compression"):
+        raise InvalidModel("compressed python_model files are not supported")
+    return model_file, artifacts
 
 
 class _MlflowAwareUnpickler(pickle.Unpickler):

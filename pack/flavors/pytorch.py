@@ -118,6 +118,13 @@ class PyTorchFlavor:
         # predictor None: the signature is inferred from the files just written, which also checks them
         return SavedFlavor(flavor_conf, pyfunc_conf, requirements, predictor=None)
 
+    def unsafe_content(self, path: Path, model: MLModel) -> list[str]:
+        data, fmt = _data_and_format(path, model)
+        if fmt == "pickle":
+            return [f"{PTH_FILE} is a pickle file"]
+        records = pickled_records(data / PT2_FILE) if fmt == "pt2" and (data / PT2_FILE).is_file() else []
+        return [f"{PT2_FILE} holds pickled records ({', '.join(records[:3])})"] if records else []
+
     def load(self, path: Path, model: MLModel, config: Mapping[str, Any]) -> Any:
         return self._load(path, model, config)[0]
 
@@ -134,10 +141,10 @@ class PyTorchFlavor:
         torch = torch_module()
         try:
             if path.suffix == ".pt2":
-                return _load_program(torch, path)
+                return _load_program(torch, path, warn=True)
             if is_torchscript(path):
                 return torch.jit.load(path, map_location="cpu")
-            obj = _unpickle(torch, path, "cpu")
+            obj = _unpickle(torch, path, "cpu", warn=True)
         except (FlavorError, InvalidModel) as exc:
             raise FlavorError(str(exc)) from None
         except Warning:
@@ -153,11 +160,9 @@ class PyTorchFlavor:
 
     def _load(self, path: Path, model: MLModel, config: Mapping[str, Any]) -> tuple[Any, Any, bool]:
         torch = torch_module()
-        conf = model.flavors.get(self.name) or model.flavor_conf("python_function")
-        data = safe_join(path, str(conf.get("model_data") or conf.get("data") or DATA_DIR))
+        data, fmt = _data_and_format(path, model)
         defaults = (model.pyfunc_conf or {}).get("model_config") or {}
         device = device_for(config.get("device") or defaults.get("device") or "cpu")
-        fmt = conf.get("serialization_format") or _sniff_format(data)
         try:
             if fmt == "pt2":
                 program = _load_program(torch, data / PT2_FILE)
@@ -264,10 +269,18 @@ def _script(torch: Any, module: Any) -> Any:
         ) from exc
 
 
-def _load_program(torch: Any, file: Path) -> Any:
+def _data_and_format(path: Path, model: MLModel) -> tuple[Path, str]:
+    """The model's data directory and its serialization format (sniffed for MLflow's models)."""
+    conf = model.flavors.get("pytorch") or model.flavor_conf("python_function")
+    data = safe_join(path, str(conf.get("model_data") or conf.get("data") or DATA_DIR))
+    return data, str(conf.get("serialization_format") or _sniff_format(data))
+
+
+def _load_program(torch: Any, file: Path, *, warn: bool = False) -> Any:
+    """Load a ``.pt2`` archive; ``warn`` for files outside a model directory (``pack.flavors.safety`` checks those)."""
     if not file.is_file():
         raise InvalidModel(f"model file {file.name} is missing")
-    unsafe = pickled_records(file)
+    unsafe = pickled_records(file) if warn else []
     if unsafe:
         warnings.warn(
             f"{file.name} holds pickled records ({', '.join(unsafe[:3])}): loading it runs code from "
@@ -301,18 +314,19 @@ def _pickle_module_name(data: Path) -> str:
     return info.read_text(encoding="utf-8").strip() if info.is_file() else "pickle"
 
 
-def _unpickle(torch: Any, file: Path, device: Any, pickle_module: str = "pickle") -> Any:
+def _unpickle(torch: Any, file: Path, device: Any, pickle_module: str = "pickle", *, warn: bool = False) -> Any:
     if not file.is_file():
         raise InvalidModel(f"model file {file.name} is missing")
     if pickle_module not in _PICKLE_MODULES:
         raise InvalidModel(
             f"{file.name} was pickled with {pickle_module!r}; pack reads only pickle and cloudpickle files"
         )
-    warnings.warn(
-        f"loading {file.name} with pickle: this runs code from the file; load only models you trust",
-        UnsafeFormatWarning,
-        stacklevel=5,
-    )
+    if warn:
+        warnings.warn(
+            f"loading {file.name} with pickle: this runs code from the file; load only models you trust",
+            UnsafeFormatWarning,
+            stacklevel=5,
+        )
     return torch.load(file, map_location=device, weights_only=False, pickle_module=pickle)
 
 

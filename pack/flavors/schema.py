@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import json
+import reprlib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
@@ -51,6 +52,36 @@ _NUMPY_DTYPES = {
     DataType.datetime: "datetime64[ns]",
 }
 
+# Deeper documents are refused: MLflow's composite types nest a few levels, and a crafted file nested
+# thousands of levels deep would otherwise end in a RecursionError somewhere downstream.
+MAX_NESTING = 32
+
+_SHORT = reprlib.Repr()
+_SHORT.maxlevel, _SHORT.maxstring, _SHORT.maxother, _SHORT.maxlist, _SHORT.maxdict = 3, 60, 60, 4, 4
+
+
+def brief(value: Any) -> str:
+    """A short ``repr`` for error messages (a malformed entry can be megabytes long)."""
+    return _SHORT.repr(value)
+
+
+def check_nesting(value: Any, limit: int, what: str) -> None:
+    """Refuse lists and mappings nested more than ``limit`` levels (checked without recursion).
+
+    Raises:
+        InvalidModel: ``value`` is nested too deeply.
+    """
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, Mapping) else item if isinstance(item, list) else ()
+        for child in children:
+            if isinstance(child, (Mapping, list)):
+                if depth >= limit:
+                    raise InvalidModel(f"{what} is nested more than {limit} levels deep")
+                stack.append((child, depth + 1))
+
+
 _NUMERIC_TYPES = frozenset({DataType.integer, DataType.long, DataType.float, DataType.double})
 
 # A composite column type (array/object/map/any, MLflow 2.x) is kept as its raw JSON mapping.
@@ -60,14 +91,14 @@ ColumnType = Union[DataType, Mapping[str, Any]]
 def _column_type(raw: Any) -> ColumnType:
     if isinstance(raw, Mapping):
         if raw.get("type") not in {"array", "object", "map", "any", "sparkml_vector"}:
-            raise InvalidModel(f"unknown composite column type {dict(raw)!r}")
+            raise InvalidModel(f"unknown composite column type {brief(dict(raw))}")
         return dict(raw)
     if raw in ("array", "object", "map", "any", "sparkml_vector"):
         return {"type": raw}
     try:
         return DataType(raw)
     except ValueError:
-        raise InvalidModel(f"unknown column type {raw!r}") from None
+        raise InvalidModel(f"unknown column type {brief(raw)}") from None
 
 
 @dataclass(frozen=True)
@@ -178,17 +209,17 @@ class Schema:
 
 def _spec_from_dict(item: Any) -> Spec:
     if not isinstance(item, Mapping) or "type" not in item:
-        raise InvalidModel(f"invalid schema entry {item!r}")
+        raise InvalidModel(f"invalid schema entry {brief(item)}")
     name = item.get("name")
     if name is not None and not isinstance(name, str):
-        raise InvalidModel(f"schema names must be strings, got {name!r}")
+        raise InvalidModel(f"schema names must be strings, got {brief(name)}")
     if item["type"] == "tensor":
         tensor = item.get("tensor-spec")
         if not isinstance(tensor, Mapping) or "dtype" not in tensor or "shape" not in tensor:
-            raise InvalidModel(f"invalid tensor spec {item!r}")
+            raise InvalidModel(f"invalid tensor spec {brief(item)}")
         shape = tensor["shape"]
         if not isinstance(shape, list) or not all(isinstance(d, int) and d >= -1 for d in shape):
-            raise InvalidModel(f"invalid tensor shape {shape!r}")
+            raise InvalidModel(f"invalid tensor shape {brief(shape)}")
         return TensorSpec(dtype=str(tensor["dtype"]), shape=tuple(shape), name=name)
     column_type = item["type"]
     if column_type in ("array", "object", "map"):
@@ -234,13 +265,13 @@ class ParamSchema:
         params = []
         for item in raw:
             if not isinstance(item, Mapping) or not isinstance(item.get("name"), str):
-                raise InvalidModel(f"invalid param spec {item!r}")
+                raise InvalidModel(f"invalid param spec {brief(item)}")
             raw_type = item.get("type")
             if not isinstance(raw_type, str):
                 raise InvalidModel(f"param {item['name']!r} has no valid type")
             shape = item.get("shape")
             if shape is not None and list(shape) != [-1]:
-                raise InvalidModel(f"param {item['name']!r}: shape must be null or [-1], got {shape!r}")
+                raise InvalidModel(f"param {item['name']!r}: shape must be null or [-1], got {brief(shape)}")
             params.append(
                 ParamSpec(
                     name=item["name"],
@@ -253,7 +284,7 @@ class ParamSchema:
 
 
 def _bad_type(raw: str) -> DataType:
-    raise InvalidModel(f"unknown param type {raw!r}")
+    raise InvalidModel(f"unknown param type {brief(raw)}")
 
 
 @dataclass(frozen=True)
@@ -278,25 +309,34 @@ class ModelSignature:
     def from_dict(cls, raw: Mapping[str, Any]) -> ModelSignature:
         if not isinstance(raw, Mapping):
             raise InvalidModel("signature must be a mapping of inputs/outputs/params")
-        inputs, outputs, params = raw.get("inputs"), raw.get("outputs"), raw.get("params")
-        return cls(
-            inputs=Schema.from_json(inputs) if inputs is not None else None,
-            outputs=Schema.from_json(outputs) if outputs is not None else None,
-            params=ParamSchema.from_json(params) if params is not None else None,
-            extra={k: v for k, v in raw.items() if k not in ("inputs", "outputs", "params")},
-        )
+        parts: dict[str, Any] = {}
+        for key, parse in (
+            ("inputs", Schema.from_json),
+            ("outputs", Schema.from_json),
+            ("params", ParamSchema.from_json),
+        ):
+            value = raw.get(key)
+            try:
+                parts[key] = parse(value) if value is not None else None
+            except InvalidModel as exc:
+                raise InvalidModel(f"the MLmodel's signature {key}: {exc}") from None
+        return cls(**parts, extra={k: v for k, v in raw.items() if k not in ("inputs", "outputs", "params")})
 
 
 def _parse(text: str | Sequence[Any], what: str) -> Any:
-    if not isinstance(text, str):
-        return text
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InvalidModel(f"{what} is not valid JSON: {exc}") from None
+    if isinstance(text, str):
+        try:
+            text = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InvalidModel(f"{what} is not valid JSON: {exc}") from None
+        except RecursionError:
+            raise InvalidModel(f"{what} is nested more than {MAX_NESTING} levels deep") from None
+    check_nesting(text, MAX_NESTING, what)
+    return text
 
 
 __all__ = [
+    "MAX_NESTING",
     "ColSpec",
     "ColumnType",
     "DataType",
@@ -306,4 +346,6 @@ __all__ = [
     "Schema",
     "Spec",
     "TensorSpec",
+    "brief",
+    "check_nesting",
 ]

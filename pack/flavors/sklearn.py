@@ -1,15 +1,18 @@
 """The scikit-learn flavor: any estimator or pipeline, saved with skops by default.
 
 Formats: ``skops`` (default, safe: no code runs on load), ``pickle`` and ``cloudpickle`` (only when
-asked; loading them warns with ``UnsafeFormatWarning``). The MLmodel sections are MLflow's
+asked; executable content: loading them warns with ``UnsafeFormatWarning``, or is refused under the
+safe-only policy of ``pack.flavors.safety``). The MLmodel sections are MLflow's
 (``loader_module: mlflow.sklearn``), so MLflow loads pack's sklearn models and vice versa.
 
 skops trust policy on load: pack reads skops files itself (``pack.flavors.skops_files``: no
 ``skops.io`` import, so no torch either), and there classes from scikit-learn, numpy and scipy are
 trusted (they are what the flavor already depends on) because that reader only restores them
 (``__new__`` + ``__setstate__``) or calls constructors it checks (decision trees, losses, numpy
-scalars and random generators); a plain function, or any type outside those packages, must be listed
-by the caller in ``model_config["trusted_types"]`` (or ``PACK_TRUSTED_TYPES`` at the CLI). A file
+scalars and random generators), and every decision tree is checked after loading
+(``pack.flavors.sklearn_trust``; compiled neighbour trees and distance metrics need explicit
+trust); a plain function, or any type outside those packages, must be listed by the caller in
+``model_config["trusted_types"]`` (or ``PACK_TRUSTED_TYPES`` at the CLI). A file
 with a node type pack's reader does not implement is loaded by skops under skops' own default trust
 plus that list: skops calls constructors and key types named in the file, so the wide policy would
 let a crafted file run code. The file's own ``skops_trusted_types`` list is written for MLflow but
@@ -20,17 +23,19 @@ from __future__ import annotations
 
 import pickle
 import sys
-import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from pack._fs import safe_join
-from pack.errors import FlavorError, InvalidInput, InvalidModel, MissingDependency, UnsafeFormatWarning
+from pack.errors import FlavorError, InvalidInput, InvalidModel, MissingDependency
 from pack.flavors import packaging, skops_files
 from pack.flavors.base import SavedFlavor, check_options
 from pack.flavors.environment import distributions_for_modules
 from pack.flavors.mlmodel import MLModel
+from pack.flavors.schema import ModelSignature
+from pack.flavors.sklearn_signature import estimator_signature
+from pack.flavors.sklearn_trust import TREE, TREE_PREDICTOR, check_trees, untrusted_types
 from pack.flavors.table import NumericTable
 from pack.types import Params
 
@@ -44,7 +49,6 @@ PREDICT_FNS = (
     "transform",
 )
 _FILES = {"skops": "model.skops", "pickle": "model.pkl", "cloudpickle": "model.pkl"}
-TRUSTED_MODULES = ("sklearn", "numpy", "scipy")
 NATIVE_SUFFIXES = (".skops", ".pkl", ".pickle", ".joblib")
 
 
@@ -62,12 +66,6 @@ def _skops_io() -> Any:
     except ImportError:
         raise MissingDependency("skops", "sklearn") from None
     return skops.io
-
-
-def untrusted_types(types: Sequence[str], trusted: Sequence[str] = ()) -> list[str]:
-    """The types of a skops file that pack's policy (plus ``trusted``) does not trust."""
-    extra = set(trusted)
-    return sorted(t for t in types if t.split(".", 1)[0] not in TRUSTED_MODULES and t not in extra)
 
 
 class SklearnPredictor:
@@ -156,19 +154,16 @@ class SklearnFlavor:
         pyfunc_conf = {"loader_module": self.loader_modules[0], "model_path": file, "predict_fn": predict_fn}
         return SavedFlavor(flavor_conf, pyfunc_conf, requirements, SklearnPredictor(obj, predict_fn))
 
+    def native_signature(self, obj: Any, path: Path) -> ModelSignature | None:
+        return estimator_signature(obj)
+
+    def unsafe_content(self, path: Path, model: MLModel) -> list[str]:
+        file, fmt, _ = _model_file(model)
+        safe_join(path, file)  # a hostile path is refused before any warning
+        return [] if fmt == "skops" else [f"{file} is a {fmt} file"]
+
     def load(self, path: Path, model: MLModel, config: Mapping[str, Any]) -> Any:
-        conf = model.flavors.get(self.name)
-        if conf is not None:
-            file = conf.get("pickled_model")
-            fmt = conf.get("serialization_format", "pickle")
-        else:  # a python_function-only MLmodel (very old MLflow models)
-            conf = model.flavor_conf("python_function")
-            file = conf.get("model_path")
-            fmt = "pickle"
-        if not isinstance(file, str):
-            raise InvalidModel("the sklearn flavor names no model file")
-        if fmt not in FORMATS:
-            raise InvalidModel(f"unknown sklearn serialization_format {fmt!r}")
+        file, fmt, _ = _model_file(model)
         return self._load_file(safe_join(path, file), fmt, config.get("trusted_types") or ())
 
     def load_pyfunc(self, path: Path, model: MLModel, config: Mapping[str, Any]) -> SklearnPredictor:
@@ -194,12 +189,6 @@ class SklearnFlavor:
     def _load_file(self, file: Path, fmt: str, trusted: Sequence[str]) -> Any:
         if not file.is_file():
             raise InvalidModel(f"model file {file.name} is missing")
-        if fmt != "skops":
-            warnings.warn(
-                f"loading {file.name} with {fmt}: this runs code from the file; load only models you trust",
-                UnsafeFormatWarning,
-                stacklevel=4,
-            )
         try:
             return self._read(file, fmt, trusted)
         except (FlavorError, InvalidModel):
@@ -223,8 +212,30 @@ class SklearnFlavor:
             return pickle.load(handle)
 
 
+def _model_file(model: MLModel) -> tuple[str, str, Mapping[str, Any]]:
+    """The model file, its serialization format and the section that names them.
+
+    Raises:
+        InvalidModel: the MLmodel names no file or an unknown format.
+    """
+    conf = model.flavors.get("sklearn")
+    if conf is not None:
+        file = conf.get("pickled_model")
+        fmt = conf.get("serialization_format", "pickle")
+    else:  # a python_function-only MLmodel (very old MLflow models)
+        conf = model.flavor_conf("python_function")
+        file = conf.get("model_path")
+        fmt = "pickle"
+    if not isinstance(file, str):
+        raise InvalidModel("the sklearn flavor names no model file")
+    if fmt not in FORMATS:
+        raise InvalidModel(f"unknown sklearn serialization_format {fmt!r}")
+    return file, fmt, conf
+
+
 def _read_skops(file: Path, trusted: Sequence[str]) -> Any:
-    """Load a skops file with pack's own reader (``pack.flavors.skops_files``: no ``skops.io`` import).
+    """Load a skops file with pack's own reader (``pack.flavors.skops_files``: no ``skops.io`` import),
+    then check its decision trees (``pack.flavors.sklearn_trust``).
 
     A file with a node type that reader does not implement is loaded by skops under skops' own default
     trust plus ``trusted``: pack's wider policy (any type of scikit-learn, numpy or scipy) holds only
@@ -241,12 +252,15 @@ def _read_skops(file: Path, trusted: Sequence[str]) -> Any:
             )
 
     try:
-        return skops_files.read(payload, refuse, functions=trusted)
+        model = skops_files.read(payload, refuse, functions=trusted)
     except skops_files.Unsupported:
-        pass
-    sio = _skops_io()
-    refuse(sio.get_untrusted_types(data=payload), lambda found, extra: sorted(set(found) - set(extra)))
-    return sio.loads(payload, trusted=list(trusted))
+        sio = _skops_io()
+        checked = {TREE, TREE_PREDICTOR}  # skops distrusts them; pack checks every one after loading
+        refuse(sio.get_untrusted_types(data=payload), lambda found, extra: sorted(set(found) - set(extra) - checked))
+        trusted = [*trusted, *checked]
+        model = sio.loads(payload, trusted=list(trusted))
+    check_trees(model)
+    return model
 
 
 def _modules_of(obj: Any) -> set[str]:

@@ -102,6 +102,9 @@ class TensorFlowFlavor:
         pyfunc_conf = {"loader_module": self.loader_modules[0]}
         return SavedFlavor(flavor_conf, pyfunc_conf, tensorflow_requirements(), None)
 
+    def unsafe_content(self, path: Path, model: MLModel) -> list[str]:
+        return []  # a SavedModel is a graph and variables, no pickle
+
     def load(self, path: Path, model: MLModel, config: Mapping[str, Any]) -> Any:
         conf = model.flavor_conf(self.name)
         if _model_type(conf) == "keras":

@@ -5,6 +5,7 @@ stored, FAILED_REGISTRATION (and no files left behind) when the copy fails.
 
 from __future__ import annotations
 
+import logging
 import tempfile
 import uuid
 from collections.abc import Iterator, Mapping
@@ -15,12 +16,14 @@ from typing import Protocol
 from pack.errors import AlreadyExists, InvalidInput
 from pack.flavors.mlmodel import PYFUNC, MLModel
 from pack.flavors.schema import Schema, TensorSpec
-from pack.names import clean_name
 from pack.refs import MODELS, RUNS, ModelRef, RunArtifactRef
+from pack.registry.cleanup import STALE_AFTER, Sweeper, model_dir
 from pack.registry.resolution import VersionResolver
 from pack.store import ModelVersion, RegistryStore
 from pack.store.artifacts import ArtifactOpener, RunArtifacts
 from pack.uris import resolve, scheme_of
+
+logger = logging.getLogger(__name__)
 
 
 class Registers(Protocol):
@@ -55,6 +58,7 @@ class Registrar:
         runs: RunArtifacts | None,
         user: str,
         fsync: bool = True,
+        sweeper: Sweeper | None = None,
     ) -> None:
         self.store = store
         self.artifact_root = artifact_root.rstrip("/")
@@ -63,6 +67,7 @@ class Registrar:
         self.runs = runs
         self.user = user
         self.fsync = fsync
+        self.sweeper = sweeper
 
     def acting_as(self, user: str) -> Registrar:
         """The same registrar, recording ``user`` as who registers."""
@@ -74,6 +79,7 @@ class Registrar:
             runs=self.runs,
             user=user,
             fsync=self.fsync,
+            sweeper=self.sweeper,
         )
 
     def register(
@@ -100,10 +106,11 @@ class Registrar:
         """
         with self._source_dir(files_at or source_uri) as (source, source_run_id):
             mlmodel = MLModel.load(source)  # bad input fails here, before anything is written
+            self._sweep(name)
             if create_model:
                 with suppress(AlreadyExists):
                     self.store.create_registered_model(name)
-            base = f"models/{clean_name(name, replacement='_', strip='', max_length=80) or 'model'}"
+            base = model_dir(name)
             locations: dict[int, str] = {}
 
             def location(version: int) -> str:
@@ -123,16 +130,26 @@ class Registrar:
             )
             root = self.open_store(self.artifact_root)
             rel = locations[pending.version]
+            flavors = [f for f in mlmodel.flavors if f != PYFUNC] + ([PYFUNC] if PYFUNC in mlmodel.flavors else [])
             try:
                 files = root.put_tree(source, rel, fsync=self.fsync)
-            except BaseException as exc:
+                return self.store.finish_model_version(
+                    name, pending.version, files, flavors=flavors, signature=signature_summary(mlmodel)
+                )
+            except BaseException as exc:  # also when a sweep gave this registration up meanwhile
                 self.store.fail_model_version(name, pending.version, f"{type(exc).__name__}: {exc}")
                 root.delete(rel)
                 raise
-            flavors = [f for f in mlmodel.flavors if f != PYFUNC] + ([PYFUNC] if PYFUNC in mlmodel.flavors else [])
-            return self.store.finish_model_version(
-                name, pending.version, files, flavors=flavors, signature=signature_summary(mlmodel)
-            )
+
+    def _sweep(self, name: str) -> None:
+        """Clear what dead registrations left (pending over ``STALE_AFTER``); never fails a registration."""
+        if self.sweeper is None:
+            return
+        try:
+            for leftover in self.sweeper.sweep(STALE_AFTER, model=name):
+                logger.info("registry sweep removed %s %s", leftover.kind, leftover.location)
+        except Exception:
+            logger.warning("registry sweep failed; registering anyway", exc_info=True)
 
     @contextmanager
     def _source_dir(self, uri: str) -> Iterator[tuple[Path, str | None]]:

@@ -9,6 +9,9 @@ Policy (name rules: ``pack.registry.names``):
   resolves to the highest version in that stage, ``latest`` to the highest READY version.
 - Resolving ``models:/`` verifies the files against their checksums (``pack.registry.resolution``).
 - Stage and alias changes are recorded with who (``user``) and when.
+- What dead registrations leave (versions PENDING for too long, partial files, temporary
+  directories) is collected by ``collect_garbage`` and swept before each registration
+  (``pack.registry.cleanup``).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from typing import Any
 
 from pack.errors import InvalidInput
 from pack.refs import ModelRef, Stage
+from pack.registry.cleanup import Leftover, Sweeper
 from pack.registry.names import check_alias, check_model_name, check_version
 from pack.registry.registration import Registers
 from pack.registry.resolution import VersionResolver
@@ -46,12 +50,14 @@ class Registry:
         resolver: VersionResolver,
         open_store: ArtifactOpener,
         user: str,
+        sweeper: Sweeper | None = None,
     ) -> None:
         self.store = store
         self.registrar = registrar
         self.resolver = resolver
         self.open_store = open_store
         self.user = user
+        self.sweeper = sweeper
 
     def acting_as(self, user: str) -> Registry:
         """The same registry, recording ``user`` for changes (a server acting for an authenticated user)."""
@@ -63,6 +69,7 @@ class Registry:
             resolver=self.resolver,
             open_store=self.open_store,
             user=user,
+            sweeper=self.sweeper,
         )
 
     # registered models ------------------------------------------------------------------------------
@@ -129,15 +136,25 @@ class Registry:
         run_id: str | None = None,
         tags: Mapping[str, Any] | None = None,
         description: str | None = None,
+        source: str | None = None,
     ) -> ModelVersion:
         """Register ``model_uri`` as a new version of ``name``, creating the model if needed.
+
+        ``source`` is recorded as the version's source instead of ``model_uri``, for files that come
+        from a scratch directory (e.g. a conversion of ``models:/name/3``).
 
         Raises:
             InvalidInput: a bad name. NotFound: nothing at ``model_uri``. InvalidModel: not a model.
         """
         check_model_name(name)
         return self.registrar.register(
-            name, str(model_uri), run_id=run_id, tags=_str_tags(tags), description=description, create_model=True
+            name,
+            source or str(model_uri),
+            run_id=run_id,
+            tags=_str_tags(tags),
+            description=description,
+            create_model=True,
+            files_at=str(model_uri) if source else None,
         )
 
     def create_model_version(
@@ -333,6 +350,15 @@ class Registry:
         """
         for location in self.store.delete_registered_model(name):
             self.open_store(location).delete()
+
+    def collect_garbage(self, older_than: float, *, dry_run: bool = True) -> list[Leftover]:
+        """The leftovers of dead registrations (``pack.registry.cleanup``): listed, or removed when not
+        ``dry_run``. Versions pending for more than ``older_than`` seconds count as dead."""
+        if self.sweeper is None:
+            return []
+        if older_than < 0:
+            raise InvalidInput(f"the age threshold must not be negative, got {older_than}")
+        return self.sweeper.find(older_than) if dry_run else self.sweeper.sweep(older_than)
 
     def _ready(self, name: str, version: int) -> None:
         found = self.store.get_model_version(name, version)

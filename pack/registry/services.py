@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from pack.checksums import Verifier
 from pack.errors import InvalidInput
+from pack.registry.cleanup import Sweeper
 from pack.registry.registration import Registrar
 from pack.registry.resolution import VersionResolver
 from pack.registry.service import Registry
@@ -84,6 +85,7 @@ class Services:
         cache_dir = settings.effective_cache_dir
         runs = RunArtifacts(tracking, opener, cache_dir)
         resolver = VersionResolver(store, open_store=opener, verifier=Verifier(settings.verify), cache_dir=cache_dir)
+        sweeper = Sweeper(store, settings.default_artifact_root, open_store=opener)
         registrar = Registrar(
             store,
             settings.default_artifact_root,
@@ -92,9 +94,15 @@ class Services:
             runs=runs,
             user=settings.effective_user,
             fsync=settings.artifact_fsync,
+            sweeper=sweeper,
         )
         registry = Registry(
-            store, registrar=registrar, resolver=resolver, open_store=opener, user=settings.effective_user
+            store,
+            registrar=registrar,
+            resolver=resolver,
+            open_store=opener,
+            user=settings.effective_user,
+            sweeper=sweeper,
         )
         used = {settings.tracking_uri, settings.effective_registry_uri}
         return cls(

@@ -297,7 +297,9 @@ class DataPlane:
         spec = served.spec
         if spec.files is not None:
             self.verifier.verify(spec.path, spec.files, f"models:/{spec.name}/{spec.version}")
-        model = load_model(spec.path, model_config=settings.load_config, mlmodel=served.mlmodel)
+        model = load_model(
+            spec.path, model_config=settings.load_config, mlmodel=served.mlmodel, safe_only=settings.safe_only
+        )
         if settings.accelerate:
             from pack.flavors.accelerate import accelerate  # lazy: converter and onnxruntime only when asked
 

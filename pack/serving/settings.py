@@ -107,6 +107,11 @@ class ServingSettings(PackSettings):
         default=None, description="Bearer token required on scoring and metadata routes (health routes stay open)."
     )
     expose_errors: bool = Field(default=False, description="Send model error messages to clients (development only).")
+    safe_only: bool = Field(
+        default=False,
+        description="Refuse models with executable content (pickles, custom Python models, model code); "
+        "PACK_SAFE_ONLY=1 has the same effect.",
+    )
     access_log: bool = Field(default=False, description="Log one line per request.")
     log_level: Literal["debug", "info", "warning", "error"] = Field(default="info", description="Server log level.")
     accelerate: bool = Field(

@@ -27,9 +27,9 @@ from devtools.cli import run_pack
 from pack import __version__
 from pack.builders.base import ModelSource
 from pack.builders.docker import DockerContextBuilder, serve_argument
-from pack.builders.engines import BuiltImage, build_image
+from pack.builders.engines import BuiltImage, build_image, one_line
 from pack.builders.wheelhouse import requirement_name
-from pack.errors import AlreadyExists
+from pack.errors import AlreadyExists, BuildError, UnsafeModel
 
 
 @pytest.fixture(scope="session")
@@ -109,6 +109,30 @@ def test_default_base_image_follows_the_models_python(rf_source, cache_dir, tmp_
 def test_the_server_names_the_model_as_the_registry_does():
     assert serve_argument("RandomForestClassifier", "3") == "RandomForestClassifier:3=/opt/ml/model"
     assert serve_argument("my model/v2", "sha256:ab") == "my-model-v2:sha256-ab=/opt/ml/model"
+
+
+def test_safe_only_is_baked_into_the_image_and_refuses_unsafe_models_at_build(
+    rf_source, cache_dir, tmp_path, random_forest
+):
+    safe = DockerContextBuilder("debian:bookworm-slim", cache_dir, safe_only=True).write(rf_source, tmp_path / "ctx")
+    dockerfile = (tmp_path / "ctx" / "Dockerfile").read_text()
+    assert "\nENV PACK_SAFE_ONLY=1\nENTRYPOINT " in dockerfile
+    assert safe.labels["pack.safe-only"] == "true"
+    import pack
+
+    pack.save_model(random_forest, tmp_path / "pickled", serialization_format="pickle")
+    pickled = ModelSource.from_directory(tmp_path / "pickled")
+    with pytest.raises(UnsafeModel, match=r"model\.pkl is a pickle file"):
+        DockerContextBuilder("debian:bookworm-slim", cache_dir, safe_only=True).write(pickled, tmp_path / "no")
+    assert not (tmp_path / "no").exists()
+    result = run_pack(
+        "build-docker", "-m", str(tmp_path / "pickled"), "--context-only", str(tmp_path / "c"), "--safe-only"
+    )
+    assert result.returncode == 2
+    assert result.stderr == (
+        "error: refused by the safe-only policy: model.pkl is a pickle file (executable content)\n"
+    )
+    assert not (tmp_path / "c").exists()
 
 
 def test_output_must_be_new_or_empty(rf_source, cache_dir, tmp_path):
@@ -215,6 +239,22 @@ def test_build_without_an_engine_is_a_one_line_error(rf_model, tmp_path):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: no Docker engine reachable at unix:///nonexistent.sock")
     assert "--context-only" in lines[0]
+
+
+def test_engine_errors_are_cut_between_words():
+    text = "Get https://registry-1.docker.io/v2/: dial tcp: lookup registry-1.docker.io on 10.0.0.1:53: " * 5
+    shortened = one_line(text + "\nsecond line", 160)
+    assert len(shortened) <= 160 and shortened.endswith(" ...")
+    assert text.startswith(shortened.removesuffix(" ...") + " ")  # ends on a whole word
+
+
+def test_a_base_image_that_cannot_be_pulled_points_to_base_image(docker_client, tmp_path):
+    (tmp_path / "Dockerfile").write_text("FROM pack-test/no-such-base:1 AS deps\nFROM pack-test/no-such-base:1\n")
+    with pytest.raises(BuildError) as failed:
+        build_image(tmp_path, "pack-test/never-built:1", network_mode="none")
+    message = str(failed.value)
+    assert message.startswith("docker build failed: ") and "\n" not in message
+    assert "the base image pack-test/no-such-base:1 could not be pulled? pass --base-image" in message
 
 
 @pytest.mark.parametrize("host", ["unix:///nonexistent.sock", "stale"])

@@ -62,7 +62,7 @@ def test_image_from_the_registry_scores_like_pack_predict(
     assert done.returncode == 0, done.stderr
     labels = docker_client.images.get(tag).attrs["Config"]["Labels"]
     assert (labels["pack.model.name"], labels["pack.model.version"]) == ("RandomForestClassifier", "2")
-    assert labels["pack.model.source"] == URI
+    assert labels["pack.model.source"] == "models:/RandomForestClassifier/2"  # the exact version, not the stage
     port = free_port()
     container = docker_client.containers.run(
         tag, detach=True, network_mode="host", environment={"PACK_SERVE_PORT": str(port)}

@@ -17,6 +17,7 @@ from pack.builders.helm import (  # noqa: E402
     parse_image,
     replace_top_level_block,
 )
+from pack.errors import InvalidInput  # noqa: E402
 
 KUBE_VERSIONS = ("1.30", kubernetes_validate.latest_version())
 
@@ -108,6 +109,15 @@ def test_rendered_chart_validates_with_probes_and_labels(chart):
     assert "replicas" not in deployment["spec"]  # the autoscaler owns the replica count
 
 
+def test_the_pod_outlives_the_servers_drain(chart):
+    deployment = render(chart)["Deployment/prod-randomforestclassifier"]
+    pod = deployment["spec"]["template"]["spec"]
+    assert {"name": "PACK_SERVE_DRAIN_TIMEOUT", "value": "30"} in pod["containers"][0]["env"]
+    assert pod["terminationGracePeriodSeconds"] == 45
+    with pytest.raises(Exception, match="terminationGracePeriodSeconds must be longer than drainTimeoutSeconds"):
+        render(chart, {"drainTimeoutSeconds": 60})
+
+
 def test_values_switch_objects_and_the_result_still_validates(chart):
     digest = "sha256:" + "a" * 64
     objects = render(
@@ -151,6 +161,9 @@ def test_image_references():
         "digest": "",
     }
     assert parse_image("rf@sha256:" + "0" * 64)["digest"] == "sha256:" + "0" * 64
+    for bad in ("RF:1", "rf:-x", "team//rf", "https://registry.example/rf"):
+        with pytest.raises(InvalidInput):
+            parse_image(bad)
 
 
 def test_replacing_a_values_block_keeps_the_rest():

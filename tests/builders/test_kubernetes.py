@@ -43,9 +43,11 @@ def test_every_manifest_validates_strictly(manifests, version):
 def test_deployment_probes_security_and_resources(manifests):
     deployment = manifests["deployment.yaml"]
     assert deployment["metadata"]["namespace"] == "models"
-    assert deployment["spec"]["replicas"] == 3
+    assert "replicas" not in deployment["spec"]  # the HorizontalPodAutoscaler owns the count: no fight on apply
     pod = deployment["spec"]["template"]["spec"]
     (container,) = pod["containers"]
+    assert container["env"] == [{"name": "PACK_SERVE_DRAIN_TIMEOUT", "value": "30"}]
+    assert pod["terminationGracePeriodSeconds"] == 45  # the drain ends well before SIGKILL
     assert container["image"] == "registry.example/rf:3"
     assert container["ports"] == [{"containerPort": 8080, "name": "http", "protocol": "TCP"}]
     startup, ready, live = container["startupProbe"], container["readinessProbe"], container["livenessProbe"]
@@ -108,8 +110,18 @@ def test_output_is_deterministic_and_names_no_host_path(rf_source, rf_model, tmp
     [
         ({"max_replicas": 1, "replicas": 2}, "--max-replicas"),
         ({"replicas": 0}, "at least 1"),
+        ({"replicas": 9, "min_replicas": 2, "max_replicas": 5}, r"--replicas \(9\) must lie between"),
         ({"target_cpu_percent": 150}, "--target-cpu"),
         ({"image": " "}, "--image"),
+        ({"image": "Registry.example/RF:3"}, r"'RF' is not a valid repository component \(repository names are"),
+        ({"image": "rf:bad tag"}, "is not a tag"),
+        ({"image": "rf@sha256:xyz"}, "is not a digest"),
+        ({"cpu_request": "lots"}, r"--cpu 'lots' is not a Kubernetes quantity \(e.g. 500m"),
+        ({"memory_request": "512MB"}, "--memory '512MB' is not a Kubernetes quantity"),
+        ({"memory_limit": "-1Gi"}, "--memory-limit '-1Gi' is not a Kubernetes quantity"),
+        ({"cpu_request": "0"}, "must be more than zero"),
+        ({"cpu_request": "3", "cpu_limit": "2500m"}, "--cpu 3 is above --cpu-limit 2500m"),
+        ({"memory_request": "3Gi", "memory_limit": "2048Mi"}, "--memory 3Gi is above --memory-limit 2048Mi"),
     ],
 )
 def test_bad_bounds_are_refused(rf_source, tmp_path, options, message):
@@ -126,6 +138,7 @@ def test_the_auth_token_comes_from_a_secret_reference(rf_model, tmp_path):
         kubernetes_validate.validate(deployment, version, strict=True)
     (container,) = deployment["spec"]["template"]["spec"]["containers"]
     assert container["env"] == [
-        {"name": "PACK_SERVE_AUTH_TOKEN", "valueFrom": {"secretKeyRef": {"name": "rf-token", "key": "token"}}}
+        {"name": "PACK_SERVE_DRAIN_TIMEOUT", "value": "30"},
+        {"name": "PACK_SERVE_AUTH_TOKEN", "valueFrom": {"secretKeyRef": {"name": "rf-token", "key": "token"}}},
     ]
     assert "token" not in yaml.safe_dump(container["readinessProbe"])  # probes stay on the open health routes

@@ -58,6 +58,7 @@ def test_image_context_serves_from_opt_ml_model(bundle):
     assert 'ENTRYPOINT ["python3", "/opt/pack/sagemaker_serve.py"]' in dockerfile
     assert "PACK_SAGEMAKER_MODEL=" in dockerfile  # served under the model's name and version, not "model v1"
     assert "--no-index" in dockerfile and "COPY model/" not in dockerfile
+    assert "PACK_SAFE_ONLY" not in dockerfile
     assert sorted(p.name for p in (bundle / "image").iterdir()) == [
         "Dockerfile",
         "constraints.txt",
@@ -86,7 +87,7 @@ def test_sagemaker_names():
 @pytest.fixture(scope="session")
 def sagemaker_image(rf_source, base_image, cache_dir, image_tags, timings, tmp_path_factory) -> BuiltImage:
     out = tmp_path_factory.mktemp("sagemaker-image") / "bundle"
-    SageMakerBuilder(SageMakerOptions(base_image=base_image), cache_dir).build(rf_source, out)
+    SageMakerBuilder(SageMakerOptions(base_image=base_image, safe_only=True), cache_dir).build(rf_source, out)
     tag = "pack-test/randomforestclassifier-sagemaker:1"
     image_tags.append(tag)
     built = build_image(out / "image", tag, network_mode="none")
@@ -115,7 +116,7 @@ def test_image_refuses_anything_but_serve(docker_client, sagemaker_image):
 
 
 def test_serve_answers_ping_and_invocations_then_stops_on_sigterm(
-    docker_client, sagemaker_image, opt_ml_model, rf_model
+    docker_client, sagemaker_image, opt_ml_model, rf_model, rf_source
 ):
     rows = rf_model.parent / f"{rf_model.name}-rows.json"
     expected = pack_predict(rf_model, rows)
@@ -136,5 +137,29 @@ def test_serve_answers_ping_and_invocations_then_stops_on_sigterm(
         container.stop(timeout=30)  # SIGTERM, then SIGKILL after 30 s as SageMaker does
         assert time.monotonic() - started < 30
         assert container.wait(timeout=5)["StatusCode"] == 0  # it stopped on SIGTERM, nobody killed it
+        logs = container.logs().decode()
+        assert f"model RandomForestClassifier version {rf_source.version} ready" in logs
+    finally:
+        container.remove(force=True)
+
+
+def test_a_safe_only_image_refuses_a_pickled_model(docker_client, sagemaker_image, random_forest, tmp_path):
+    import pack
+
+    model_dir = tmp_path / "model"
+    pack.save_model(random_forest, model_dir, serialization_format="pickle")
+    for path in [tmp_path, model_dir, *model_dir.iterdir()]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    container = docker_client.containers.run(
+        sagemaker_image.tag,
+        ["serve"],
+        detach=True,
+        network_mode="none",
+        volumes={str(model_dir): {"bind": "/opt/ml/model", "mode": "ro"}},
+    )
+    try:
+        assert container.wait(timeout=120)["StatusCode"] == 2
+        logs = container.logs().decode()
+        assert "refused by the safe-only policy: model.pkl is a pickle file" in logs
     finally:
         container.remove(force=True)

@@ -117,8 +117,16 @@ def test_build_docker_context_only_needs_no_engine(model, tmp_path):
     [
         (["build-docker"], 2, "error: --name NAME[:TAG] is required"),
         (["build-k8s", "--image", "rf", "-o", "out", "--max-replicas", "1"], 2, "error: --max-replicas (1) is below"),
-        (["build-chart", "--image", "not an image", "-o", "out"], 2, "error: 'not an image' is not an image reference"),
+        (["build-chart", "--image", "not an image", "-o", "out"], 2, "error: --image 'not an image': 'not an image'"),
         (["build-sagemaker", "-o", "out", "--instance-count", "0"], 2, "error: --instance-count must be at least 1"),
+        # image references and quantities are checked before the wheelhouse step, not by the engine later
+        (["build-docker", "-n", "Registry.example/RF:3"], 2, "error: --name 'Registry.example/RF:3': 'RF' is not"),
+        (["build-docker", "-n", "rf@sha256:" + "0" * 64], 2, "error: --name 'rf@sha256:"),
+        (["build-docker", "-n", "rf:1", "--base-image", "py thon"], 2, "error: --base-image 'py thon'"),
+        (["build-sagemaker", "-o", "out", "--image-uri", "ECR/rf:1"], 2, "error: --image-uri 'ECR/rf:1'"),
+        (["build-k8s", "--image", "rf:1", "-o", "out", "--cpu", "lots"], 2, "error: --cpu 'lots' is not a Kubernetes"),
+        (["build-k8s", "--image", "rf:1", "-o", "out", "--memory", "2GB"], 2, "error: --memory '2GB' is not a"),
+        (["build-k8s", "--image", "rf:1", "-o", "out", "--replicas", "9"], 2, "error: --max-replicas (5) is below"),
     ],
 )
 def test_bad_flags_are_one_line_errors(model, tmp_path, args, code, message):
@@ -126,6 +134,16 @@ def test_bad_flags_are_one_line_errors(model, tmp_path, args, code, message):
     assert result.returncode == code
     assert result.stderr.startswith(message) and len(result.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "out").exists()
+
+
+def test_build_log_lines_are_not_wrapped_outside_a_terminal(capsys):
+    from pack.builders.base import Progress
+    from pack.cli.build import _BuildDisplay
+
+    line = "Step 3/9 : RUN pip install --no-index --find-links /wheels " + "package-name " * 20 + "end"
+    with _BuildDisplay(quiet=False) as display:
+        display(Progress(line))
+    assert line in capsys.readouterr().err.splitlines()
 
 
 def test_output_directory_must_be_new_or_empty(model, tmp_path):

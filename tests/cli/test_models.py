@@ -54,7 +54,9 @@ def test_other_native_files_and_directories(workdir, random_forest):
     for source, target in (("rf.joblib", "a"), ("rf.skops", "b"), ("only", "c")):
         result = run_pack("log-model", "sklearn", source, "-o", target, cwd=workdir)
         assert result.returncode == 0, result.stderr
-        assert "no signature" in result.stdout
+        # no example given: the signature comes from the estimator's feature names
+        assert "(signature: 10 inputs -> 0 outputs)" in result.stdout
+        assert f"next: pack serve {target}  |  pack models register {target} NAME" in result.stdout
     copied = run_pack("log-model", "sklearn", "a", "-o", "d", cwd=workdir)
     assert copied.returncode == 0, copied.stderr
     assert sorted(p.name for p in (workdir / "d").iterdir()) == sorted(p.name for p in (workdir / "a").iterdir())
@@ -67,7 +69,6 @@ def test_other_native_files_and_directories(workdir, random_forest):
     ("args", "message"),
     [
         (("log-model", "keras2", "rf.pkl", "-o", "out"), "unknown flavor 'keras2'"),
-        (("log-model", "sklearn", "missing.pkl", "-o", "out"), "does not exist"),
         (("log-model", "sklearn", "rows.csv", "-o", "out"), "not a scikit-learn model file"),
         (("log-model", "sklearn", "garbage.pkl", "-o", "out"), "cannot read a pickle file"),
         (("log-model", "sklearn", "list.pkl", "-o", "out"), "holds a list, not a scikit-learn estimator"),
@@ -103,7 +104,9 @@ def test_predict_errors(workdir):
     (workdir / "wrong.csv").write_text("f0,f1\n1,2\n")
     cases = [
         (("predict", "-m", "nowhere", "-i", "rows.csv"), 1, "no model at 'nowhere'"),
-        (("predict", "-m", "m", "-i", "absent.csv"), 2, "does not exist"),
+        (("predict", "-m", "m", "-i", "absent.csv"), 1, "absent.csv does not exist"),
+        (("log-model", "sklearn", "missing.pkl", "-o", "out"), 1, "missing.pkl does not exist"),
+        (("log-model", "sklearn", "rf.pkl", "-o", "out", "--input-example", "absent.csv"), 1, "does not exist"),
         (("predict", "-m", "m", "-i", "wrong.csv"), 2, "Model is missing inputs ['f2'"),
         (("predict", "-m", "s3x://bucket/m", "-i", "rows.csv"), 2, "unsupported model URI scheme"),
     ]
@@ -116,3 +119,42 @@ def test_predict_errors(workdir):
 def test_version():
     result = run_pack("--version")
     assert result.stdout.strip() == f"pack {__version__}"
+
+
+def test_input_examples_and_inputs_in_numpy_and_parquet(workdir, random_forest, classification_data):
+    import numpy as np
+
+    frame, _ = classification_data
+    frame.head(5).to_parquet(workdir / "rows.parquet")
+    np.save(workdir / "rows.npy", frame.head(5).to_numpy())
+    np.savez(workdir / "rows.npz", features=frame.head(5).to_numpy())
+    logged = run_pack("log-model", "sklearn", "rf.pkl", "-o", "pq", "--input-example", "rows.parquet", cwd=workdir)
+    assert logged.returncode == 0, logged.stderr
+    assert "signature: 10 inputs -> 1 outputs" in logged.stdout
+    expected = random_forest.predict(frame.head(5)).tolist()
+    for rows in ("rows.parquet", "rows.npy", "rows.npz"):
+        assert predictions(run_pack("predict", "-m", "pq", "-i", rows, cwd=workdir)) == expected
+    from_npy = run_pack("log-model", "sklearn", "rf.pkl", "-o", "np", "--input-example", "rows.npy", cwd=workdir)
+    assert from_npy.returncode == 0, from_npy.stderr
+    (workdir / "objects.npy").write_bytes(b"\x93NUMPY garbage")
+    bad = run_pack("predict", "-m", "pq", "-i", "objects.npy", cwd=workdir)
+    assert bad.returncode == 2
+    assert bad.stderr.startswith("error: objects.npy is not a numpy file without pickled objects")
+
+
+def test_the_readme_log_model_lines_work_with_and_without_an_example(workdir):
+    env = {"PACK_TRACKING_URI": f"sqlite:///{workdir}/pack.db", "PACK_DEFAULT_ARTIFACT_ROOT": str(workdir / "runs")}
+    with_example = run_pack(
+        "log-model", "sklearn", "rf.pkl", "--output", "m", "--input-example", "rows.csv", env=env, cwd=workdir
+    )
+    assert with_example.returncode == 0, with_example.stderr
+    assert "signature: 10 inputs -> 1 outputs" in with_example.stdout
+    registered = run_pack(
+        "log-model", "sklearn", "rf.pkl", "--register", "RandomForestClassifier", env=env, cwd=workdir
+    )
+    assert registered.returncode == 0, registered.stderr
+    assert "(signature: 10 inputs -> 0 outputs)" in registered.stdout  # from the estimator's feature names
+    assert "registered as RandomForestClassifier version 1" in registered.stdout
+    logged = run_pack("log-model", "sklearn", "rf.pkl", env=env, cwd=workdir)
+    assert logged.returncode == 0, logged.stderr
+    assert "next: pack models register runs:/" in logged.stdout and logged.stdout.rstrip().endswith("/model NAME")

@@ -90,6 +90,8 @@ class FakeKubernetes:
     def _deployment(self, obj: dict[str, Any], old: dict[str, Any] | None) -> None:
         meta, spec = obj["metadata"], obj["spec"]
         old_spec = old["spec"] if old else None
+        if "replicas" not in spec and old_spec is not None and "replicas" in old_spec:
+            spec["replicas"] = old_spec["replicas"]  # server-side apply keeps a field this manager does not set
         generation = (old["metadata"]["generation"] if old else 0) + (spec != old_spec)
         meta["generation"] = generation
         annotations = meta.setdefault("annotations", {})
@@ -140,12 +142,25 @@ class FakeKubernetes:
     def read(self, plural: str, namespace: str, name: str) -> dict[str, Any] | None:
         obj = self.objects.get((plural, namespace, name))
         if obj is not None and plural == "deployments":
+            if obj["spec"].get("replicas") is None:  # the API server's default 1, raised by the autoscaler
+                obj["spec"]["replicas"] = self._autoscaler_floor(namespace, name)
             rollout = self.rollouts.get((namespace, name))
             if rollout is not None:  # one step of the recorded sequence per read
                 step = rollout.steps[min(rollout.position, len(rollout.steps) - 1)]
                 rollout.position += 1
                 obj["status"] = _status(step, rollout.generation, obj["spec"].get("replicas", 1))
         return obj
+
+    def _autoscaler_floor(self, namespace: str, name: str) -> int:
+        """The minReplicas of the HorizontalPodAutoscaler scaling Deployment ``name`` (1 without one)."""
+        for (plural, ns, _), hpa in self.objects.items():
+            if (
+                plural == "horizontalpodautoscalers"
+                and ns == namespace
+                and hpa["spec"]["scaleTargetRef"]["name"] == name
+            ):
+                return int(hpa["spec"].get("minReplicas", 1))
+        return 1
 
     def select(self, plural: str, namespace: str, selector: str) -> list[dict[str, Any]]:
         if plural == "replicasets":

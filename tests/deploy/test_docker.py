@@ -44,7 +44,11 @@ def test_create_update_under_load_list_get_predict_delete(
     )
     assert out.startswith(f"created rf on docker: {MODEL} version 1 at http://127.0.0.1:")
     before = deployment("rf", env)
-    assert before["state"] == "ready" and before["model"]["version"] == "1" and before["model"]["source"] == URI
+    assert (
+        before["state"] == "ready"
+        and before["model"]["version"] == "1"
+        and before["model"]["source"] == f"models:/{MODEL}/1"
+    )
     assert before["model"]["checksum"].startswith("sha256:")
     endpoint = before["endpoint"]
     rows = json.loads(rows_file.read_text())

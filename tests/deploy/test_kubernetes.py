@@ -108,7 +108,9 @@ def test_create_applies_valid_objects_server_side_and_waits(env, kube):
     template = deployment["spec"]["template"]
     assert template["spec"]["containers"][0]["image"] == "registry.example/rf:1"
     assert template["metadata"]["annotations"]["pack.model/version"] == "1"
-    assert template["metadata"]["annotations"]["pack.model/source"] == URI
+    assert (
+        template["metadata"]["annotations"]["pack.model/source"] == f"models:/{MODEL}/1"
+    )  # the exact version, never a stage that moves
     assert applies[2].body["spec"]["scaleTargetRef"]["name"] == "rf"
     progress = done.stderr.splitlines()  # the recorded sequence, in order, as the wait reported it
     seen = [line for line in progress if line.endswith(("of rf", "are available", "replicas available"))]

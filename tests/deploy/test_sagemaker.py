@@ -155,7 +155,7 @@ def test_create_predict_update_delete_removes_every_resource(env, moto, forests,
         == json.loads(sagemaker(env, "get", "--json"))["model"]["checksum"]
     )
     got = json.loads(sagemaker(env, "get", "--json"))
-    assert (got["state"], got["model"]["version"], got["model"]["source"]) == ("ready", "1", URI)
+    assert (got["state"], got["model"]["version"], got["model"]["source"]) == ("ready", "1", f"models:/{MODEL}/1")
 
     queue_answer(moto, {"predictions": [1, 0, 1]})
     assert json.loads(sagemaker(env, "predict", "-i", str(rows_file))) == {"predictions": [1, 0, 1]}

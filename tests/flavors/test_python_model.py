@@ -59,7 +59,7 @@ def test_custom_model_with_artifacts_code_and_params(tmp_path, scaler_module):
     )
     conf = saved.flavors["python_function"]
     assert conf["loader_module"] == "mlflow.pyfunc.model"
-    assert conf["artifacts"] == {"weights": {"path": "artifacts/weights", "uri": str(weights)}}
+    assert conf["artifacts"] == {"weights": {"path": "artifacts/weights", "uri": "weights.json"}}
     assert conf["code"] == "code"
     assert [p.name for p in saved.signature.params] == ["factor"]
     with pytest.warns(UnsafeFormatWarning):

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pack.errors import FlavorError, InvalidInput, SchemaError, UnsafeFormatWarning
+from pack.errors import FlavorError, InvalidInput, SchemaError, UnsafeFormatWarning, UnsafeModel
 from pack.flavors.environment import read_requirements
 
 torch = pytest.importorskip("torch")
@@ -135,8 +135,10 @@ def test_pickle_only_when_asked_and_loading_it_warns(mlp, tmp_path):
     pack.save_model(mlp, tmp_path / "m", input_example=_rows(3), serialization_format="pickle")
     assert (tmp_path / "m" / "data" / "pickle_module_info.txt").read_text() == "mlflow.pytorch.pickle_module"
 
-    with pytest.warns(UnsafeFormatWarning, match="runs code from the file"):
+    with pytest.warns(UnsafeFormatWarning, match="runs code from the model"):
         model = pack.pyfunc.load_model(tmp_path / "m")
+    with pytest.raises(UnsafeModel, match=r"safe-only policy: model.pth is a pickle file"):
+        pack.pyfunc.load_model(tmp_path / "m", safe_only=True)
     data = _rows(4, seed=9)
     np.testing.assert_allclose(model.predict(data), _native(mlp, data), rtol=1e-6)
 
@@ -159,6 +161,8 @@ def test_pt2_with_a_pickled_record_warns_before_loading(mlp, tmp_path):
         warnings.simplefilter("error", UnsafeFormatWarning)
         with pytest.raises(UnsafeFormatWarning, match=r"model.pt2 holds pickled records \(data/sample_inputs"):
             pack.pyfunc.load_model(tmp_path / "m")
+    with pytest.raises(UnsafeModel, match=r"safe-only policy: model.pt2 holds pickled records"):
+        pack.pyfunc.load_model(tmp_path / "m", safe_only=True)
 
 
 def test_export_needs_an_example_and_leaves_the_module_mode_alone(mlp, tmp_path):

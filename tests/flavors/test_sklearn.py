@@ -32,7 +32,7 @@ def test_round_trip_every_format(tmp_path, random_forest, classification_data, f
         model = pack.pyfunc.load_model(tmp_path / "m")
         native = pack.sklearn.load_model(tmp_path / "m")
     else:
-        with pytest.warns(UnsafeFormatWarning, match="runs code from the file"):
+        with pytest.warns(UnsafeFormatWarning, match="runs code from the model"):
             model = pack.pyfunc.load_model(tmp_path / "m")
         with pytest.warns(UnsafeFormatWarning):
             native = pack.sklearn.load_model(tmp_path / "m")

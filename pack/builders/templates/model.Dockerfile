@@ -15,5 +15,5 @@ EXPOSE ${port}
 HEALTHCHECK --interval=10s --timeout=3s --start-period=120s --retries=3 CMD ${healthcheck}
 # The model comes last: a new version of the same model rebuilds only from here.
 COPY model/ ${model_dir}/
-ENTRYPOINT ${entrypoint}
+${policy}ENTRYPOINT ${entrypoint}
 LABEL ${labels}

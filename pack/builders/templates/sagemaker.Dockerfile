@@ -13,4 +13,4 @@ ENTRYPOINT ${entrypoint}
 COPY sagemaker_serve.py /opt/pack/sagemaker_serve.py
 COPY --from=deps ${venv} ${venv}
 COPY --from=pack ${app} ${app}
-LABEL ${labels}
+${policy}LABEL ${labels}

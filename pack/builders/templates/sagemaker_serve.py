@@ -5,7 +5,7 @@ This file is copied into the image and is its exec-form ENTRYPOINT. It replaces 
 requests well inside the 30 s before SIGKILL). ``SAGEMAKER_BIND_TO_PORT`` moves the port and
 ``SAGEMAKER_MODEL_SERVER_WORKERS`` sets the number of worker processes. The model is served under
 its registered name and version (``PACK_SAGEMAKER_MODEL``, ``NAME:VERSION=/opt/ml/model``, set by the
-image), so the log and the metrics name it.
+image), so the log and the metrics name it. An image built with ``--safe-only`` carries ``PACK_SAFE_ONLY=1``.
 """
 
 from __future__ import annotations

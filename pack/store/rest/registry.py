@@ -177,7 +177,7 @@ class RestRegistryStore:
         """
         raise RegistryError(f"version {version} of {name!r}: a tracking server finishes its own registrations")
 
-    def fail_model_version(self, name: str, version: int, message: str) -> None:
+    def fail_model_version(self, name: str, version: int, message: str) -> bool:
         """Not a client's step (see ``finish_model_version``).
 
         Raises:

@@ -121,9 +121,9 @@ class SqlRegistryStore:
         """See ``RegistryStore.finish_model_version``."""
         return self.versions.finish(name, version, files, flavors=flavors, signature=signature)
 
-    def fail_model_version(self, name: str, version: int, message: str) -> None:
+    def fail_model_version(self, name: str, version: int, message: str) -> bool:
         """See ``RegistryStore.fail_model_version``."""
-        self.versions.fail(name, version, message)
+        return self.versions.fail(name, version, message)
 
     def get_model_version(self, name: str, version: int) -> ModelVersion:
         """See ``RegistryStore.get_model_version``."""

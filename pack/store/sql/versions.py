@@ -170,23 +170,28 @@ class SqlModelVersions:
 
         return self.db.transact(write)
 
-    def fail(self, name: str, version: int, message: str) -> None:
-        """Mark a pending version FAILED_REGISTRATION with a reason."""
+    def fail(self, name: str, version: int, message: str) -> bool:
+        """Mark a version FAILED_REGISTRATION with a reason if it is still pending; True if it was."""
 
-        def write(conn: Connection) -> None:
+        def write(conn: Connection) -> bool:
             timestamp = now_ms()
             model = rows.lock_model(conn, name, timestamp)
-            conn.execute(
+            marked = conn.execute(
                 update(mv)
-                .where(mv.c.model_id == model, mv.c.version == version)
+                .where(
+                    mv.c.model_id == model,
+                    mv.c.version == version,
+                    mv.c.status == ModelVersionStatus.PENDING_REGISTRATION.value,
+                )
                 .values(
                     status=ModelVersionStatus.FAILED_REGISTRATION.value,
                     status_message=message[:2000],
                     last_updated_time=timestamp,
                 )
-            )
+            ).rowcount
+            return bool(marked)
 
-        self.db.transact(write)
+        return self.db.transact(write)
 
     def get(self, name: str, version: int) -> ModelVersion:
         """One version with tags and aliases.

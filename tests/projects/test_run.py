@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -156,22 +157,29 @@ def test_ctrl_c_or_sigterm_marks_the_run_killed_and_leaves_no_process(tmp_path, 
     project = write_project(
         tmp_path / "p", "entry_points: {main: {command: 'python sleeper.py'}}\n", {"sleeper.py": SLEEPER}
     )
-    process = subprocess.Popen(
+    with subprocess.Popen(
         [*pack_command(), "run", str(project)],
         cwd=tmp_path,
         env={**os.environ, **store.env},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-    )
-    deadline = time.monotonic() + 120
-    while not (project / "pids").exists():
-        assert process.poll() is None, process.communicate()
-        assert time.monotonic() < deadline, "the project never started"
-        time.sleep(0.1)
-    pids = [int(p) for p in (project / "pids").read_text().split()]
-    process.send_signal(sig)
-    stdout, stderr = process.communicate(timeout=60)
+    ) as process:
+        try:
+            deadline = time.monotonic() + 120
+            while not (project / "pids").exists():
+                assert process.poll() is None, process.communicate()
+                assert time.monotonic() < deadline, "the project never started"
+                time.sleep(0.1)
+            pids = [int(p) for p in (project / "pids").read_text().split()]
+            process.send_signal(sig)
+            stdout, stderr = process.communicate(timeout=120)
+        except BaseException:  # a failure must not leave pack run, its pipes or its children behind
+            process.kill()
+            for pid in [int(p) for p in (project / "pids").read_text().split()] if (project / "pids").exists() else []:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            raise
     assert process.returncode == code, stderr
     assert "sleeping" in stdout and stderr.strip().splitlines()[-1].endswith("KILLED")
     assert only_run(store).info.status == "KILLED"

@@ -21,6 +21,9 @@ from typing import Any
 import pytest
 
 from tests.services import SERVICES, chromium_path, skip_without
+from tests.store.backends import mlflow_tracking_server, pack_tracking_server, tracking_server
+
+__all__ = ["mlflow_tracking_server", "pack_tracking_server", "tracking_server"]  # tracking servers, one per session
 
 # Fixtures that start something outside the test process or reach an external service.
 SLOW_FIXTURES = frozenset(
@@ -36,8 +39,14 @@ SLOW_FIXTURES = frozenset(
         "dl_served",
         "s3_endpoint",  # a moto S3 server in a subprocess
         "cache_dir",  # the wheel cache: pip builds and downloads wheels
+        "pack_tracking_server",  # tracking servers in subprocesses (tests/store/backends.py)
+        "mlflow_tracking_server",
+        "tracking_server",
     }
 )
+# Parameter values naming a backend outside the test process: a PostgreSQL server (``db_uri``, ``backend``)
+# or a tracking server in a subprocess (tests/store/backends.py).
+SLOW_PARAMS = frozenset({"postgresql", "pack", "mlflow"})
 # Names a test body uses to start a process: the pack console script, a fresh interpreter.
 SUBPROCESS_CALLS = frozenset({"run_pack", "pack_run", "subprocess", "predict_in_fresh_process"})
 INTEROP_FIXTURES = frozenset({"mlflow_python"})
@@ -66,7 +75,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         calls = set(getattr(getattr(function, "__code__", None), "co_names", ()))
         if (
             fixtures & SLOW_FIXTURES
-            or params.get("db_uri") == "postgresql"
+            or any(isinstance(value, str) and value in SLOW_PARAMS for value in params.values())
             or module in SLOW_MODULES
             or calls & SUBPROCESS_CALLS
         ):

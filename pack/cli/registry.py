@@ -129,8 +129,8 @@ def register(model_uri: str, name: str, as_json: bool, **store: str | None) -> N
     if as_json:
         echo_json(version)
     else:
-        files = f"{version.file_count} files, {size(version.size_bytes)}"
-        click.echo(f"registered {name} version {version.version} ({files})")
+        files = f" ({version.file_count} files, {size(version.size_bytes)})" if version.file_count is not None else ""
+        click.echo(f"registered {name} version {version.version}{files}")
 
 
 @models.command("transition")

@@ -131,7 +131,7 @@ class RegistryClient:
 
     def get_model_version_download_uri(self, name: str, version: int | str) -> str:
         """Where the registry keeps the version's files."""
-        return str(self.get_model_version(name, version).storage_location)
+        return self._registry.get_model_version_download_uri(name, version)
 
     def get_model_version_stages(self, name: str, version: int | str) -> list[str]:
         """All stage names."""

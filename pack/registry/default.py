@@ -57,11 +57,14 @@ class ProcessDefault:
             return found
 
     def reset(self) -> None:
-        """Forget overrides, settings and services, closing database connections (the environment is
-        read again on next use)."""
+        """Forget overrides, settings and services, closing database and tracking server connections (the
+        environment is read again on next use)."""
         with self._lock:
             self._overrides.clear()
             self._settings = None
+            for services in self._services.values():
+                for backend in services.backends:
+                    backend.close()  # a client still holding it reopens, and is closed next time
             self._services.clear()
             for db in self._databases.values():
                 db.dispose()  # stays known: a store still holding it reopens, and is closed next time

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import Protocol
 
 from pack.errors import AlreadyExists, InvalidInput
 from pack.flavors.mlmodel import PYFUNC, MLModel
@@ -23,6 +24,25 @@ from pack.store.artifacts import ArtifactOpener, RunArtifacts
 from pack.uris import resolve, scheme_of
 
 logger = logging.getLogger(__name__)
+
+
+class Registers(Protocol):
+    """What the ``Registry`` registers through: ``Registrar`` here, ``RemoteRegistrar`` on a tracking server."""
+
+    def acting_as(self, user: str) -> Registers: ...
+    def register(
+        self,
+        name: str,
+        source_uri: str,
+        *,
+        run_id: str | None = None,
+        tags: Mapping[str, str] | None = None,
+        run_link: str | None = None,
+        description: str | None = None,
+        create_model: bool = False,
+        model_id: str | None = None,
+        files_at: str | None = None,
+    ) -> ModelVersion: ...
 
 
 class Registrar:
@@ -176,4 +196,4 @@ def _recorded_source(uri: str) -> str:
     return uri
 
 
-__all__ = ["Registrar", "signature_summary"]
+__all__ = ["Registers", "Registrar", "signature_summary"]

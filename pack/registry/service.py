@@ -24,7 +24,7 @@ from pack.errors import InvalidInput
 from pack.refs import ModelRef, Stage
 from pack.registry.cleanup import Leftover, Sweeper
 from pack.registry.names import check_alias, check_model_name, check_version
-from pack.registry.registration import Registrar
+from pack.registry.registration import Registers
 from pack.registry.resolution import VersionResolver
 from pack.store import (
     ModelVersion,
@@ -46,7 +46,7 @@ class Registry:
         self,
         store: RegistryStore,
         *,
-        registrar: Registrar,
+        registrar: Registers,
         resolver: VersionResolver,
         open_store: ArtifactOpener,
         user: str,
@@ -199,6 +199,10 @@ class Registry:
         """The files of a version with the sha256 and size recorded at registration."""
         return self.store.get_model_version_files(name, check_version(version))
 
+    def get_model_version_download_uri(self, name: str, version: int | str) -> str:
+        """Where the registry keeps the version's files."""
+        return self.store.get_model_version_download_uri(name, check_version(version))
+
     def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
         """The version an alias points to."""
         return self.store.get_model_version_by_alias(name, alias)
@@ -238,6 +242,15 @@ class Registry:
             NotFound: no such model, version, alias, or no READY version in the stage.
         """
         return self.resolver.resolve(ref)
+
+    def fetch(self, version: ModelVersion) -> tuple[Path, list[ModelVersionFile]]:
+        """A local directory with the version's files, verified, and the checksums they were checked
+        against (for processes that load the files later and verify them again).
+
+        Raises:
+            NotFound: the version has no stored files. InvalidModel: files missing, added or changed.
+        """
+        return self.resolver.fetch(version)
 
     def resolve_path(self, ref: ModelRef) -> Path:
         """A local directory with the verified files of the version a reference points to.

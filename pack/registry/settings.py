@@ -11,7 +11,8 @@ import os
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from pydantic import field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import SettingsConfigDict
 
 from pack.checksums import VerifyMode
 from pack.settings import PackSettings
@@ -24,11 +25,44 @@ DEFAULT_ARTIFACT_ROOT = "./packruns"
 class RegistrySettings(PackSettings):
     """Where runs, models and their files live, and how they are checked."""
 
+    model_config = SettingsConfigDict(
+        env_prefix="PACK_", case_sensitive=False, extra="ignore", frozen=True, populate_by_name=True
+    )
+
     tracking_uri: str = DEFAULT_TRACKING_URI
-    """Database of experiments and runs (``sqlite:///file.db`` or ``postgresql://...``)."""
+    """Database of experiments and runs (``sqlite:///file.db``, ``postgresql://...``) or a tracking
+    server (``http(s)://host:port``: ``pack server`` or ``mlflow server``)."""
 
     registry_uri: str | None = None
-    """Database of registered models; the tracking database when unset."""
+    """Database or tracking server of registered models; the tracking one when unset."""
+
+    tracking_token: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("pack_tracking_token", "mlflow_tracking_token")
+    )
+    """Bearer token sent to a tracking server (``PACK_TRACKING_TOKEN``, else ``MLFLOW_TRACKING_TOKEN``)."""
+
+    tracking_username: str | None = Field(
+        default=None, validation_alias=AliasChoices("pack_tracking_username", "mlflow_tracking_username")
+    )
+    """HTTP basic user for a tracking server (``PACK_``/``MLFLOW_TRACKING_USERNAME``); with a password,
+    basic credentials are sent instead of the token, as MLflow's client does."""
+
+    tracking_password: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("pack_tracking_password", "mlflow_tracking_password")
+    )
+    """HTTP basic password (``PACK_``/``MLFLOW_TRACKING_PASSWORD``)."""
+
+    tracking_insecure_tls: bool = Field(
+        default=False, validation_alias=AliasChoices("pack_tracking_insecure_tls", "mlflow_tracking_insecure_tls")
+    )
+    """Skip checking the tracking server's TLS certificate (for test setups only)."""
+
+    http_timeout: float = Field(default=120.0, gt=0)
+    """Seconds each request to a tracking server may take (``PACK_HTTP_TIMEOUT``)."""
+
+    http_max_retries: int = Field(default=5, ge=0)
+    """Retries of a failed request to a tracking server, with exponential backoff (``PACK_HTTP_MAX_RETRIES``):
+    unreachable server for any call; 429/502/503/504 and broken connections for idempotent calls only."""
 
     default_artifact_root: str = DEFAULT_ARTIFACT_ROOT
     """Folder or fsspec URL (``s3://bucket/prefix``) under which run and model files are stored."""

@@ -85,7 +85,8 @@ def test_an_unmodified_mlflow_script_attaches_to_the_project_run(tmp_path, store
 
     project = tmp_path / "p"
     project.mkdir()
-    (project / "MLproject").write_text("name: p\nentry_points: {main: {command: 'python script.py'}}\n")
+    # ``--env-manager local`` puts pack's own interpreter first as ``python``: MLflow's is named by path
+    (project / "MLproject").write_text(f"name: p\nentry_points: {{main: {{command: '{mlflow_python} script.py'}}}}\n")
     (project / "script.py").write_text(MLFLOW_SCRIPT)
     port = free_port()
     server = subprocess.Popen(
@@ -105,7 +106,7 @@ def test_an_unmodified_mlflow_script_attaches_to_the_project_run(tmp_path, store
             except OSError:
                 assert time.monotonic() < deadline and server.poll() is None, "pack server did not start"
                 time.sleep(0.2)
-        env = {"PACK_TRACKING_URI": uri, "PATH": f"{mlflow_python.parent}:{os.environ['PATH']}"}
+        env = {"PACK_TRACKING_URI": uri}
         done = pack_run(str(project), "--env-manager", "local", cwd=tmp_path, store=store, env=env)
         assert done.returncode == 0, done.stderr
         (run,) = store.runs()

@@ -127,3 +127,13 @@ print(json.dumps(mlflow.get_run(run.info.run_id).data.tags))
     shared = {key for key in theirs if key.startswith("mlflow.source")}
     assert {"mlflow.source.name", "mlflow.source.type", "mlflow.source.git.commit"} <= shared
     assert {key: theirs[key] for key in shared} == {key: ours[key] for key in shared}
+
+
+def test_over_http_the_same_tags_are_recorded(tmp_path, tracking_server):
+    """pack's client against a tracking server records what it records in process."""
+    root = _repository(tmp_path / "repo", SCRIPT)
+    local = _tags(sys.executable, root)
+    remote = _tags(sys.executable, root, env={"PACK_TRACKING_URI": tracking_server.url})
+    recorded = {key for key in local if key.startswith("mlflow.source")} | {"mlflow.user", "team"}
+    assert {"mlflow.source.git.commit", "mlflow.source.git.dirty"} <= recorded
+    assert {key: remote.get(key) for key in recorded} == {key: local[key] for key in recorded}

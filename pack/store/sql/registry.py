@@ -133,6 +133,11 @@ class SqlRegistryStore:
         """See ``RegistryStore.get_model_version_files``."""
         return self.versions.files(name, version)
 
+    def get_model_version_download_uri(self, name: str, version: int) -> str:
+        """See ``RegistryStore.get_model_version_download_uri``: where the registry keeps the files."""
+        found = self.versions.get(name, version)
+        return str(found.storage_location or found.source)
+
     def update_model_version(self, name: str, version: int, description: str | None) -> ModelVersion:
         """See ``RegistryStore.update_model_version``."""
         return self.versions.update(name, version, description)

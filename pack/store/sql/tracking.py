@@ -23,7 +23,7 @@ from pack.store.entities import (
     ViewType,
 )
 from pack.store.sql.database import Database
-from pack.store.sql.experiments import SqlExperiments
+from pack.store.sql.experiments import DEFAULT_EXPERIMENT_ID, SqlExperiments
 from pack.store.sql.logged_models import SqlLoggedModels
 from pack.store.sql.runs import SqlRuns
 
@@ -205,6 +205,8 @@ class SqlTrackingStore:
         model_type: str | None = None,
     ) -> LoggedModel:
         """See ``TrackingStore.create_logged_model``."""
+        if str(experiment_id) == DEFAULT_EXPERIMENT_ID:
+            self.experiments.default_id()  # the Default experiment is created on first use, as create_run does
         return self.logged_models.create(
             experiment_id, name, source_run_id=source_run_id, tags=tags, params=params, model_type=model_type
         )

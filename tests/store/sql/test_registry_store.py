@@ -1,10 +1,11 @@
-"""The SQL registry store on SQLite and PostgreSQL: search filters, ordering, page tokens, tags."""
+"""The SQL registry store on SQLite and PostgreSQL: pending versions, the filter grammar and its messages,
+page tokens (what every backend does is in ``tests/store/test_registry_contract.py``)."""
 
 from __future__ import annotations
 
 import pytest
 
-from pack.errors import AlreadyExists, InvalidInput, NotFound
+from pack.errors import InvalidInput, NotFound
 from pack.registry.default import process_default
 from pack.store.entities import ModelVersionFile, Stage
 
@@ -103,67 +104,3 @@ def test_search_pages_with_tokens(store):
         store.search_model_versions("name='m'", max_results=0)
     with pytest.raises(InvalidInput, match="cannot order by"):
         store.search_model_versions("name='m'", order_by=["colour"])
-
-
-def test_search_registered_models(store):
-    for name in ("alpha", "beta", "gamma", "delta"):
-        store.create_registered_model(name, tags={"kind": "vowel" if name[0] in "aeiou" else "consonant"})
-    _add_versions(store, "beta", 2)
-    store.transition_model_version_stage("beta", 1, Stage.PRODUCTION, archive_existing_versions=False, user="u")
-    store.set_registered_model_alias("beta", "champion", 1, user="u")
-    names = [m.name for m in store.search_registered_models()]
-    assert names == ["alpha", "beta", "delta", "gamma"]
-    assert [m.name for m in store.search_registered_models("tags.kind = 'vowel'")] == ["alpha"]
-    assert [m.name for m in store.search_registered_models("name LIKE '%a'")] == ["alpha", "beta", "delta", "gamma"]
-    first = store.search_registered_models(max_results=2)
-    second = store.search_registered_models(max_results=2, page_token=first.token)
-    assert [m.name for m in first] + [m.name for m in second] == names and second.token is None
-    beta = store.get_registered_model("beta")
-    assert beta.aliases == {"champion": 1}
-    assert {(v.version, v.current_stage) for v in beta.latest_versions} == {(1, "Production"), (2, "None")}
-    searched = next(m for m in store.search_registered_models("name='beta'"))
-    assert searched.latest_versions == beta.latest_versions
-    with pytest.raises(InvalidInput, match="cannot filter registered models"):
-        store.search_registered_models("run_id = 'x'")
-
-
-def test_tags_and_descriptions(store):
-    store.create_registered_model("m", description="first")
-    _add_versions(store, "m", 1)
-    store.set_registered_model_tag("m", "k", "v1")
-    store.set_registered_model_tag("m", "k", "v2")
-    assert store.get_registered_model("m").tags == {"k": "v2"}
-    store.delete_registered_model_tag("m", "k")
-    with pytest.raises(NotFound):
-        store.delete_registered_model_tag("m", "k")
-    assert store.update_registered_model("m", "second").description == "second"
-    store.set_model_version_tag("m", 1, "approved", "yes")
-    assert store.get_model_version("m", 1).tags == {"approved": "yes"}
-    store.delete_model_version_tag("m", 1, "approved")
-    assert store.get_model_version("m", 1).tags == {}
-    assert store.update_model_version("m", 1, "v1 notes").description == "v1 notes"
-    with pytest.raises(AlreadyExists):
-        store.create_registered_model("m")
-
-
-def test_alias_resolution_and_highest_version_in_stage(store):
-    store.create_registered_model("m")
-    _add_versions(store, "m", 5)
-    for version in (2, 4):
-        store.transition_model_version_stage("m", version, Stage.STAGING, archive_existing_versions=False, user="u")
-    store.set_registered_model_alias("m", "challenger", 4, user="u")
-    assert store.get_model_version_by_alias("m", "challenger").version == 4
-    assert store.get_model_version_by_alias("m", "challenger").aliases == ("challenger",)
-    assert store.get_highest_version("m", Stage.STAGING).version == 4
-    assert store.get_highest_version("m").version == 5
-    with pytest.raises(NotFound, match="no ready version in stage Production"):
-        store.get_highest_version("m", Stage.PRODUCTION)
-    with pytest.raises(NotFound, match="not found"):
-        store.get_model_version_by_alias("ghost", "challenger")
-
-
-def test_the_prompt_filter_mlflows_client_adds_keeps_models_without_the_tag(store):
-    store.create_registered_model("model")
-    store.create_registered_model("prompt", tags={"mlflow.prompt.is_prompt": "true"})
-    assert [m.name for m in store.search_registered_models("tag.`mlflow.prompt.is_prompt` != 'true'")] == ["model"]
-    assert [m.name for m in store.search_registered_models("tags.`mlflow.prompt.is_prompt` = 'true'")] == ["prompt"]

@@ -130,7 +130,7 @@ def server(ctx: click.Context, /, **options: Any) -> None:
 @click.command("ui", context_settings={"help_option_names": ["--help"]})
 @server_options
 def ui(**options: Any) -> None:
-    """The same server as ``pack server``, for one person on this machine (as ``mlflow ui``)."""
+    """The same server as pack server, for one person on this machine (as mlflow ui)."""
     _run(_settings(options))
 
 

@@ -62,16 +62,19 @@ CLIENT_SCRIPT = textwrap.dedent(
     out["log_metric_p50_ms"] = statistics.median(lat) * 1000
     batch = lambda: client.log_batch(run_id, metrics=[Metric("b", float(i), 1000 + i, i) for i in range(1000)])
     out["log_batch_ms"] = timed(batch, cfg["batches"]) * 1000
+    query = "metrics.acc > 0.5 AND params.group = 'a'"
     if stub:
         history = lambda: client.get_metric_history(run_id, "h")
         assert len(history()) == cfg["history"]
         out["history_ms"] = timed(history, cfg["history_repeats"]) * 1000
+        search = lambda: client.search_runs(["1"], query, order_by=["metrics.acc DESC"], max_results=1000)
+        assert len(search()) == cfg["runs"] * 24 // 100
+        out["search_runs_ms"] = timed(search, cfg["searches"]) * 1000
         print(json.dumps(out)); sys.exit(0)
     experiment = client.create_experiment("search")
     for i in range(cfg["runs"]):
         rid = client.create_run(experiment).info.run_id
         client.log_batch(rid, metrics=[Metric("acc", (i % 100) / 100, 1, 0)], params=[Param("group", "ab"[i % 2])])
-    query = "metrics.acc > 0.5 AND params.group = 'a'"
     search = lambda: client.search_runs([experiment], query, order_by=["metrics.acc DESC"], max_results=1000)
     found = search()
     out["search_hits"] = len(found)
@@ -108,6 +111,17 @@ STUB_APP = textwrap.dedent(
         return json.dumps({"metrics": points, **({"next_page_token": token} if token else {})}).encode()
     first = page(0, min(total, 25000), "next" if total > 25000 else None)
     rest = page(25000, total, None)
+    # run search: the page a server sends for the benchmark's query (24 of every 100 runs match)
+    def run(i):
+        info = {"run_id": f"{i:032x}", "run_uuid": f"{i:032x}", "experiment_id": "1", "run_name": f"run-{i}",
+                "user_id": "bench", "status": "RUNNING", "start_time": 1700000000000 + i,
+                "artifact_uri": f"mlflow-artifacts:/1/{i:032x}/artifacts", "lifecycle_stage": "active"}
+        data = {"metrics": [{"key": "acc", "value": (i % 100) / 100, "timestamp": 1, "step": 0}],
+                "params": [{"key": "group", "value": "a"}],
+                "tags": [{"key": "mlflow.runName", "value": f"run-{i}"}, {"key": "mlflow.user", "value": "bench"}]}
+        return {"info": info, "data": data, "inputs": {}}
+    matching = [i for i in range(int(sys.argv[3])) if i % 2 == 0 and i % 100 > 50]
+    found = json.dumps({"runs": [run(i) for i in sorted(matching, key=lambda i: -(i % 100))]}).encode()
     async def app(scope, receive, send):
         if scope["type"] != "http":
             return
@@ -116,6 +130,8 @@ STUB_APP = textwrap.dedent(
         body = b"{}"
         if scope["path"].endswith("/metrics/get-history"):
             body = rest if b"page_token=" in scope["query_string"] else first
+        elif scope["path"].endswith("/runs/search"):
+            body = found
         headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": body})
@@ -200,7 +216,7 @@ def start(kind: str, root: Path, port: int, config: dict[str, Any]) -> tuple[sub
             str(port),
         ]
     else:
-        command = [sys.executable, "-c", STUB_APP, str(port), str(config["history"])]
+        command = [sys.executable, "-c", STUB_APP, str(port), str(config["history"]), str(config["runs"])]
     started = time.perf_counter()
     process = subprocess.Popen(
         command, env=env, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
@@ -261,9 +277,9 @@ def table(results: dict[str, dict[str, Any]], config: dict[str, Any], quick: boo
         "",
         f"MLflow {MLFLOW_VERSION} (`mlflow server`, SQLite, `--serve-artifacts`, `--workers 1`, job execution off) and "
         "`pack server` (SQLite, proxied artifacts, 1 worker), driven by the same unmodified MLflow client in the same "
-        "run; the stub is a server answering `{}` to everything (and canned pages to metric history): the client's "
-        "own cost per call. *Server time only* compares the time each server adds above that floor."
-        + (" **Quick run (sizes shrunk): not for comparison.**" if quick else ""),
+        "run; the stub is a server answering `{}` to everything (and canned pages to metric history and run "
+        "search): the client's own cost per call. *Server time only* compares the time each server adds above "
+        "that floor." + (" **Quick run (sizes shrunk): not for comparison.**" if quick else ""),
         "",
         "| operation | stub (client floor) | mlflow server | pack server | pack vs mlflow | server time only |",
         "|---|---|---|---|---|---|",

@@ -325,7 +325,7 @@ def main() -> None:
             "log_metric": 500,
             "batches": 10,
             "runs": 2000,
-            "searches": 5,
+            "searches": 15,
             "history": 50_000,
             "history_repeats": 3,
             "artifact_mb": 200,

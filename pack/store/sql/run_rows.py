@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.engine import Connection, Row
 
 from pack.store.entities import Run, RunData, RunInfo, RunInputs, RunOutputs
@@ -21,12 +21,8 @@ def to_runs(conn: Connection, found: Sequence[Row[Any]]) -> list[Run]:
     ids = [row.run_id for row in found]
     if not ids:
         return []
-    run_params: dict[str, dict[str, str]] = {}
-    for row in conn.execute(select(param_table).where(param_table.c.run_id.in_(ids))):
-        run_params.setdefault(row.run_id, {})[row.key] = row.value
-    tags: dict[str, dict[str, str]] = {}
-    for row in conn.execute(select(run_tags).where(run_tags.c.run_id.in_(ids))):
-        tags.setdefault(row.run_id, {})[row.key] = row.value
+    run_params = _by_run(conn, param_table, ids)
+    tags = _by_run(conn, run_tags, ids)
     latest = latest_values(conn, ids)
     io = run_io.read_io(conn, ids)
     result = []
@@ -50,6 +46,19 @@ def to_runs(conn: Connection, found: Sequence[Row[Any]]) -> list[Run]:
         )
         result.append(Run(info=info, data=data, inputs=inputs, outputs=outputs))
     return result
+
+
+def _by_run(conn: Connection, table: Table, ids: list[str]) -> dict[str, dict[str, str]]:
+    """``{run_id: {key: value}}`` of a key-value table for some runs (rows unpacked as tuples: a page of
+    runs holds thousands of them)."""
+    found: dict[str, dict[str, str]] = {}
+    statement = select(table.c.run_id, table.c.key, table.c.value).where(table.c.run_id.in_(ids))
+    for run_id, key, value in conn.execute(statement):
+        values = found.get(run_id)
+        if values is None:
+            values = found[run_id] = {}
+        values[key] = value
+    return found
 
 
 __all__ = ["to_runs"]

@@ -164,6 +164,9 @@ def test_ctrl_c_or_sigterm_marks_the_run_killed_and_leaves_no_process(tmp_path, 
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # as from a terminal: a job started in the background by a shell inherits SIGINT ignored (POSIX),
+        # and Python then installs no KeyboardInterrupt handler at all
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # noqa: PLW1509 - one syscall
     ) as process:
         try:
             deadline = time.monotonic() + 120

@@ -14,8 +14,10 @@ RUN python3 -m venv ${venv} \
  && find ${venv}/lib -depth -type d -name tests -path '*/site-packages/*' -exec rm -rf {} + \
  && ${venv}/bin/python -m pip uninstall --quiet --yes pip setuptools \
  && echo ${app} > "$$(${venv}/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/pack-app.pth" \
- && printf '#!${venv}/bin/python\nimport sys\nfrom pack.cli.main import main\nsys.exit(main())\n' > ${venv}/bin/pack \
+ && printf '#!${venv}/bin/python\nimport sys\nfrom pack.cli.main import main\nif __name__ == "__main__":\n    sys.exit(main())\n' > ${venv}/bin/pack \
  && chmod 755 ${venv}/bin/pack
+# The launcher written above runs main() only as __main__: pack serve -w N starts its workers with
+# multiprocessing's spawn, which imports the script again in each of them.
 
 # pack itself, installed apart (${app}, on the venv's path through pack-app.pth) by a throwaway pip.
 FROM ${base_image} AS pack

@@ -9,29 +9,24 @@ is sent (SQLite in WAL mode, PostgreSQL), so even a SIGKILL loses none.
 
 from __future__ import annotations
 
-import copy
 import importlib
 import logging
 import os
 import signal
-import socket
 from collections.abc import Callable
 from types import FrameType
-from typing import Any
 
 import uvicorn
 from starlette.types import ASGIApp
-from uvicorn.config import LOGGING_CONFIG
 from uvicorn.supervisors.multiprocess import Multiprocess
 
-from pack.errors import InvalidInput
 from pack.server.app import create_app
 from pack.server.settings import ServerSettings
+from pack.serving.listening import bind_socket, die_with_parent, log_config
 from pack.serving.logs import install_warning_logger
 from pack.serving.protocol import ServingHTTPProtocol
 
 logger = logging.getLogger("pack.server")
-_PR_SET_PDEATHSIG = 1
 
 
 class AppFactory:
@@ -48,49 +43,13 @@ class AppFactory:
 
     def __call__(self) -> ASGIApp:
         if os.getpid() != self.parent:
-            _die_with_parent()
+            die_with_parent(self.parent)
             install_warning_logger()
         mounted = None
         if self.extra is not None:
             module, _, name = self.extra.partition(":")
             mounted = getattr(importlib.import_module(module), name)()
         return create_app(self.settings, mounted)
-
-
-def _die_with_parent() -> None:
-    try:
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
-    except (OSError, AttributeError):  # not Linux: uvicorn's supervisor still stops its workers
-        pass
-
-
-def bind(host: str, port: int) -> socket.socket:
-    """A listening TCP socket on ``host:port``.
-
-    Raises:
-        InvalidInput: the address cannot be bound.
-    """
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError as exc:
-        sock.close()
-        raise InvalidInput(f"cannot listen on {host}:{port}: {exc.strerror}") from None
-    sock.listen(2048)
-    sock.set_inheritable(True)
-    return sock
-
-
-def log_config(level: str) -> dict[str, Any]:
-    """uvicorn's logging setup plus pack's loggers, at ``level``."""
-    config = copy.deepcopy(LOGGING_CONFIG)
-    config["loggers"]["pack"] = {"handlers": ["default"], "level": level.upper(), "propagate": False}
-    config["loggers"]["uvicorn"]["level"] = level.upper()
-    return config
 
 
 def uvicorn_config(settings: ServerSettings, extra: str | None = None) -> uvicorn.Config:
@@ -120,7 +79,7 @@ def serve(
     Raises:
         InvalidInput: the address cannot be bound.
     """
-    sock = bind(settings.host, settings.port)
+    sock = bind_socket(settings.host, settings.port)
     if on_listening is not None:
         on_listening(settings.host, sock.getsockname()[1])
     config = uvicorn_config(settings, extra)
@@ -145,4 +104,4 @@ def _drained(signum: int, frame: FrameType | None) -> None:
     logger.debug("stopped by signal %s after draining", signum)
 
 
-__all__ = ["AppFactory", "bind", "serve", "uvicorn_config"]
+__all__ = ["AppFactory", "serve", "uvicorn_config"]

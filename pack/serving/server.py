@@ -13,13 +13,11 @@ workers die with the supervisor (parent-death signal on Linux, else a watcher th
 from __future__ import annotations
 
 import contextlib
-import copy
 import logging
 import multiprocessing
 import os
 import signal
 import socket
-import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -27,12 +25,12 @@ from types import FrameType
 from typing import Any, Protocol
 
 import uvicorn
-from uvicorn.config import LOGGING_CONFIG
 from uvicorn.supervisors.multiprocess import Multiprocess
 from uvicorn.supervisors.multiprocess import Process as WorkerProcess
 
-from pack.errors import InvalidInput, InvalidModel
+from pack.errors import InvalidModel
 from pack.serving.app import ServingApp
+from pack.serving.listening import bind_socket, bind_sockets, die_with_parent, log_config
 from pack.serving.logs import install_warning_logger
 from pack.serving.protocol import ServingHTTPProtocol, set_nodelay
 from pack.serving.settings import ModelSpec, ServingSettings
@@ -40,7 +38,6 @@ from pack.serving.settings import ModelSpec, ServingSettings
 logger = logging.getLogger("pack.serving")
 
 _STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
-_PR_SET_PDEATHSIG = 1
 
 
 class Flag(Protocol):
@@ -49,27 +46,6 @@ class Flag(Protocol):
     def set(self) -> None: ...
 
     def is_set(self) -> bool: ...
-
-
-def die_with_parent(parent: int) -> None:
-    """Make this process receive SIGTERM when ``parent`` exits (drain, then exit; never an orphan)."""
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        armed = libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) == 0
-    except (OSError, AttributeError):  # not Linux
-        armed = False
-    if os.getppid() != parent:  # the parent is already gone
-        os.kill(os.getpid(), signal.SIGTERM)
-    if not armed:
-
-        def watch() -> None:
-            while os.getppid() == parent:
-                time.sleep(1.0)
-            os.kill(os.getpid(), signal.SIGTERM)
-
-        threading.Thread(target=watch, name="pack-parent-watch", daemon=True).start()
 
 
 class AppFactory:
@@ -93,57 +69,6 @@ class AppFactory:
     def _failed(self) -> None:
         self.load_failed.set()
         os.kill(os.getpid(), signal.SIGTERM)  # uvicorn's graceful stop
-
-
-def bind_socket(host: str, port: int, reuse_port: bool = False) -> socket.socket:
-    """A listening TCP socket on ``host:port`` (IPv6 when the host has a colon).
-
-    Raises:
-        InvalidInput: the address cannot be bound (in use, not local, ...).
-    """
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    if reuse_port:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-    try:
-        sock.bind((host, port))
-    except OSError as exc:
-        sock.close()
-        raise InvalidInput(f"cannot listen on {host}:{port}: {exc.strerror}") from None
-    sock.listen(2048)
-    sock.set_inheritable(True)
-    return sock
-
-
-def bind_sockets(host: str, port: int, count: int) -> list[socket.socket]:
-    """``count`` listening sockets on one port, one per worker: Linux spreads new connections across
-    them (``SO_REUSEPORT``). With one shared socket, the first worker to wake accepts a whole burst of
-    connections, and keep-alive clients then load one worker while the other idles. Elsewhere (or for
-    one worker): one socket, shared.
-
-    Raises:
-        InvalidInput: the address cannot be bound.
-    """
-    if count <= 1 or not sys.platform.startswith("linux") or not hasattr(socket, "SO_REUSEPORT"):
-        return [bind_socket(host, port)]
-    sockets = [bind_socket(host, port, reuse_port=True)]
-    try:
-        bound = sockets[0].getsockname()[1]
-        sockets += [bind_socket(host, bound, reuse_port=True) for _ in range(count - 1)]
-    except InvalidInput:
-        for sock in sockets:
-            sock.close()
-        raise
-    return sockets
-
-
-def log_config(level: str) -> dict[str, Any]:
-    """uvicorn's logging setup plus pack's logger, at ``level``."""
-    config = copy.deepcopy(LOGGING_CONFIG)
-    config["loggers"]["pack"] = {"handlers": ["default"], "level": level.upper(), "propagate": False}
-    config["loggers"]["uvicorn"]["level"] = level.upper()
-    return config
 
 
 def uvicorn_config(models: Sequence[ModelSpec], settings: ServingSettings, load_failed: Flag) -> uvicorn.Config:

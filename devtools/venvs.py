@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -34,6 +35,7 @@ def cached_venv(
     python = home / "bin" / "python"
     marker = home / ".complete"
     if marker.is_file():
+        marker.touch()  # last use, for _prune
         return python
     cache_dir().mkdir(parents=True, exist_ok=True)
     with open(cache_dir() / f".{prefix}.lock", "w") as lock:
@@ -50,7 +52,16 @@ def cached_venv(
         if then:
             subprocess.run([*command[:5], *then], check=True, stdout=subprocess.DEVNULL)
         marker.write_text(key + "\n")
+        _prune(prefix)
     return python
+
+
+def _prune(prefix: str, keep: int = 3) -> None:
+    """Remove all but the ``keep`` most recently used virtualenvs of ``prefix`` (keys change with pins)."""
+    homes = [home for home in cache_dir().glob(f"{prefix}-py*") if (home / ".complete").is_file()]
+    homes.sort(key=lambda home: (home / ".complete").stat().st_mtime, reverse=True)
+    for stale in homes[keep:]:
+        shutil.rmtree(stale, ignore_errors=True)
 
 
 def pack_serving_python(extras: Sequence[str] = ("sklearn", "onnx")) -> Path:

@@ -12,6 +12,7 @@ Services: a test taking ``docker_client``, ``postgres_uri`` or ``chromium`` is m
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 from collections.abc import Iterator
@@ -100,8 +101,29 @@ def docker_client() -> Iterator[Any]:
         client = connect()
     except BuildError as exc:
         pytest.skip(f"no Docker engine ({exc}); .ci/services/docker.sh starts one")
+    images_before = {image.id for image in client.images.list(all=True)}
+    containers_before = {container.id for container in client.containers.list(all=True)}
     yield client
+    _remove_leftovers(client, images_before, containers_before)
     client.close()
+
+
+def _remove_leftovers(client: Any, images_before: set[str], containers_before: set[str]) -> None:
+    """Bound the engine's disk across runs: containers and tagged images this session made go, and so does
+    the untagged build cache of earlier sessions (this session's stays, as the next run's layer cache)."""
+    import docker
+
+    base = os.environ.get("PACK_TEST_BASE_IMAGE")
+    for container in client.containers.list(all=True):
+        if container.id not in containers_before:
+            with contextlib.suppress(docker.errors.APIError):
+                container.remove(force=True)
+    for image in client.images.list(all=True):
+        made_now = image.id not in images_before
+        if base in image.tags or made_now != bool(image.tags):
+            continue
+        with contextlib.suppress(docker.errors.APIError):
+            client.images.remove(image.id, force=True)
 
 
 @pytest.fixture(scope="session")

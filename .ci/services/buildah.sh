@@ -25,6 +25,9 @@ pack_buildah_service() {
       && ctr=$(CONTAINERS_STORAGE_CONF="$conf" buildah from scratch 2>>"$home/check-$driver.log") \
       && CONTAINERS_STORAGE_CONF="$conf" buildah rm "$ctr" >/dev/null 2>&1; then
       export CONTAINERS_STORAGE_CONF="$conf" BUILDAH_ISOLATION=chroot
+      # Earlier runs' working containers and untagged layers go: the storage holds one run's worth.
+      buildah rm -a >/dev/null 2>&1 || true
+      buildah rmi --prune >/dev/null 2>&1 || true
       echo "buildah: $(buildah --version | cut -d' ' -f3) with $driver storage in $home"
       return 0
     fi

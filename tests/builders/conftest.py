@@ -63,5 +63,3 @@ def image_tags(docker_client: Any) -> Iterator[list[str]]:
     for tag in tags:
         with contextlib.suppress(docker.errors.APIError):
             docker_client.images.remove(tag, force=True)
-    # The dependency stages stay a day as build cache for the next run; older leftovers go.
-    docker_client.images.prune(filters={"dangling": True, "until": "24h"})

@@ -119,7 +119,7 @@ class DockerContextBuilder:
             UnsafeModel: ``safe_only`` and the model holds executable content (the image would refuse it).
         """
         base = self.base_image or default_base_image(source.python_version)
-        labels = image_labels(source, base, safe_only=self.safe_only)
+        labels = image_labels(source, base, safe_only=self.safe_only, accelerate=self.accelerate)
         if self.safe_only:
             check_safe(source.path)
         with atomic_dir(output) as tmp:
@@ -132,8 +132,11 @@ class DockerContextBuilder:
         return ImageContext(output, base, tuple(wheels), labels)
 
 
-def image_labels(source: ModelSource, base_image: str, *, safe_only: bool = False) -> dict[str, str]:
-    """OCI annotations plus ``pack.model.*`` (and ``pack.safe-only``) for an image serving ``source``."""
+def image_labels(
+    source: ModelSource, base_image: str, *, safe_only: bool = False, accelerate: bool = False
+) -> dict[str, str]:
+    """OCI annotations plus ``pack.model.*`` (and ``pack.safe-only``, ``pack.accelerate``) for an image
+    serving ``source``."""
     labels = {
         **source.labels(),
         "pack.version": __version__,
@@ -144,6 +147,8 @@ def image_labels(source: ModelSource, base_image: str, *, safe_only: bool = Fals
     }
     if safe_only:
         labels["pack.safe-only"] = "true"
+    if accelerate:
+        labels["pack.accelerate"] = "true"
     return labels
 
 

@@ -43,6 +43,8 @@ class DockerOptions:
     host: str = option("127.0.0.1", "interface the port is published on (0.0.0.0: every interface)")
     port: int = option(0, "host port of the endpoint (0: a free one); fixed at create")
     workers: int = option(1, "pack serve worker processes in the model container")
+    safe_only: bool = option(False, "a built image refuses executable model content (checked at build)")
+    accelerate: bool = option(False, "a built image compiles tree ensembles at load (pack serve --accelerate)")
     memory: str | None = option(None, "memory limit of the model container (e.g. 2g)")
     cpus: float | None = option(None, "CPU limit of the model container (e.g. 1.5)")
     timeout: float = option(600.0, "seconds to wait for the model to answer ready")
@@ -50,7 +52,14 @@ class DockerOptions:
 
     def container_settings(self) -> dict[str, Any]:
         """What a model container is started with (kept in a label; an update starts from it)."""
-        return {"workers": self.workers, "memory": self.memory, "cpus": self.cpus, "base_image": self.base_image}
+        return {
+            "workers": self.workers,
+            "memory": self.memory,
+            "cpus": self.cpus,
+            "base_image": self.base_image,
+            "safe_only": self.safe_only,
+            "accelerate": self.accelerate,
+        }
 
 
 def target_help() -> str:
@@ -215,7 +224,9 @@ class DockerDeploymentClient(BaseDeploymentClient):
     def _image(self, source: Any, options: DockerOptions) -> str:
         if options.image:
             return options.image
-        request = ImageRequest(MODEL, options.base_image, None, self.cache_dir)
+        request = ImageRequest(
+            MODEL, options.base_image, None, self.cache_dir, safe_only=options.safe_only, accelerate=options.accelerate
+        )
         return ensure_image(source, request, self.progress).reference
 
     def _found(self, client: Any, name: str) -> containers.Found:

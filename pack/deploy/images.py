@@ -3,7 +3,8 @@
 An image is reused when its labels say it holds the same model files (``pack.model.checksum``) under the
 same name and version (the server in it names the model by them), was made by this pack
 (``pack.version``) on the same base image, and is of the kind asked for (the model baked in and
-``pack serve`` as its entry point, or SageMaker's model-less ``serve`` image).
+``pack serve`` as its entry point, or SageMaker's model-less ``serve`` image) with the same policies
+(``pack.safe-only``, ``pack.accelerate``).
 """
 
 from __future__ import annotations
@@ -35,12 +36,21 @@ class ImageRequest:
         base_image: the base; default ``python:<the model's major.minor>-slim``.
         repository: where to push (``registry:5000/team``); None keeps the image on the engine.
         cache_dir: the wheel cache of the builders.
+        safe_only: the image refuses executable model content (``PACK_SAFE_ONLY=1``); checked at build.
+        accelerate: tree ensembles compiled at load (``pack serve --accelerate``; model images only).
     """
 
     kind: str
     base_image: str | None
     repository: str | None
     cache_dir: Path
+    safe_only: bool = False
+    accelerate: bool = False
+
+    def policy_labels(self) -> dict[str, str]:
+        """The labels an image made for this request carries beyond the model's (absent when off)."""
+        wanted = {"pack.safe-only": self.safe_only, "pack.accelerate": self.accelerate and self.kind == MODEL}
+        return {label: "true" for label, on in wanted.items() if on}
 
 
 @dataclass(frozen=True)
@@ -61,7 +71,8 @@ def image_tag(source: ModelSource, request: ImageRequest) -> str:
     """``[repository/]pack-<model>[-sagemaker]:<version>-<checksum prefix>``: names one content."""
     name = dns_name(source.name) + ("-sagemaker" if request.kind == SAGEMAKER else "")
     version = _TAG_TEXT.sub("-", source.version).strip("-.") or "model"
-    tag = f"{version[:100]}-{source.checksum.split(':', 1)[-1][:12]}"
+    policies = "".join(f"-{label.removeprefix('pack.')}" for label in sorted(request.policy_labels()))
+    tag = f"{version[:100]}-{source.checksum.split(':', 1)[-1][:12]}{policies}"
     prefix = f"{request.repository.rstrip('/')}/" if request.repository else "pack/"
     return f"{prefix}{name}:{tag}"
 
@@ -76,7 +87,12 @@ def find_image(client: Any, source: ModelSource, request: ImageRequest) -> str |
         f"pack.version={__version__}",
         f"org.opencontainers.image.base.name={base}",
     ]
-    found = [image for image in client.images.list(filters={"label": labels}) if _kind(image) == request.kind]
+    policies = request.policy_labels()
+    found = [
+        image
+        for image in client.images.list(filters={"label": labels})
+        if _kind(image) == request.kind and _policies(image) == policies
+    ]
     if not found:
         return None
     newest = max(found, key=lambda image: str(image.attrs.get("Created", "")))
@@ -114,11 +130,19 @@ def _build(source: ModelSource, request: ImageRequest, tag: str, progress: Progr
     with tempfile.TemporaryDirectory(prefix="pack-deploy-") as tmp:
         out = Path(tmp) / "context"
         if request.kind == SAGEMAKER:
-            options = SageMakerOptions(base_image=request.base_image)
+            options = SageMakerOptions(base_image=request.base_image, safe_only=request.safe_only)
             context = SageMakerBuilder(options, request.cache_dir, progress).build(source, out) / "image"
         else:
-            context = DockerContextBuilder(request.base_image, request.cache_dir, progress).build(source, out)
+            builder = DockerContextBuilder(
+                request.base_image, request.cache_dir, progress, request.accelerate, safe_only=request.safe_only
+            )
+            context = builder.build(source, out)
         build_image(context, tag, network_mode="none", progress=progress)
+
+
+def _policies(image: Any) -> dict[str, str]:
+    labels = (image.attrs.get("Config") or {}).get("Labels") or {}
+    return {label: labels[label] for label in ("pack.safe-only", "pack.accelerate") if label in labels}
 
 
 def _kind(image: Any) -> str:

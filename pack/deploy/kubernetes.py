@@ -40,7 +40,18 @@ SETTINGS = "pack.deployment/config"
 MODEL_PREFIX = "pack.model/"
 REVISION = "deployment.kubernetes.io/revision"
 # Keys kept from one apply to the next (an update starts from what the deployment was made with).
-_KEPT = ("replicas", "max_replicas", "cpu", "memory", "cpu_limit", "memory_limit", "startup_seconds", "base_image")
+_KEPT = (
+    "replicas",
+    "max_replicas",
+    "cpu",
+    "memory",
+    "cpu_limit",
+    "memory_limit",
+    "startup_seconds",
+    "base_image",
+    "safe_only",
+    "accelerate",
+)
 
 
 @dataclass(frozen=True)
@@ -53,6 +64,8 @@ class KubernetesDeployOptions:
     image: str | None = option(None, "the model's image, as the cluster pulls it (else built and pushed)")
     registry: str | None = option(None, "repository prefix to push a built image to (e.g. registry.example/ml)")
     base_image: str | None = option(None, "base of a built image (default python:<model's major.minor>-slim)")
+    safe_only: bool = option(False, "a built image refuses executable model content (checked at build)")
+    accelerate: bool = option(False, "a built image compiles tree ensembles at load (pack serve --accelerate)")
     replicas: int = option(2, "replicas (the autoscaler's floor)")
     max_replicas: int = option(5, "the autoscaler's ceiling")
     cpu: str = option("500m", "CPU request")
@@ -233,7 +246,14 @@ class KubernetesDeploymentClient(BaseDeploymentClient):
                 "the cluster needs an image it can pull: pass -C image=REF, "
                 "or -C registry=HOST/PATH to build and push one"
             )
-        request = ImageRequest(MODEL, options.base_image, options.registry, self.cache_dir)
+        request = ImageRequest(
+            MODEL,
+            options.base_image,
+            options.registry,
+            self.cache_dir,
+            safe_only=options.safe_only,
+            accelerate=options.accelerate,
+        )
         return ensure_image(source, request, self.progress).reference
 
     def _wait(self, kube: KubeSession, name: str, options: KubernetesDeployOptions) -> None:

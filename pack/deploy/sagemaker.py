@@ -56,6 +56,7 @@ class SageMakerDeployOptions:
     image_uri: str | None = option(None, "the serving image in ECR (else built and pushed to registry)")
     registry: str | None = option(None, "repository prefix to push the built image to (e.g. ACCOUNT.dkr.ecr...)")
     base_image: str | None = option(None, "base of a built image (default python:<model's major.minor>-slim)")
+    safe_only: bool = option(False, "a built image refuses executable model content (checked at build)")
     instance_type: str = option("ml.m5.large", "instance type")
     instance_count: int = option(1, "instances")
     timeout: float = option(1200.0, "seconds to wait for InService")
@@ -255,7 +256,9 @@ class SageMakerDeploymentClient(BaseDeploymentClient):
             raise InvalidInput(
                 "SageMaker needs an image in ECR: pass -C image_uri=URI, or -C registry=REPO to push one"
             )
-        request = ImageRequest(SAGEMAKER, options.base_image, options.registry, self.cache_dir)
+        request = ImageRequest(
+            SAGEMAKER, options.base_image, options.registry, self.cache_dir, safe_only=options.safe_only
+        )
         return ensure_image(source, request, self.progress).reference
 
     def _model_and_config(

@@ -104,6 +104,40 @@ def test_create_reuses_the_image_of_the_same_model_version(deployed, forests, ba
     client.delete_deployment("rf-again")
 
 
+def test_safe_only_and_accelerate_make_their_own_image(
+    deployed, forests, rows_file, tmp_path, base_image, docker_client, docker_deployments
+):
+    docker_deployments.append("rf-strict")
+    client = get_deploy_client("docker")
+    pack_ok(
+        "deployments", "create", "-t", "docker", "--name", "rf-strict", "-m", URI, "-C", f"base_image={base_image}",
+        "-C", "safe_only=true", "-C", "accelerate=true", env=deployed,
+    )  # fmt: skip
+    strict = client.get_deployment("rf-strict")
+    plain = client.get_deployment("rf-small")
+    assert strict.details["image"] != plain.details["image"]  # the plain image of the same version is not reused
+    image = docker_client.images.get(strict.details["image"])
+    assert image.labels["pack.safe-only"] == "true" and image.labels["pack.accelerate"] == "true"
+    assert {"PACK_SAFE_ONLY=1", "PACK_SERVE_ACCELERATE=true"} <= set(image.attrs["Config"]["Env"])
+    rows = json.loads(rows_file.read_text())
+    assert client.predict("rf-strict", rows) == pack_predict(forests[0], rows_file)
+    client.delete_deployment("rf-strict")
+
+    from sklearn.linear_model import LogisticRegression
+
+    import pack
+
+    pack.save_model(
+        LogisticRegression().fit([[0.0], [1.0]], [0, 1]), tmp_path / "pickled", serialization_format="pickle"
+    )
+    refused = run_pack(
+        "deployments", "create", "-t", "docker", "--name", "rf-pickled", "-m", str(tmp_path / "pickled"),
+        "-C", f"base_image={base_image}", "-C", "safe_only=true", env=deployed,
+    )  # fmt: skip
+    assert refused.returncode != 0 and refused.stderr.count("\n") == 1, refused.stderr
+    assert "pickle" in refused.stderr and "rf-pickled" not in {d.name for d in client.list_deployments()}
+
+
 def test_a_failed_update_keeps_the_running_version(deployed, docker_client, base_image):
     client = get_deploy_client("docker")
     with pytest.raises(DeployError, match="was not ready within"):
@@ -142,7 +176,8 @@ def test_bad_input_is_one_line_and_exit_2(deployed, forests):
         assert (result.returncode, result.stderr.count("\n")) == (2, 1), (args, result.stderr)
         assert result.stderr.startswith(f"error: {expected}"), (args, result.stderr)
     unknown = run_pack("deployments", "create", "-t", "docker", "--name", "x", "-m", model, "-C", "colour=blue")
-    assert "(valid: base_image, cpus, drain_timeout, host, image, memory, port, timeout, workers)" in unknown.stderr
+    valid = "accelerate, base_image, cpus, drain_timeout, host, image, memory, port, safe_only, timeout, workers"
+    assert f"(valid: {valid})" in unknown.stderr
     listed = json.loads(pack_ok("deployments", "list", "-t", "docker", "--json", env=deployed))
     assert "x" not in {d["name"] for d in listed}  # nothing was created
 

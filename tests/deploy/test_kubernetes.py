@@ -220,7 +220,7 @@ def test_bad_input_is_one_line_and_exit_2(env, kube):
         (["-C", "replicas=two"], "error: config replicas='two': expected an integer"),
         (
             ["-C", "colour=blue"],
-            "error: unknown config key 'colour' for target 'kubernetes' (valid: base_image, context,",
+            "error: unknown config key 'colour' for target 'kubernetes' (valid: accelerate, base_image, context,",
         ),
     ]
     for extra, expected in cases:

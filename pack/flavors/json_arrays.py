@@ -72,14 +72,13 @@ def _numeric_spans(raw: Buffer) -> list[tuple[str, int, int]]:
     spans: list[tuple[str, int, int]] = []
     match = _KEY.search(raw)
     while match is not None:
-        following = _KEY.search(raw, match.end())
         start = match.end() - 1  # the '['
         end = None if _escaped(raw, match.start()) else _array_end(raw, start)
         if end is not None and end - start >= MIN_ARRAY_BYTES:
             spans.append((match.group(1).decode(), start, end))
-            while following is not None and following.start() < end:  # keys inside: not values of their own
-                following = _KEY.search(raw, end)
-        match = following
+            match = _KEY.search(raw, end)  # keys inside the array are not values of their own
+        else:
+            match = _KEY.search(raw, match.end())
     return spans
 
 

@@ -185,9 +185,8 @@ def _source_files(source: Path) -> list[str]:
         raise NotFound(f"no model directory at {source}")
     root = source.resolve()
     files = []
-    for path in iter_files(source):
-        resolved = path.resolve()
-        if root not in resolved.parents:
+    for path in iter_files(source):  # os.walk descends into no linked directory: only a link can lead out
+        if path.is_symlink() and root not in path.resolve().parents:
             raise InvalidModel(f"{path} is a link to outside the model directory")
         files.append(path.relative_to(source).as_posix())
     return files

@@ -1,11 +1,11 @@
 """The artifact store for local folders and every fsspec URL (``s3://``, ``gs://``, ``memory://``...).
 
-Local trees are written into a temporary sibling directory and renamed into place, then (optionally)
-every file and directory is fsynced at once, so the file system commits them in one journal commit: a
-power loss before ``put_tree`` returns may leave a partial tree, which nothing has recorded yet (the
-registry's version is still pending, and a sweep removes it). Remote trees are uploaded file by file (object stores have no rename) and become visible to
-the registry only when it records them. Files are hashed while they are copied, so each byte is read
-once.
+Local trees are written into a temporary sibling directory and renamed into place, then (optionally) every
+file and directory is fsynced at once, so the file system commits them in one journal commit: a power loss
+before ``put_tree`` returns may leave a partial tree, which nothing has recorded yet (the registry's version
+is still pending, and a sweep removes it). Remote trees are uploaded file by file (object stores have no
+rename) and become visible to the registry only when it records them. Files are hashed while they are copied,
+so each byte is read once.
 """
 
 from __future__ import annotations

@@ -85,8 +85,8 @@ def version_row(conn: Connection, model: int, name: str, version: int) -> Row[An
     return row
 
 
-def to_versions(conn: Connection, rows: Sequence[Row[Any]]) -> list[ModelVersion]:
-    """Entities for version rows, with their tags and aliases (two queries for the whole page)."""
+def to_versions(conn: Connection, rows: Sequence[Sequence[Any]]) -> list[ModelVersion]:
+    """Entities for ``VERSION_COLUMNS`` rows, with their tags and aliases (two queries for the whole page)."""
     if not rows:
         return []
     versions = [row[_VERSION_AT] for row in rows]

@@ -84,7 +84,7 @@ class Sweeper:
 
     def find(self, older_than: float, *, model: str | None = None) -> list[Leftover]:
         """What a sweep would remove. ``model`` limits all but the pending versions (always every model's:
-        one query) to that model, so a sweep before each registration stays cheap."""
+        one query) to that model, so a sweep before a registration stays cheap."""
         now = self.clock()
         # Temporary directories are listed before the pending versions are read: a registration creates
         # its version before its directory, so every directory listed here whose registration is still

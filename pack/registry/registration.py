@@ -142,11 +142,12 @@ class Registrar:
                 raise
 
     def _sweep(self, name: str) -> None:
-        """Clear what dead registrations left (pending over ``STALE_AFTER``); never fails a registration."""
+        """Clear what dead registrations left (pending over ``STALE_AFTER``) when a sweep of this model is
+        due; never fails a registration."""
         if self.sweeper is None:
             return
         try:
-            for leftover in self.sweeper.sweep(STALE_AFTER, model=name):
+            for leftover in self.sweeper.sweep_due(STALE_AFTER, model=name):
                 logger.info("registry sweep removed %s %s", leftover.kind, leftover.location)
         except Exception:
             logger.warning("registry sweep failed; registering anyway", exc_info=True)

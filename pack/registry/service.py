@@ -10,8 +10,8 @@ Policy (name rules: ``pack.registry.names``):
 - Resolving ``models:/`` verifies the files against their checksums (``pack.registry.resolution``).
 - Stage and alias changes are recorded with who (``user``) and when.
 - What dead registrations leave (versions PENDING for too long, partial files, temporary
-  directories) is collected by ``collect_garbage`` and swept before each registration
-  (``pack.registry.cleanup``).
+  directories) is collected by ``collect_garbage`` and swept before registrations, at most once a
+  minute per model (``pack.registry.cleanup``).
 """
 
 from __future__ import annotations

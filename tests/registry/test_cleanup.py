@@ -153,6 +153,31 @@ def test_a_sweep_never_touches_a_version_that_finished(settings, model_dir):
         services.close()
 
 
+def test_registrations_sweep_a_model_at_most_once_every_interval(settings):
+    services = Services.from_settings(settings)
+    try:
+        store, root = services.registry_store, settings.default_artifact_root
+        store.create_registered_model("m")
+        store.create_registered_model("n")
+
+        def dead(name: str) -> tuple[str, int]:
+            version = store.create_model_version(name, source="s", storage_location=lambda v: f"{root}/{name}/v{v}")
+            return (name, version.version)
+
+        sweeper = Sweeper(store, root, open_store=open_store, every=3600)
+        first = dead("m")
+        assert [(x.name, x.version) for x in sweeper.sweep_due(0, model="m")] == [first]
+        second = dead("m")
+        assert sweeper.sweep_due(0, model="m") == []  # m was swept a moment ago
+        assert [(x.name, x.version) for x in sweeper.sweep_due(0, model="n")] == [second]  # n was not
+        third = dead("m")
+        every_time = Sweeper(store, root, open_store=open_store, every=0)
+        assert [(x.name, x.version) for x in every_time.sweep_due(0, model="m")] == [third]
+        assert store.get_model_version(*third).status == ModelVersionStatus.FAILED_REGISTRATION.value
+    finally:
+        services.close()
+
+
 class _RegistrationDuringTheRead:
     """A store after whose read of the pending versions a registration starts at once (its version, then
     its temporary directory), as a concurrent ``pack models register`` would."""

@@ -1,9 +1,11 @@
 """The artifact store for local folders and every fsspec URL (``s3://``, ``gs://``, ``memory://``...).
 
-Local trees are written into a temporary sibling directory, optionally fsynced, and renamed into
-place; remote trees are uploaded file by file (object stores have no rename) and become visible to
-the registry only when it records them. Files are hashed while they are copied, so each byte is read
-once.
+Local trees are written into a temporary sibling directory and renamed into place, then (optionally) every
+file and directory is fsynced at once, so the file system commits them in one journal commit: a power loss
+before ``put_tree`` returns may leave a partial tree, which nothing has recorded yet (the registry's version
+is still pending, and a sweep removes it). Remote trees are uploaded file by file (object stores have no
+rename) and become visible to the registry only when it records them. Files are hashed while they are copied,
+so each byte is read once.
 """
 
 from __future__ import annotations
@@ -173,10 +175,8 @@ class FsspecArtifactStore:
                 descriptor = os.open(tmp / rel, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
                 with open(descriptor, "wb") as out:
                     manifest.append(_copy_hashing(source / rel, out, rel))
-            if fsync:
-                _fsync_all([tmp / rel for rel in files] + [Path(d) for d, _, _ in os.walk(tmp)])
-        if fsync:
-            _fsync_all([target.parent])
+        if fsync:  # after the rename: one round of fsyncs (one journal commit) instead of two
+            _fsync_all([target / rel for rel in files] + [Path(d) for d, _, _ in os.walk(target)] + [target.parent])
         return manifest
 
 
@@ -185,9 +185,8 @@ def _source_files(source: Path) -> list[str]:
         raise NotFound(f"no model directory at {source}")
     root = source.resolve()
     files = []
-    for path in iter_files(source):
-        resolved = path.resolve()
-        if root not in resolved.parents:
+    for path in iter_files(source):  # os.walk descends into no linked directory: only a link can lead out
+        if path.is_symlink() and root not in path.resolve().parents:
             raise InvalidModel(f"{path} is a link to outside the model directory")
         files.append(path.relative_to(source).as_posix())
     return files

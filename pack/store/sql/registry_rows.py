@@ -24,7 +24,9 @@ rm = registered_models
 ra = registered_model_aliases
 mvt = model_version_tags
 VERSION_COLUMNS = (rm.c.name, *mv.c)
+_MODEL_AT, _VERSION_AT = 1, 2  # positions of model_id and version in a VERSION_COLUMNS row
 _new = object.__new__
+_set = object.__setattr__
 
 # Statements on the hot paths are built once; SQLAlchemy then reuses their compiled form.
 _MODEL_ID = select(rm.c.id).where(rm.c.name == bindparam("name"))
@@ -83,32 +85,36 @@ def version_row(conn: Connection, model: int, name: str, version: int) -> Row[An
     return row
 
 
-def to_versions(conn: Connection, rows: Sequence[Row[Any]]) -> list[ModelVersion]:
-    """Entities for version rows, with their tags and aliases (two queries for the whole page)."""
+def to_versions(conn: Connection, rows: Sequence[Sequence[Any]]) -> list[ModelVersion]:
+    """Entities for ``VERSION_COLUMNS`` rows, with their tags and aliases (two queries for the whole page)."""
     if not rows:
         return []
-    keys = [(row.model_id, row.version) for row in rows]
-    versions = [version for _, version in keys]
-    page = {"ids": sorted({model for model, _ in keys}), "low": min(versions), "high": max(versions)}
+    versions = [row[_VERSION_AT] for row in rows]
+    page = {"ids": sorted({row[_MODEL_AT] for row in rows}), "low": min(versions), "high": max(versions)}
     tags: dict[tuple[int, int], dict[str, str]] = defaultdict(dict)
     for tag in conn.execute(_PAGE_TAGS, page):
         tags[(tag.model_id, tag.version)][tag.key] = tag.value
     aliases: dict[tuple[int, int], list[str]] = defaultdict(list)
     for alias in conn.execute(_PAGE_ALIASES, page):
         aliases[(alias.model_id, alias.version)].append(alias.alias)
-    return [to_version(row, tags, aliases) for row in rows]
+    flavors: dict[str | None, tuple[str, ...]] = {}
+    return [to_version(row, tags, aliases, flavors) for row in rows]
 
 
 def to_version(
-    row: Sequence[Any], tags: Mapping[tuple[int, int], dict[str, str]], aliases: Mapping[tuple[int, int], list[str]]
+    row: Sequence[Any],
+    tags: Mapping[tuple[int, int], dict[str, str]],
+    aliases: Mapping[tuple[int, int], list[str]],
+    flavor_tuples: dict[str | None, tuple[str, ...]] | None = None,
 ) -> ModelVersion:
     """One version entity from a ``VERSION_COLUMNS`` row (unpacked by position: listing 10,000
     versions spends most of its time here, and attribute access by name costs three times more).
 
-    The entity's fields are filled in one dict update: a frozen dataclass's ``__init__`` sets each of
-    its 20 fields through ``object.__setattr__``, which made up half the time of a 10,000-row listing.
+    The entity gets its whole ``__dict__`` at once: a frozen dataclass's ``__init__`` sets each of its
+    20 fields through ``object.__setattr__``, which made up half the time of a 10,000-row listing.
     Every field is given (``tests/store/sql/test_registry_rows.py`` checks the result equals the
-    ``ModelVersion(...)`` of the same values).
+    ``ModelVersion(...)`` of the same values). ``flavor_tuples`` (per page) shares one tuple between
+    the versions with the same flavors instead of splitting the string again for each.
     """
     (
         name,
@@ -132,28 +138,37 @@ def to_version(
         logged_model_id,
     ) = row
     key = (model, version)
+    flavor_tuple = None if flavor_tuples is None else flavor_tuples.get(flavors)
+    if flavor_tuple is None:
+        flavor_tuple = tuple(flavors.split(",")) if flavors else ()
+        if flavor_tuples is not None:
+            flavor_tuples[flavors] = flavor_tuple
     entity = _new(ModelVersion)
-    entity.__dict__.update(
-        name=name,
-        version=version,
-        creation_timestamp=created,
-        last_updated_timestamp=updated,
-        current_stage=stage,
-        description=description,
-        user_id=user_id,
-        source=source,
-        run_id=run_id,
-        run_link=run_link,
-        status=status,
-        status_message=message,
-        tags=tags.get(key, {}),
-        aliases=tuple(aliases.get(key, ())),
-        storage_location=location,
-        size_bytes=size,
-        file_count=count,
-        flavors=tuple(flavors.split(",")) if flavors else (),
-        signature=signature,
-        model_id=logged_model_id,
+    _set(
+        entity,
+        "__dict__",
+        {
+            "name": name,
+            "version": version,
+            "creation_timestamp": created,
+            "last_updated_timestamp": updated,
+            "current_stage": stage,
+            "description": description,
+            "user_id": user_id,
+            "source": source,
+            "run_id": run_id,
+            "run_link": run_link,
+            "status": status,
+            "status_message": message,
+            "tags": tags.get(key, {}),
+            "aliases": tuple(aliases.get(key, ())),
+            "storage_location": location,
+            "size_bytes": size,
+            "file_count": count,
+            "flavors": flavor_tuple,
+            "signature": signature,
+            "model_id": logged_model_id,
+        },
     )
     return entity
 

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
+from pack._gc import collector_paused
 from pack.errors import InvalidInput
 from pack.store.entities import ModelVersion, PagedList, Stage
 from pack.store.sql import registry_rows as rows
@@ -78,8 +79,9 @@ def search_versions(
         order.append(mv.c.version.desc())
     if not one_name and not any(t.key == "name" for t in terms):
         order.append(rm.c.name.asc())
-    found = conn.execute(statement.order_by(*order).limit(limit + 1).offset(offset)).all()
-    versions = rows.to_versions(conn, found[:limit])
+    with collector_paused():  # a page of up to 200,000 acyclic entities: see pack._gc
+        found = conn.execute(statement.order_by(*order).limit(limit + 1).offset(offset)).all()
+        versions = rows.to_versions(conn, found[:limit])
     return PagedList(versions, encode_page_token(offset + limit) if len(found) > limit else None)
 
 

@@ -24,6 +24,34 @@ mv = rows.mv
 rm = rows.rm
 ra = registered_model_aliases
 _READY = ModelVersionStatus.READY.value
+_PENDING = ModelVersionStatus.PENDING_REGISTRATION.value
+# A registration's statements, built once (SQLAlchemy then reuses their compiled form).
+_ALLOCATE = (
+    update(rm)
+    .where(rm.c.name == bindparam("model_name"))
+    .values(last_version=rm.c.last_version + 1, last_updated_time=bindparam("now"))
+    .returning(rm.c.id, rm.c.last_version)
+)
+_INSERT_VERSION = insert(mv)
+_INSERT_TAGS = insert(model_version_tags)
+_INSERT_FILES = insert(model_version_files)
+_FINISH = (
+    update(mv)
+    .where(
+        mv.c.model_id == select(rm.c.id).where(rm.c.name == bindparam("model_name")).scalar_subquery(),
+        mv.c.version == bindparam("number"),
+        mv.c.status == _PENDING,
+    )
+    .values(
+        status=_READY,
+        last_updated_time=bindparam("now"),
+        size_bytes=bindparam("total_size"),
+        file_count=bindparam("count"),
+        flavors=bindparam("flavor_list"),
+        signature=bindparam("summary"),
+    )
+    .returning(*mv.c)
+)
 # models:/name@alias: unique name index -> alias primary key -> version primary key.
 _BY_ALIAS = (
     select(*rows.VERSION_COLUMNS)
@@ -72,36 +100,32 @@ class SqlModelVersions:
 
         def allocate(conn: Connection) -> ModelVersion:
             timestamp = now_ms()
-            allocated = conn.execute(
-                update(rm)
-                .where(rm.c.name == name)
-                .values(last_version=rm.c.last_version + 1, last_updated_time=timestamp)
-                .returning(rm.c.id, rm.c.last_version)
-            ).first()
+            allocated = conn.execute(_ALLOCATE, {"model_name": name, "now": timestamp}).first()
             if allocated is None:
                 raise NotFound(f"registered model {name!r} not found")
             model, version = int(allocated[0]), int(allocated[1])
             location = storage_location(version)
             conn.execute(
-                insert(mv).values(
-                    model_id=model,
-                    version=version,
-                    creation_time=timestamp,
-                    last_updated_time=timestamp,
-                    description=description,
-                    user_id=user_id,
-                    current_stage=Stage.NONE.value,
-                    source=source,
-                    run_id=run_id,
-                    run_link=run_link,
-                    status=ModelVersionStatus.PENDING_REGISTRATION.value,
-                    storage_location=location,
-                    logged_model_id=model_id,
-                )
+                _INSERT_VERSION,
+                {
+                    "model_id": model,
+                    "version": version,
+                    "creation_time": timestamp,
+                    "last_updated_time": timestamp,
+                    "description": description,
+                    "user_id": user_id,
+                    "current_stage": Stage.NONE.value,
+                    "source": source,
+                    "run_id": run_id,
+                    "run_link": run_link,
+                    "status": _PENDING,
+                    "storage_location": location,
+                    "logged_model_id": model_id,
+                },
             )
             if tags:
                 conn.execute(
-                    insert(model_version_tags),
+                    _INSERT_TAGS,
                     [{"model_id": model, "version": version, "key": k, "value": v} for k, v in tags.items()],
                 )
             return ModelVersion(
@@ -138,35 +162,31 @@ class SqlModelVersions:
         """
 
         def write(conn: Connection) -> ModelVersion:
-            model = rows.model_id(conn, name)
             done = conn.execute(
-                update(mv)
-                .where(
-                    mv.c.model_id == model,
-                    mv.c.version == version,
-                    mv.c.status == ModelVersionStatus.PENDING_REGISTRATION.value,
-                )
-                .values(
-                    status=ModelVersionStatus.READY.value,
-                    last_updated_time=now_ms(),
-                    size_bytes=sum(f.size for f in files),
-                    file_count=len(files),
-                    flavors=",".join(flavors) or None,
-                    signature=signature,
-                )
-            ).rowcount
-            if not done:
-                row = rows.version_row(conn, model, name, version)  # NotFound if it does not exist
+                _FINISH,
+                {
+                    "model_name": name,
+                    "number": version,
+                    "now": now_ms(),
+                    "total_size": sum(f.size for f in files),
+                    "count": len(files),
+                    "flavor_list": ",".join(flavors) or None,
+                    "summary": signature,
+                },
+            ).first()
+            if done is None:
+                row = rows.version_row(conn, rows.model_id(conn, name), name, version)  # NotFound if missing
                 raise InvalidInput(f"version {version} of {name!r} is {row.status}, not pending")
             if files:
+                model = done.model_id
                 conn.execute(
-                    insert(model_version_files),
+                    _INSERT_FILES,
                     [
                         {"model_id": model, "version": version, "path": f.path, "sha256": f.sha256, "size": f.size}
                         for f in files
                     ],
                 )
-            return rows.to_versions(conn, [rows.version_row(conn, model, name, version)])[0]
+            return rows.to_versions(conn, [(name, *done)])[0]
 
         return self.db.transact(write)
 

@@ -21,6 +21,16 @@ def _tree(root: Path) -> dict[str, bytes]:
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
+def test_local_put_tree_fsyncs_every_file_and_directory_where_they_end_up(model_dir, tmp_path, monkeypatch):
+    synced: list[Path] = []
+    real = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: synced.append(Path(os.readlink(f"/proc/self/fd/{fd}"))) or real(fd))
+    open_store(str(tmp_path / "root")).put_tree(model_dir, "models/m/v1", fsync=True)
+    target = tmp_path / "root" / "models" / "m" / "v1"
+    tree = [target / rel for rel in _tree(model_dir)] + [p for p in target.rglob("*") if p.is_dir()]
+    assert sorted(synced) == sorted([*tree, target, target.parent])  # the rename is durable, no copy left in tmp
+
+
 def test_local_put_tree_copies_hashes_and_is_atomic(model_dir, tmp_path):
     store = open_store(str(tmp_path / "root"))
     manifest = store.put_tree(model_dir, "models/m/v1", fsync=True)

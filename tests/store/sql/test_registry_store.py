@@ -3,6 +3,8 @@ page tokens (what every backend does is in ``tests/store/test_registry_contract.
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 
 from pack.errors import InvalidInput, NotFound
@@ -104,3 +106,32 @@ def test_search_pages_with_tokens(store):
         store.search_model_versions("name='m'", max_results=0)
     with pytest.raises(InvalidInput, match="cannot order by"):
         store.search_model_versions("name='m'", order_by=["colour"])
+
+
+def test_a_large_page_is_built_without_a_garbage_collection(settings):
+    """10,000 versions made some 90 young collections and, now and then, a full collection of the whole
+    process (most of the listing's time); the entities hold no cycles, so the collector is paused."""
+    from sqlalchemy import insert
+
+    from pack.store.sql.tables import model_versions
+
+    services = process_default().services(settings)
+    store = services.registry_store
+    store.create_registered_model("m")
+    model = _add_versions(store, "m", 1)[0]
+    row = {"current_stage": "None", "status": "READY", "source": "src", "flavors": "sklearn"}
+    rows = [{**row, "model_id": 1, "version": v, "creation_time": v, "last_updated_time": v} for v in range(2, 3001)]
+    services.databases[0].transact(lambda conn: conn.execute(insert(model_versions), rows))
+    collections = []
+
+    def count(phase, info):
+        if phase == "start":
+            collections.append(info["generation"])
+
+    gc.callbacks.append(count)
+    try:
+        page = store.search_model_versions("name='m'", max_results=5_000)
+    finally:
+        gc.callbacks.remove(count)
+    assert [v.version for v in page] == list(range(3000, 0, -1)) and page[-1] == model
+    assert collections in ([], [0]) and gc.isenabled()  # [0]: the young objects looked at once, after

@@ -176,10 +176,11 @@ def cold_starts(model: Path, work: Path, bodies: dict[tuple[str, str], Path], ti
 
 
 def import_floor(python: Path) -> float:
-    """Seconds from launch to exit of ``python -c "import sklearn.ensemble"``: what any server of the
-    forest pays before it can load it (scikit-learn's import takes scipy.stats and pandas with it)."""
+    """Seconds from launch to the end of ``import sklearn.ensemble`` (the process then exits without
+    tearing down): what any server of the forest pays before it can load it (scikit-learn's import
+    takes scipy.stats and pandas with it)."""
     started = time.monotonic()
-    subprocess.run([str(python), "-c", "import sklearn.ensemble"], check=True)
+    subprocess.run([str(python), "-c", "import os, sklearn.ensemble; os._exit(0)"], check=True)
     return time.monotonic() - started
 
 

@@ -8,7 +8,8 @@ server from its own virtualenv (``benchmarks/_servers.py``), all driven by the s
 * pack on both protocols: MLflow's ``/invocations`` (``dataframe_split``) and V2 (one FP64 tensor);
 * ``pack serve --accelerate`` (tree ensembles compiled at load) on the same workloads;
 * cold start (command to the first 200, median of three starts) and memory after start (PSS), also
-  from this interpreter, where torch and TensorFlow are installed (as with ``pack[all]``);
+  from this interpreter, where torch and TensorFlow are installed (as with ``pack[all]``), each beside
+  its floor: the same interpreter's ``import sklearn.ensemble``, taking turns with the starts;
 * ``pack serve -w 2`` against one worker at 64 connections;
 * the in-process floor: scikit-learn's own predict on the same rows.
 
@@ -24,6 +25,7 @@ import datetime as dt
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -149,19 +151,37 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cold_starts(model: Path, work: Path, bodies: dict[tuple[str, str], Path], times: int) -> dict[str, float]:
-    """Median cold start and PSS of ``pack serve``: serving virtualenv, and this interpreter (torch and TF)."""
+    """Median cold start and PSS of ``pack serve``: serving virtualenv, and this interpreter (torch and TF);
+    and, taking turns with it, the floor: the same interpreter importing scikit-learn's forests."""
+    from devtools.venvs import pack_serving_python
+
     out: dict[str, float] = {}
-    for key, python in (("pack", None), ("pack, torch and TensorFlow installed", servers.this_python())):
-        starts, pss = [], []
+    pythons = {"pack": pack_serving_python(), "pack, torch and TensorFlow installed": servers.this_python()}
+    for key, python in pythons.items():
+        starts, pss, floors = [], [], []
         for _ in range(times):
+            floors.append(import_floor(python))
             started = servers.start_pack(model, work, bodies, python=python)
             starts.append(started.server.cold_start)
             pss.append(started.server.pss_mb())
             started.server.stop()
         out[key] = statistics.median(starts)
         out[f"{key} PSS"] = statistics.median(pss)
-        print(f"{key}: cold start {out[key]:.2f} s, PSS {out[f'{key} PSS']:.0f} MB", flush=True)
+        out[f"{key} floor"] = statistics.median(floors)
+        print(
+            f"{key}: cold start {out[key]:.2f} s (floor {out[f'{key} floor']:.2f} s), PSS {out[f'{key} PSS']:.0f} MB",
+            flush=True,
+        )
     return out
+
+
+def import_floor(python: Path) -> float:
+    """Seconds from launch to the end of ``import sklearn.ensemble`` (the process then exits without
+    tearing down): what any server of the forest pays before it can load it (scikit-learn's import
+    takes scipy.stats and pandas with it)."""
+    started = time.monotonic()
+    subprocess.run([str(python), "-c", "import os, sklearn.ensemble; os._exit(0)"], check=True)
+    return time.monotonic() - started
 
 
 def workers(model: Path, work: Path, bodies: Any, script: Path, seconds: float, repeats: int) -> dict[str, float]:
@@ -253,7 +273,9 @@ def report(results: dict[str, Any], quick: bool) -> str:
     fast64 = accelerated["1 row, c=64"]["rate"]
     goals.append(_goal("--accelerate: 1 row, c=64 >= 5x the best peer", _ratio(fast64, best64), fast64 >= 5 * best64))
     for key in ("pack", "pack, torch and TensorFlow installed"):
-        goals.append(_goal(f"cold start <= 1.0 s ({key})", f"{cold[key]:.2f} s", cold[key] <= 1.0))
+        floor_s = cold.get(f"{key} floor")
+        shown = f"{cold[key]:.2f} s" + (f" (floor: `import sklearn.ensemble` {floor_s:.2f} s)" if floor_s else "")
+        goals.append(_goal(f"cold start <= 1.0 s ({key})", shown, cold[key] <= 1.0))
         goals.append(
             _goal(
                 f"memory after start <= 200 MB PSS ({key})", f"{cold[key + ' PSS']:.0f} MB", cold[key + " PSS"] <= 200

@@ -32,7 +32,14 @@ def _one_line_warning(message: Any, category: type[Warning], *_: Any, **__: Any)
 
 
 class PackGroup(click.Group):
-    """A group that turns ``PackError`` into ``error: message`` on stderr and an exit code."""
+    """A group that turns ``PackError`` into ``error: message`` on stderr and an exit code, and
+    imports a command's module only when the command is used (``COMMAND_MODULES``)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *COMMAND_MODULES})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return _load_command(cmd_name) if self is cli else super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         warnings.showwarning = _one_line_warning
@@ -53,38 +60,49 @@ def cli() -> None:
     """pack: package, register, serve and ship ML models."""
 
 
-# Each module lists its click commands in COMMANDS; command bodies import heavy modules lazily.
-COMMAND_MODULES = (
-    "pack.cli.models",
-    "pack.cli.registry",
-    "pack.cli.tracking",
-    "pack.cli.convert",
-    "pack.cli.serve",
-    "pack.cli.server",
-    "pack.cli.build",
-    "pack.cli.gc",
-    "pack.cli.run",
-    "pack.cli.deployments",
-)
+# Each module lists its click commands in COMMANDS; command bodies import heavy modules lazily. The
+# group imports a command's module only when that command is asked for (``pack serve`` imports no
+# other command); this table says where each command lives (a test checks it against the modules).
+COMMAND_MODULES: dict[str, str] = {
+    "log-model": "pack.cli.models",
+    "predict": "pack.cli.models",
+    "models": "pack.cli.registry",
+    "runs": "pack.cli.tracking",
+    "experiments": "pack.cli.tracking",
+    "convert": "pack.cli.convert",
+    "serve": "pack.cli.serve",
+    "server": "pack.cli.server",
+    "ui": "pack.cli.server",
+    "build-docker": "pack.cli.build",
+    "build-k8s": "pack.cli.build",
+    "build-chart": "pack.cli.build",
+    "build-sagemaker": "pack.cli.build",
+    "gc": "pack.cli.gc",
+    "run": "pack.cli.run",
+    "deployments": "pack.cli.deployments",
+}
 
 
 # MLflow's ``mlflow models serve|predict|build-docker``: the same commands under ``pack models``.
 MODELS_ALIASES = ("serve", "predict", "build-docker")
 
 
-def _register() -> None:
+def _load_command(name: str) -> click.Command | None:
+    """The command ``name``, its module imported and every command of that module added to ``cli``."""
     from importlib import import_module
 
-    for name in COMMAND_MODULES:
-        for command in import_module(name).COMMANDS:
+    module = COMMAND_MODULES.get(name)
+    if module is not None and name not in cli.commands:
+        for command in import_module(module).COMMANDS:
             cli.add_command(command)
-    models = cli.commands["models"]
-    if isinstance(models, click.Group):
-        for alias in MODELS_ALIASES:
-            models.add_command(cli.commands[alias], alias)
-
-
-_register()
+        if name == "models":
+            models = cli.commands["models"]
+            if isinstance(models, click.Group):
+                for alias in MODELS_ALIASES:
+                    aliased = _load_command(alias)
+                    if aliased is not None:
+                        models.add_command(aliased, alias)
+    return cli.commands.get(name)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -27,6 +27,7 @@ class ServingApp:
         models: what to serve.
         settings: the server's settings (``ServingSettings()``: defaults and ``PACK_SERVE_*``).
         on_load_failure: called when a model fails to load (``pack serve`` stops the process).
+        on_loaded: called once every model is loaded and warmed up.
     """
 
     def __init__(
@@ -34,10 +35,11 @@ class ServingApp:
         models: Sequence[ModelSpec],
         settings: ServingSettings | None = None,
         on_load_failure: Callable[[], None] | None = None,
+        on_loaded: Callable[[], None] | None = None,
     ) -> None:
         self.settings = settings if settings is not None else ServingSettings()
         self.metrics = ServingMetrics()
-        self.dataplane = DataPlane(models, self.settings, self.metrics, on_load_failure)
+        self.dataplane = DataPlane(models, self.settings, self.metrics, on_load_failure, on_loaded)
         settings = self.settings
         router = Router(routes=build_routes(Handlers(self.dataplane)), lifespan=self._lifespan)
         token = settings.auth_token.get_secret_value() if settings.auth_token is not None else None

@@ -54,27 +54,39 @@ class AppFactory:
     ``load_failed`` is set by a worker whose models failed to load; the worker then stops itself.
     """
 
-    def __init__(self, models: Sequence[ModelSpec], settings: ServingSettings, load_failed: Flag) -> None:
+    def __init__(
+        self,
+        models: Sequence[ModelSpec],
+        settings: ServingSettings,
+        load_failed: Flag,
+        on_loaded: Callable[[], None] | None = None,
+    ) -> None:
         self.models = list(models)
         self.settings = settings
         self.load_failed = load_failed
+        self.on_loaded = on_loaded
         self.parent = os.getpid()
 
     def __call__(self) -> ServingApp:
         if os.getpid() != self.parent:  # a worker
             die_with_parent(self.parent)
             install_warning_logger()
-        return ServingApp(self.models, self.settings, on_load_failure=self._failed)
+        return ServingApp(self.models, self.settings, on_load_failure=self._failed, on_loaded=self.on_loaded)
 
     def _failed(self) -> None:
         self.load_failed.set()
         os.kill(os.getpid(), signal.SIGTERM)  # uvicorn's graceful stop
 
 
-def uvicorn_config(models: Sequence[ModelSpec], settings: ServingSettings, load_failed: Flag) -> uvicorn.Config:
+def uvicorn_config(
+    models: Sequence[ModelSpec],
+    settings: ServingSettings,
+    load_failed: Flag,
+    on_loaded: Callable[[], None] | None = None,
+) -> uvicorn.Config:
     """The uvicorn configuration of a server."""
     return uvicorn.Config(
-        AppFactory(models, settings, load_failed),
+        AppFactory(models, settings, load_failed, on_loaded),
         factory=True,
         http=ServingHTTPProtocol,
         lifespan="on",
@@ -93,6 +105,7 @@ def serve(
     models: Sequence[ModelSpec],
     settings: ServingSettings,
     on_listening: Callable[[str, int], None] | None = None,
+    on_loaded: Callable[[], None] | None = None,
 ) -> None:
     """Serve ``models`` until SIGTERM/SIGINT.
 
@@ -100,6 +113,8 @@ def serve(
         models: what to serve (local model directories).
         settings: where to listen and how to behave.
         on_listening: called with ``(host, port)`` once the socket is bound, before models load.
+        on_loaded: called in the process that serves (each worker with ``-w N``) once its models
+            are loaded and warmed up (picklable with ``-w N``).
 
     Raises:
         InvalidInput: the address cannot be bound.
@@ -110,10 +125,10 @@ def serve(
         on_listening(settings.host, sockets[0].getsockname()[1])
     try:
         if settings.workers > 1:
-            failed = _run_workers(models, settings, sockets)
+            failed = _run_workers(models, settings, sockets, on_loaded)
         else:
             load_failed = threading.Event()
-            _run_one(uvicorn_config(models, settings, load_failed), sockets[0])
+            _run_one(uvicorn_config(models, settings, load_failed, on_loaded), sockets[0])
             failed = load_failed.is_set()
     finally:
         for sock in sockets:
@@ -220,10 +235,15 @@ class Supervisor(Multiprocess):
                 process.join()
 
 
-def _run_workers(models: Sequence[ModelSpec], settings: ServingSettings, sockets: list[socket.socket]) -> bool:
+def _run_workers(
+    models: Sequence[ModelSpec],
+    settings: ServingSettings,
+    sockets: list[socket.socket],
+    on_loaded: Callable[[], None] | None,
+) -> bool:
     multiprocessing.allow_connection_pickling()
     load_failed = multiprocessing.get_context("spawn").Event()
-    config = uvicorn_config(models, settings, load_failed)
+    config = uvicorn_config(models, settings, load_failed, on_loaded)
     supervisor = Supervisor(config, sockets, settings.drain_timeout, load_failed)
     with _restored_signals():
         supervisor.run()

@@ -144,7 +144,9 @@ NOTHING_TO_MISS = {
 
 def leaf_commands(group: click.Group = cli, prefix: str = "") -> set[str]:
     names = set()
-    for name, command in group.commands.items():
+    context = click.Context(group)
+    for name in group.list_commands(context):  # the group loads its commands lazily
+        command = group.get_command(context, name)
         path = f"{prefix}{name}"
         names |= leaf_commands(command, f"{path} ") if isinstance(command, click.Group) else {path}
     return names

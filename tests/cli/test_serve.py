@@ -67,3 +67,13 @@ def rf_model_dir(tmp_path: Path) -> Path:
     path = tmp_path / "lr"
     pack.save_model(model, path)
     return path
+
+
+def test_a_failed_serve_leaves_the_collector_as_it_found_it(tmp_path: Path) -> None:
+    """``pack serve`` pauses the garbage collector while it starts; a start that fails turns it back on."""
+    import gc
+
+    assert gc.isenabled()
+    result = CliRunner().invoke(cli, ["serve", str(tmp_path / "nope")])
+    assert result.exit_code == 1
+    assert gc.isenabled()

@@ -26,10 +26,12 @@ _LISTENING = re.compile(r"listening on http://(?P<host>[^ ]+):(?P<port>\d+)")
 class ServerProcess:
     """``pack serve ARGS -p 0`` in a subprocess; its log goes to a file."""
 
-    def __init__(self, args: list[str], log: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(self, args: list[str], log: Path, env: dict[str, str] | None = None, before: str = "") -> None:
+        """``before``: Python run in the server's process before pack's CLI (e.g. an ``atexit`` hook)."""
         self.log = log
         self._handle = open(log, "w")  # noqa: SIM115 (closed in stop)
-        command = [sys.executable, "-c", "from pack.cli.main import main; main()", "serve", *args, "-p", "0"]
+        code = f"{before}\nfrom pack.cli.main import main; main()"
+        command = [sys.executable, "-c", code, "serve", *args, "-p", "0"]
         self.process = subprocess.Popen(
             command, stdout=self._handle, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}
         )

@@ -192,11 +192,13 @@ def fill_wheelhouse(
     cache: Path,
     local_wheels: list[Path],
     progress: ProgressCallback | None = None,
+    no_deps: bool = False,
 ) -> list[str]:
     """Put into ``dest`` the wheels that install ``requirements`` on ``target``; return their names.
 
     ``local_wheels`` are wheel files given to pip directly (pack's own wheel). Downloads are cached
-    in ``cache/wheels``; a warm cache resolves without touching the network.
+    in ``cache/wheels``; a warm cache resolves without touching the network. ``no_deps`` takes the
+    requirements alone, without their dependencies.
 
     Raises:
         BuildError: a requirement has no wheel for the target (or the index is unreachable).
@@ -212,6 +214,7 @@ def fill_wheelhouse(
         con_file.write_text("".join(f"{line}\n" for line in constraints), encoding="utf-8")
         common = [*target.pip_args(), "-r", str(req_file), "-c", str(con_file)]
         common += [str(wheel) for wheel in local_wheels]
+        common += ["--no-deps"] if no_deps else []
         offline = ["download", "--no-index", "--find-links", str(store), "-d", str(dest), *common]
         report(f"resolving {len(requirements)} requirements for Python {target.python} ({target.machine})")
         if _run_pip(offline).returncode != 0:

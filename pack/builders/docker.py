@@ -48,6 +48,7 @@ from pack.builders.wheelhouse import (
     requirement_name,
     serving_requirements,
 )
+from pack.errors import InvalidInput
 from pack.flavors.lookup import flavor_for_model
 from pack.flavors.mlmodel import MLModel
 from pack.flavors.safety import check_model
@@ -106,9 +107,13 @@ class DockerContextBuilder:
         *,
         safe_only: bool = False,
         prune: bool = True,
+        bytecode_only: bool = False,
     ) -> None:
+        if bytecode_only and not prune:
+            raise InvalidInput("--bytecode-only is a pruning rule: it cannot go with --no-prune")
         self.base_image = base_image
         self.prune = prune
+        self.bytecode_only = bytecode_only
         self.cache_dir = cache_dir or BuildSettings().cache_dir
         self.progress = progress
         self.safe_only = safe_only
@@ -134,7 +139,12 @@ class DockerContextBuilder:
             wheels = write_dependencies(tmp, source, self.cache_dir, self.progress, extras)
             copy_tree(source.path, tmp / "model")
             dockerfile = render_model_dockerfile(
-                base, labels, accelerate=self.accelerate, safe_only=self.safe_only, prune=self.prune
+                base,
+                labels,
+                accelerate=self.accelerate,
+                safe_only=self.safe_only,
+                prune=self.prune,
+                bytecode_only=self.bytecode_only,
             )
             write_file(tmp / "Dockerfile", dockerfile)
             normalise_tree(tmp)
@@ -179,9 +189,11 @@ def policy_instruction(safe_only: bool) -> str:
     return "ENV PACK_SAFE_ONLY=1\n" if safe_only else ""
 
 
-def prune_step(prune: bool) -> str:
-    """The line of stage ``deps``'s RUN that runs prune.py over the virtualenv (nothing when not ``prune``)."""
-    return f" && {VENV}/bin/python /tmp/pack/{PRUNE_SCRIPT} {VENV} \\\n" if prune else ""
+def prune_step(prune: bool, bytecode_only: bool = False) -> str:
+    """The line of stage ``deps``'s RUN that runs prune.py over the virtualenv (nothing when not ``prune``);
+    ``bytecode_only`` adds its opt-in rule (modules keep their bytecode, not their source)."""
+    option = " --bytecode-only" if bytecode_only else ""
+    return f" && {VENV}/bin/python /tmp/pack/{PRUNE_SCRIPT}{option} {VENV} \\\n" if prune else ""
 
 
 def render_model_dockerfile(
@@ -191,10 +203,11 @@ def render_model_dockerfile(
     *,
     safe_only: bool = False,
     prune: bool = True,
+    bytecode_only: bool = False,
 ) -> str:
     """The Dockerfile of a model-serving image (the model baked into /opt/ml/model); ``accelerate``
     sets ``PACK_SERVE_ACCELERATE`` (``pack serve --accelerate``), ``safe_only`` ``PACK_SAFE_ONLY=1``,
-    ``prune`` runs prune.py over the dependencies."""
+    ``prune`` runs prune.py over the dependencies (``bytecode_only``: with its opt-in rule)."""
     values = {
         "accelerate": "true" if accelerate else "false",
         "pack_version": __version__,
@@ -210,7 +223,7 @@ def render_model_dockerfile(
         ),
         "labels": dockerfile_labels(labels),
         "policy": policy_instruction(safe_only),
-        "prune_step": prune_step(prune),
+        "prune_step": prune_step(prune, bytecode_only),
     }
     return render_dockerfile(["deps.Dockerfile", "model.Dockerfile"], values)
 

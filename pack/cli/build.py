@@ -119,6 +119,12 @@ def _cache_dir() -> Path:
 )
 @safe_only_option
 @no_prune_option
+@click.option(
+    "--bytecode-only",
+    is_flag=True,
+    help="Ship the dependencies' bytecode without their source (smaller; tracebacks show no source lines, "
+    "inspect.getsource fails on library code).",
+)
 @env_manager_options(
     ("local", "virtualenv"),
     "the image installs the model's pinned requirements into its own virtualenv (--env-manager virtualenv)",
@@ -137,6 +143,7 @@ def build_docker(
     push: bool,
     accelerate: bool,
     no_prune: bool,
+    bytecode_only: bool,
 ) -> None:
     """Build a Docker image that serves the model on port 8080 (pack serve, model baked in)."""
     import tempfile
@@ -158,7 +165,13 @@ def build_docker(
         check_builder(builder)  # fail fast, before the wheelhouse is filled
     with _BuildDisplay(quiet) as display:
         contexts = DockerContextBuilder(
-            base_image, _cache_dir(), display, accelerate=accelerate, safe_only=safe_only, prune=not no_prune
+            base_image,
+            _cache_dir(),
+            display,
+            accelerate=accelerate,
+            safe_only=safe_only,
+            prune=not no_prune,
+            bytecode_only=bytecode_only,
         )
         if context_only is not None:
             written = contexts.write(source, context_only)

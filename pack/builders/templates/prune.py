@@ -9,12 +9,20 @@ the image's own Python and the standard library only (the base image has no stri
    and headers, static libraries, type stubs, JavaScript/CSS source maps.
 3. Debug symbols: the symbol table and ``.debug_*`` sections of every ELF shared object (what
    ``strip --strip-unneeded`` drops; the dynamic symbols that loading needs stay). A file whose
-   layout is not the plain one (a removed section before loaded data) is left as it is.
+   layout is not the plain one (a removed section before loaded data, as in the objects auditwheel
+   patched to find their vendored libraries) is left as it is.
 4. Duplicates: files of at least ``DUPLICATE_MIN_BYTES`` with identical content become hard links of
    one copy (the wheels of numpy and scipy each vendor the same libgfortran).
 
 What stays: every module and its ``.pyc`` (cold start), package data, licences and metadata
 (``pip check`` and ``importlib.metadata`` still work). ``pack build-docker --no-prune`` skips all of it.
+
+5. Only with ``--bytecode-only`` (``pack build-docker --bytecode-only``): a module whose bytecode
+   was compiled keeps the bytecode alone, beside where its source was (``x.pyc`` for ``x.py``), and
+   loses its source. Imports and cold start are unchanged; tracebacks name the file and line but
+   show no source text, and ``inspect.getsource`` fails on library code (TorchScript and other
+   tools that read their own source break), so it is never the default.
+
 Prints one line: how many files were removed, stripped and linked, and the bytes saved.
 """
 
@@ -40,10 +48,10 @@ SHF_INFO_LINK = 0x40
 SHT_SYMTAB, SHT_STRTAB, SHT_RELA, SHT_NOBITS, SHT_REL = 2, 3, 4, 8, 9
 
 
-def prune_tree(root: str) -> tuple[int, int, int, int]:
+def prune_tree(root: str, bytecode_only: bool = False) -> tuple[int, int, int, int]:
     """Apply every rule under ``root``; return (files removed, objects stripped, files linked, bytes saved)."""
     before = tree_size(root)
-    removed = remove_unused(root)
+    removed = remove_unused(root) + (keep_bytecode_only(root) if bytecode_only else 0)
     stripped = sum(strip_file(path) for path in shared_objects(root))
     linked = link_duplicates(root)
     return removed, stripped, linked, before - tree_size(root)
@@ -63,6 +71,25 @@ def remove_unused(root: str) -> int:
             if inside_package and name.endswith(PRUNED_SUFFIXES):
                 os.remove(os.path.join(directory, name))
                 count += 1
+    return count
+
+
+def keep_bytecode_only(root: str) -> int:
+    """Rule 5: replace each package module that has bytecode by its bytecode alone; return sources removed."""
+    tag = sys.implementation.cache_tag
+    count = 0
+    for directory, subdirectories, files in os.walk(root):
+        if "site-packages" not in directory:
+            continue
+        for name in files:
+            cached = os.path.join(directory, "__pycache__", f"{name[:-3]}.{tag}.pyc")
+            if name.endswith(".py") and os.path.isfile(cached):
+                os.replace(cached, os.path.join(directory, name[:-3] + ".pyc"))
+                os.remove(os.path.join(directory, name))
+                count += 1
+        if "__pycache__" in subdirectories and not os.listdir(os.path.join(directory, "__pycache__")):
+            os.rmdir(os.path.join(directory, "__pycache__"))
+            subdirectories.remove("__pycache__")
     return count
 
 
@@ -190,10 +217,12 @@ def tree_size(root: str) -> int:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 1:
-        sys.stderr.write("usage: python prune.py VENV\n")
+    bytecode_only = "--bytecode-only" in argv
+    paths = [arg for arg in argv if arg != "--bytecode-only"]
+    if len(paths) != 1:
+        sys.stderr.write("usage: python prune.py [--bytecode-only] VENV\n")
         return 2
-    removed, stripped, linked, saved = prune_tree(argv[0])
+    removed, stripped, linked, saved = prune_tree(paths[0], bytecode_only)
     print(
         f"pruned: {removed} files removed, {stripped} shared objects stripped, {linked} duplicates linked, "
         f"{saved / 1e6:.1f} MB saved"

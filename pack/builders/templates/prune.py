@@ -3,7 +3,7 @@
 Run by the image build (``python prune.py VENV``) right after the dependencies are installed, with
 the image's own Python and the standard library only (the base image has no strip tool). The rules:
 
-1. ``tests``/``testing-data`` directories: the packages' own test suites (``numpy/_core/tests``,
+1. ``tests`` directories inside packages: the packages' own test suites (``numpy/_core/tests``,
    ``scipy/**/tests``, ``pandas/tests``, ``sklearn/**/tests``) and their compiled bytecode.
 2. Files nothing imports or loads at run time, by suffix (``PRUNED_SUFFIXES``): C and Cython sources
    and headers, static libraries, type stubs, JavaScript/CSS source maps.
@@ -13,15 +13,14 @@ the image's own Python and the standard library only (the base image has no stri
    patched to find their vendored libraries) is left as it is.
 4. Duplicates: files of at least ``DUPLICATE_MIN_BYTES`` with identical content become hard links of
    one copy (the wheels of numpy and scipy each vendor the same libgfortran).
-
-What stays: every module and its ``.pyc`` (cold start), package data, licences and metadata
-(``pip check`` and ``importlib.metadata`` still work). ``pack build-docker --no-prune`` skips all of it.
-
 5. Only with ``--bytecode-only`` (``pack build-docker --bytecode-only``): a module whose bytecode
    was compiled keeps the bytecode alone, beside where its source was (``x.pyc`` for ``x.py``), and
    loses its source. Imports and cold start are unchanged; tracebacks name the file and line but
    show no source text, and ``inspect.getsource`` fails on library code (TorchScript and other
    tools that read their own source break), so it is never the default.
+
+What stays: every module and its ``.pyc`` (cold start), package data, licences and metadata
+(``pip check`` and ``importlib.metadata`` still work). ``pack build-docker --no-prune`` skips all of it.
 
 Prints one line: how many files were removed, stripped and linked, and the bytes saved.
 """
@@ -45,7 +44,7 @@ PROGRAM_HEADER = struct.Struct("<IIQQQQQQ")
 SECTION_HEADER = struct.Struct("<IIQQQQIIQQ")
 SHF_ALLOC = 0x2
 SHF_INFO_LINK = 0x40
-SHT_SYMTAB, SHT_STRTAB, SHT_RELA, SHT_NOBITS, SHT_REL = 2, 3, 4, 8, 9
+SHT_SYMTAB, SHT_RELA, SHT_NOBITS, SHT_REL = 2, 4, 8, 9
 
 
 def prune_tree(root: str, bytecode_only: bool = False) -> tuple[int, int, int, int]:
@@ -148,7 +147,7 @@ def strip_elf(data: bytes) -> bytes | None:
         return data[start : data.index(b"\0", start)]
 
     drop = {i for i, s in enumerate(sections) if not s[2] & SHF_ALLOC and i and _removable(s, name(s))}
-    drop |= {sections[i][6] for i in drop if sections[i][1] == SHT_SYMTAB and sections[i][6] != shstrndx}
+    drop |= {sections[i][6] for i in drop if sections[i][1] == SHT_SYMTAB and sections[i][6] not in (0, shstrndx)}
     kept = [i for i in range(shnum) if i not in drop]
     if not drop or any(sections[i][6] in drop for i in kept) or any(sections[i][4] < boundary for i in drop):
         return None

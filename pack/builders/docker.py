@@ -7,6 +7,8 @@ The context holds a two-stage Dockerfile, the wheelhouse, the pinned requirement
                         HEALTHCHECK, ENTRYPOINT, then the model
     requirements.txt    the model's pinned requirements + the dependencies ``pack serve`` needs
     constraints.txt     the versions of pack's dependencies installed here
+    prune.py            run in stage ``deps``: removes what a scoring server never uses (its docstring
+                        lists the rules; ``prune=False`` leaves the virtualenv as pip installed it)
     dist/               pack's wheel (the same version as this pack), installed (--no-deps) in a layer of
                         its own, after the dependencies' layer
     wheels/             every wheel the image needs (Linux, the model's Python): no network at build
@@ -17,7 +19,9 @@ Everything in it is deterministic for the same model, base image and wheel cache
 
 from __future__ import annotations
 
+import functools
 import json
+import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -44,6 +48,7 @@ from pack.builders.wheelhouse import (
     requirement_name,
     serving_requirements,
 )
+from pack.errors import InvalidInput
 from pack.flavors.lookup import flavor_for_model
 from pack.flavors.mlmodel import MLModel
 from pack.flavors.safety import check_model
@@ -53,6 +58,7 @@ IMAGE_UID = 10001
 ACCELERATE_EXTRAS = ("onnx",)  # pack's extra that ``pack serve --accelerate`` compiles tree ensembles with
 VENV = "/opt/pack/venv"
 APP = "/opt/pack/app"  # pack's own package, a layer of its own on the venv's path
+PRUNE_SCRIPT = "prune.py"
 
 
 def default_base_image(python_version: str) -> str:
@@ -100,8 +106,14 @@ class DockerContextBuilder:
         accelerate: bool = False,
         *,
         safe_only: bool = False,
+        prune: bool = True,
+        bytecode_only: bool = False,
     ) -> None:
+        if bytecode_only and not prune:
+            raise InvalidInput("--bytecode-only is a pruning rule: it cannot go with --no-prune")
         self.base_image = base_image
+        self.prune = prune
+        self.bytecode_only = bytecode_only
         self.cache_dir = cache_dir or BuildSettings().cache_dir
         self.progress = progress
         self.safe_only = safe_only
@@ -126,7 +138,14 @@ class DockerContextBuilder:
             extras = ACCELERATE_EXTRAS if self.accelerate else ()
             wheels = write_dependencies(tmp, source, self.cache_dir, self.progress, extras)
             copy_tree(source.path, tmp / "model")
-            dockerfile = render_model_dockerfile(base, labels, accelerate=self.accelerate, safe_only=self.safe_only)
+            dockerfile = render_model_dockerfile(
+                base,
+                labels,
+                accelerate=self.accelerate,
+                safe_only=self.safe_only,
+                prune=self.prune,
+                bytecode_only=self.bytecode_only,
+            )
             write_file(tmp / "Dockerfile", dockerfile)
             normalise_tree(tmp)
         return ImageContext(output, base, tuple(wheels), labels)
@@ -175,11 +194,25 @@ def policy_instruction(safe_only: bool) -> str:
     return "ENV PACK_SAFE_ONLY=1\n" if safe_only else ""
 
 
+def prune_step(prune: bool, bytecode_only: bool = False) -> str:
+    """The line of stage ``deps``'s RUN that runs prune.py over the virtualenv (nothing when not ``prune``);
+    ``bytecode_only`` adds its opt-in rule (modules keep their bytecode, not their source)."""
+    option = " --bytecode-only" if bytecode_only else ""
+    return f" && {VENV}/bin/python /tmp/pack/{PRUNE_SCRIPT}{option} {VENV} \\\n" if prune else ""
+
+
 def render_model_dockerfile(
-    base_image: str, labels: Mapping[str, str], accelerate: bool = False, *, safe_only: bool = False
+    base_image: str,
+    labels: Mapping[str, str],
+    accelerate: bool = False,
+    *,
+    safe_only: bool = False,
+    prune: bool = True,
+    bytecode_only: bool = False,
 ) -> str:
     """The Dockerfile of a model-serving image (the model baked into /opt/ml/model); ``accelerate``
-    sets ``PACK_SERVE_ACCELERATE`` (``pack serve --accelerate``), ``safe_only`` ``PACK_SAFE_ONLY=1``."""
+    sets ``PACK_SERVE_ACCELERATE`` (``pack serve --accelerate``), ``safe_only`` ``PACK_SAFE_ONLY=1``,
+    ``prune`` runs prune.py over the dependencies (``bytecode_only``: with its opt-in rule)."""
     values = {
         "accelerate": "true" if accelerate else "false",
         "pack_version": __version__,
@@ -195,6 +228,7 @@ def render_model_dockerfile(
         ),
         "labels": dockerfile_labels(labels),
         "policy": policy_instruction(safe_only),
+        "prune_step": prune_step(prune, bytecode_only),
     }
     return render_dockerfile(["deps.Dockerfile", "model.Dockerfile"], values)
 
@@ -211,7 +245,7 @@ def write_dependencies(
     progress: ProgressCallback | None,
     extras: Sequence[str] = (),
 ) -> list[str]:
-    """Write ``requirements.txt``, ``constraints.txt``, ``wheels/`` and ``dist/`` into ``context``.
+    """Write ``requirements.txt``, ``constraints.txt``, ``prune.py``, ``wheels/`` and ``dist/`` into ``context``.
 
     ``requirements.txt`` lists the model's requirements and the dependencies ``pack serve`` needs
     (``serving_requirements``, with those of pack's ``extras``); pack's wheel sits alone in ``dist/``
@@ -229,21 +263,17 @@ def write_dependencies(
     constraints = host_constraints(exclude=pinned_by_model)
     report("building pack's wheel")
     own_wheel = pack_wheel(cache_dir)
-    wheelhouse = context / "wheels"
-    wheels = fill_wheelhouse(
-        wheelhouse,
-        requirements=requirements if own_wheel else [*requirements, f"pack=={__version__}"],
-        constraints=constraints,
-        target=target,
-        cache=cache_dir,
-        local_wheels=[own_wheel] if own_wheel else [],
-        progress=progress,
-    )
-    (context / "dist").mkdir()
-    for wheel in wheelhouse.glob("pack-*.whl"):
-        wheel.rename(context / "dist" / wheel.name)
+    fetch = functools.partial(fill_wheelhouse, target=target, cache=cache_dir, local_wheels=[], progress=progress)
+    wheels = fetch(context / "wheels", requirements=requirements, constraints=constraints)
+    dist = context / "dist"
+    if own_wheel is not None:
+        dist.mkdir()
+        shutil.copyfile(own_wheel, dist / own_wheel.name)
+    else:  # pack installed from a wheel: the same wheel from the index, alone (its dependencies are above)
+        fetch(dist, requirements=[f"pack=={__version__}"], constraints=[], no_deps=True)
     write_file(context / "requirements.txt", "".join(f"{line}\n" for line in requirements))
     write_file(context / "constraints.txt", "".join(f"{line}\n" for line in constraints))
+    write_file(context / PRUNE_SCRIPT, template(PRUNE_SCRIPT))
     return wheels
 
 
@@ -251,6 +281,7 @@ __all__ = [
     "ACCELERATE_EXTRAS",
     "APP",
     "IMAGE_UID",
+    "PRUNE_SCRIPT",
     "VENV",
     "DockerContextBuilder",
     "ImageContext",
@@ -261,6 +292,7 @@ __all__ = [
     "render_dockerfile",
     "check_safe",
     "policy_instruction",
+    "prune_step",
     "render_model_dockerfile",
     "serve_argument",
     "template",

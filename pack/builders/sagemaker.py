@@ -26,6 +26,7 @@ from pack.builders.docker import (
     healthcheck_command,
     image_labels,
     policy_instruction,
+    prune_step,
     render_dockerfile,
     serve_argument,
     template,
@@ -66,6 +67,7 @@ class SageMakerOptions:
     instance_count: int = 1
     startup_seconds: int = 600
     safe_only: bool = False
+    prune: bool = True
 
 
 def api_requests(source: ModelSource, options: SageMakerOptions) -> dict[str, Any]:
@@ -106,8 +108,11 @@ def api_requests(source: ModelSource, options: SageMakerOptions) -> dict[str, An
     }
 
 
-def render_sagemaker_dockerfile(base_image: str, labels: dict[str, str], *, safe_only: bool = False) -> str:
-    """The Dockerfile of the SageMaker serving image (the model comes from /opt/ml/model at run time)."""
+def render_sagemaker_dockerfile(
+    base_image: str, labels: dict[str, str], *, safe_only: bool = False, prune: bool = True
+) -> str:
+    """The Dockerfile of the SageMaker serving image (the model comes from /opt/ml/model at run time);
+    ``prune`` runs prune.py over the dependencies."""
     values = {
         "pack_version": __version__,
         "base_image": base_image,
@@ -120,6 +125,7 @@ def render_sagemaker_dockerfile(base_image: str, labels: dict[str, str], *, safe
         "labels": dockerfile_labels(labels),
         "serve_model": serve_argument(labels["pack.model.name"], labels["pack.model.version"]),
         "policy": policy_instruction(safe_only),
+        "prune_step": prune_step(prune),
     }
     return render_dockerfile(["deps.Dockerfile", "sagemaker.Dockerfile"], values)
 
@@ -148,7 +154,9 @@ class SageMakerBuilder:
             write_dependencies(tmp / "image", source, self.cache_dir, self.progress)
             write_file(tmp / "image" / ENTRY_SCRIPT, template(ENTRY_SCRIPT))
             labels = image_labels(source, base, safe_only=self.options.safe_only)
-            dockerfile = render_sagemaker_dockerfile(base, labels, safe_only=self.options.safe_only)
+            dockerfile = render_sagemaker_dockerfile(
+                base, labels, safe_only=self.options.safe_only, prune=self.options.prune
+            )
             write_file(tmp / "image" / "Dockerfile", dockerfile)
             write_file(tmp / "sagemaker.json", dump_json(requests))
             normalise_tree(tmp)

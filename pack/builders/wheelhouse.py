@@ -192,11 +192,15 @@ def fill_wheelhouse(
     cache: Path,
     local_wheels: list[Path],
     progress: ProgressCallback | None = None,
+    no_deps: bool = False,
 ) -> list[str]:
     """Put into ``dest`` the wheels that install ``requirements`` on ``target``; return their names.
 
     ``local_wheels`` are wheel files given to pip directly (pack's own wheel). Downloads are cached
-    in ``cache/wheels``; a warm cache resolves without touching the network.
+    in ``cache/wheels``; a warm cache resolves without touching the network. ``no_deps`` takes the
+    requirements alone, without their dependencies. A resolution is remembered (``cache/resolutions``,
+    keyed by the requirements, constraints and target): the same inputs then get the same wheels,
+    copied from the cache without running pip (a new model version's context in a fraction of a second).
 
     Raises:
         BuildError: a requirement has no wheel for the target (or the index is unreachable).
@@ -205,6 +209,13 @@ def fill_wheelhouse(
     store = cache / "wheels"
     store.mkdir(parents=True, exist_ok=True)
     dest.mkdir(parents=True, exist_ok=True)
+    key = _resolution_key(requirements, constraints, target, no_deps) if not local_wheels else None
+    remembered = _remembered(cache, key)
+    if remembered is not None:
+        for name in remembered:
+            shutil.copyfile(store / name, dest / name)
+        report(f"wheelhouse: {len(remembered)} wheels (resolved before)")
+        return remembered
     with tempfile.TemporaryDirectory(prefix="pack-reqs-") as tmp:
         req_file = Path(tmp, "requirements.txt")
         req_file.write_text("".join(f"{line}\n" for line in requirements), encoding="utf-8")
@@ -212,6 +223,7 @@ def fill_wheelhouse(
         con_file.write_text("".join(f"{line}\n" for line in constraints), encoding="utf-8")
         common = [*target.pip_args(), "-r", str(req_file), "-c", str(con_file)]
         common += [str(wheel) for wheel in local_wheels]
+        common += ["--no-deps"] if no_deps else []
         offline = ["download", "--no-index", "--find-links", str(store), "-d", str(dest), *common]
         report(f"resolving {len(requirements)} requirements for Python {target.python} ({target.machine})")
         if _run_pip(offline).returncode != 0:
@@ -221,8 +233,35 @@ def fill_wheelhouse(
             dest.mkdir()
             _pip(offline, "collect the image's wheels")
     names = sorted(p.name for p in dest.iterdir() if p.suffix == ".whl")
+    if key is not None:
+        _remember(cache, key, names)
     report(f"wheelhouse: {len(names)} wheels")
     return names
+
+
+def _resolution_key(requirements: list[str], constraints: list[str], target: TargetPlatform, no_deps: bool) -> str:
+    text = "\n".join([*target.pip_args(), f"no-deps={no_deps}", "", *requirements, "", *constraints])
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def _remembered(cache: Path, key: str | None) -> list[str] | None:
+    """The wheel names an earlier resolution of ``key`` picked, if every one is still in the cache."""
+    if key is None:
+        return None
+    try:
+        names = (cache / "resolutions" / f"{key}.txt").read_text(encoding="utf-8").split()
+    except OSError:
+        return None
+    store = cache / "wheels"
+    return names if names and all((store / name).is_file() for name in names) else None
+
+
+def _remember(cache: Path, key: str, names: list[str]) -> None:
+    home = cache / "resolutions"
+    home.mkdir(parents=True, exist_ok=True)
+    partial = home / f"{key}.{os.getpid()}.tmp"
+    partial.write_text("".join(f"{name}\n" for name in names), encoding="utf-8")
+    os.replace(partial, home / f"{key}.txt")
 
 
 def _source_digest(root: Path) -> str:

@@ -25,6 +25,11 @@ safe_only_option = click.option(
     is_flag=True,
     help="Bake PACK_SAFE_ONLY=1 into the image: it refuses pickles, custom Python models and model code.",
 )
+no_prune_option = click.option(
+    "--no-prune",
+    is_flag=True,
+    help="Keep the dependencies as pip installed them (test suites, headers, stubs, debug symbols).",
+)
 output_option = click.option(
     "--output",
     "-o",
@@ -113,6 +118,13 @@ def _cache_dir() -> Path:
     help="Serve with pack serve --accelerate (tree ensembles compiled at load; adds onnxruntime to the image).",
 )
 @safe_only_option
+@no_prune_option
+@click.option(
+    "--bytecode-only",
+    is_flag=True,
+    help="Ship the dependencies' bytecode without their source (smaller; tracebacks show no source lines, "
+    "inspect.getsource fails on library code).",
+)
 @env_manager_options(
     ("local", "virtualenv"),
     "the image installs the model's pinned requirements into its own virtualenv (--env-manager virtualenv)",
@@ -130,6 +142,8 @@ def build_docker(
     safe_only: bool,
     push: bool,
     accelerate: bool,
+    no_prune: bool,
+    bytecode_only: bool,
 ) -> None:
     """Build a Docker image that serves the model on port 8080 (pack serve, model baked in)."""
     import tempfile
@@ -150,7 +164,15 @@ def build_docker(
     if context_only is None:
         check_builder(builder)  # fail fast, before the wheelhouse is filled
     with _BuildDisplay(quiet) as display:
-        contexts = DockerContextBuilder(base_image, _cache_dir(), display, accelerate=accelerate, safe_only=safe_only)
+        contexts = DockerContextBuilder(
+            base_image,
+            _cache_dir(),
+            display,
+            accelerate=accelerate,
+            safe_only=safe_only,
+            prune=not no_prune,
+            bytecode_only=bytecode_only,
+        )
         if context_only is not None:
             written = contexts.write(source, context_only)
             display.stop()
@@ -255,6 +277,7 @@ def build_chart(model_uri: str, image: str, output: Path, chart_version: str | N
 @click.option("--instance-type", default="ml.m5.large", show_default=True)
 @click.option("--instance-count", type=int, default=1, show_default=True)
 @safe_only_option
+@no_prune_option
 def build_sagemaker(
     *,
     model_uri: str,
@@ -266,6 +289,7 @@ def build_sagemaker(
     instance_type: str,
     instance_count: int,
     safe_only: bool,
+    no_prune: bool,
 ) -> None:
     """Write model.tar.gz, the serving image's build context and the SageMaker API requests."""
     from pack.builders.references import parse_image_reference
@@ -288,6 +312,7 @@ def build_sagemaker(
         instance_type=instance_type,
         instance_count=instance_count,
         safe_only=safe_only,
+        prune=not no_prune,
     )
     source = resolve_source(model_uri)
     with _BuildDisplay(quiet=True) as display:

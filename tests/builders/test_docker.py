@@ -45,6 +45,7 @@ def test_context_holds_dockerfile_wheelhouse_and_model(context, rf_model):
         "constraints.txt",
         "dist",
         "model",
+        "prune.py",
         "requirements.txt",
         "wheels",
     ]
@@ -57,6 +58,7 @@ def test_context_holds_dockerfile_wheelhouse_and_model(context, rf_model):
     assert [p.name for p in (context / "dist").iterdir()] == [f"pack-{__version__}-py3-none-any.whl"]
     wheels = {p.name.split("-")[0].lower() for p in (context / "wheels").iterdir()}
     assert {"scikit_learn", "numpy", "scipy", "skops", "uvicorn"} <= wheels and "pack" not in wheels
+    assert not wheels & {"sqlalchemy", "alembic", "pyarrow", "fsspec"}  # pack's wheel brings none of its own
     assert all(p.suffix == ".whl" for p in (context / "wheels").iterdir())
 
 
@@ -193,6 +195,30 @@ def test_image_holds_pack_and_scores_the_model_like_pack_predict(docker_client, 
     assert inside == expected
 
 
+def test_image_dependencies_are_pruned(docker_client, model_image):
+    code = (
+        "import pathlib, struct, sysconfig; site = pathlib.Path(sysconfig.get_paths()['purelib'])\n"
+        "def sections(path):\n"
+        "    data = path.read_bytes(); shoff = struct.unpack_from('<Q', data, 40)[0]\n"
+        "    size, count, names = struct.unpack_from('<HHH', data, 58)\n"
+        "    types = [struct.unpack_from('<I', data, shoff + i * size + 4)[0] for i in range(count)]\n"
+        "    return types\n"
+        "extensions = [p for p in site.glob('*/**/*.so') if not p.parent.name.endswith('.libs')]\n"
+        "print(sum(1 for p in site.rglob('tests') if p.is_dir()), sum(1 for p in site.rglob('*.pyi')),\n"
+        "      sum(1 for p in site.rglob('*.h')), sum(2 in sections(p) for p in extensions) < len(extensions) / 4,\n"
+        "      sum(1 for p in site.rglob('*.pyc')) > 1000)\n"
+    )
+    # no test suites, stubs or headers left, most extension modules without their symbol table (SHT_SYMTAB; those
+    # auditwheel patched keep it: see prune.py), and the bytecode is all there
+    assert _run(docker_client, model_image.tag, "-c", code, entrypoint=["python3"]).split() == [
+        "0",
+        "0",
+        "0",
+        "True",
+        "True",
+    ]
+
+
 def test_image_runs_as_a_user_who_cannot_write_the_model(docker_client, model_image):
     code = "import os; print(os.getuid(), os.access('/opt/ml/model/MLmodel', os.W_OK))"
     assert _run(docker_client, model_image.tag, "-c", code, entrypoint=["python3"]).split() == ["10001", "False"]
@@ -220,17 +246,48 @@ def test_new_model_version_reuses_the_dependency_layers(
 
 def test_container_serves_predictions_equal_to_pack_predict(docker_client, model_image, rf_model):
     rows = rf_model.parent / f"{rf_model.name}-rows.json"
-    expected = pack_predict(rf_model, rows)
+    assert _serve_and_predict(docker_client, model_image.tag, rows) == pack_predict(rf_model, rows)
+
+
+def _serve_and_predict(docker_client: Any, tag: str, rows: Path) -> Any:
     port = free_port()
     container = docker_client.containers.run(
-        model_image.tag, detach=True, network_mode="host", environment={"PACK_SERVE_PORT": str(port)}
+        tag, detach=True, network_mode="host", environment={"PACK_SERVE_PORT": str(port)}
     )
     try:
         wait_http(f"http://127.0.0.1:{port}/v2/health/ready", container)
-        answer = post_json(f"http://127.0.0.1:{port}/invocations", {"dataframe_split": json.loads(rows.read_text())})
-        assert answer == expected
+        return post_json(f"http://127.0.0.1:{port}/invocations", {"dataframe_split": json.loads(rows.read_text())})
     finally:
         container.remove(force=True)
+
+
+def test_bytecode_only_image_serves_without_library_sources(
+    docker_client, model_image, rf_source, rf_model, base_image, cache_dir, image_tags, timings, tmp_path
+):
+    DockerContextBuilder(base_image, cache_dir, bytecode_only=True).build(rf_source, tmp_path / "context")
+    assert "prune.py --bytecode-only /opt/pack/venv" in (tmp_path / "context" / "Dockerfile").read_text()
+    tag = "pack-test/randomforestclassifier:1-bytecode"
+    image_tags.append(tag)
+    built = build_image(tmp_path / "context", tag, network_mode="none")
+    timings["model image, --bytecode-only"] = f"{built.size_bytes / 1e6:.0f} MB; build {built.seconds:.1f} s"
+    assert built.size_bytes < model_image.size_bytes
+    code = (
+        "import pathlib, sysconfig, sklearn; site = pathlib.Path(sysconfig.get_paths()['purelib']); "
+        "print(sum(1 for _ in site.rglob('*.py')), sum(1 for _ in site.rglob('__pycache__')), sklearn.__file__)"
+    )
+    sources, caches, where = _run(docker_client, tag, "-c", code, entrypoint=["python3"]).split()
+    assert (sources, caches) == ("0", "0") and where.endswith("sklearn/__init__.pyc")
+    rows = rf_model.parent / f"{rf_model.name}-rows.json"
+    assert _serve_and_predict(docker_client, tag, rows) == pack_predict(rf_model, rows)
+
+
+def test_bytecode_only_cannot_go_with_no_prune(rf_model, tmp_path):
+    result = run_pack(
+        "build-docker", "-m", str(rf_model), "--context-only", str(tmp_path / "c"), "--no-prune", "--bytecode-only"
+    )
+    assert result.returncode == 2
+    assert result.stderr == "error: --bytecode-only is a pruning rule: it cannot go with --no-prune\n"
+    assert not (tmp_path / "c").exists()
 
 
 def test_build_without_an_engine_is_a_one_line_error(rf_model, tmp_path):

@@ -63,6 +63,7 @@ def test_image_context_serves_from_opt_ml_model(bundle):
         "Dockerfile",
         "constraints.txt",
         "dist",
+        "prune.py",
         "requirements.txt",
         "sagemaker_serve.py",
         "wheels",

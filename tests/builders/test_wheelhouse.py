@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import shutil
 import zipfile
 
 import pytest
 
 from pack import __version__
+from pack.builders import wheelhouse
 from pack.builders.wheelhouse import (
     TargetPlatform,
+    fill_wheelhouse,
     host_constraints,
     pack_requirements,
     pack_wheel,
@@ -60,3 +63,25 @@ def test_target_platform_selects_linux_wheels_for_the_models_python():
     assert "cp312" in args and "--only-binary=:all:" in args
     assert "manylinux_2_17_aarch64" in args and "manylinux2014_aarch64" in args
     assert not any("x86_64" in arg for arg in args)
+
+
+def test_a_resolution_is_remembered_and_reused_without_pip(cache_dir, tmp_path, monkeypatch):
+    wheel = next((cache_dir / "wheels").glob("six-*.whl"), None)
+    if wheel is None:
+        pytest.skip("six's wheel is not in the wheel cache yet (the image tests fill it)")
+    cache = tmp_path / "cache"
+    (cache / "wheels").mkdir(parents=True)
+    shutil.copy(wheel, cache / "wheels")
+    arguments = {"constraints": [], "target": TargetPlatform("3.11"), "cache": cache, "local_wheels": []}
+    first = fill_wheelhouse(tmp_path / "one", requirements=["six"], **arguments)
+    assert first == [wheel.name] and len(list((cache / "resolutions").iterdir())) == 1
+
+    def no_pip(args: list[str]) -> None:
+        raise AssertionError(f"pip ran again: {args}")
+
+    monkeypatch.setattr(wheelhouse, "_run_pip", no_pip)
+    assert fill_wheelhouse(tmp_path / "two", requirements=["six"], **arguments) == first
+    assert (tmp_path / "two" / wheel.name).read_bytes() == wheel.read_bytes()
+    (cache / "wheels" / wheel.name).unlink()  # a wheel gone from the cache: resolved anew (here: pip)
+    with pytest.raises(AssertionError, match="pip ran again"):
+        fill_wheelhouse(tmp_path / "three", requirements=["six"], **arguments)

@@ -97,7 +97,9 @@ def accelerate(
         rows = data.to_frame() if isinstance(data, NumericTable) else data
         expected = model.predict_prepared(data)
         onx, output = to_onnx(estimator, rows, _OUTPUTS[predict_fn])
-        compiled = CompiledTrees(OnnxPredictor(_session(onx, config), [output]), getattr(expected, "ndim", 0) == 1)
+        compiled = CompiledTrees(
+            OnnxPredictor(compiled_session(onx, config), [output]), getattr(expected, "ndim", 0) == 1
+        )
         diff = compare_outputs(expected, compiled.predict(data), rtol, atol)
     except (PackError, ImportError) as exc:
         return Acceleration(model, False, str(exc).splitlines()[0])
@@ -106,7 +108,8 @@ def accelerate(
     return Acceleration(fast, True, detail)
 
 
-def _session(onx: Any, config: Mapping[str, Any]) -> Any:
+def compiled_session(onx: Any, config: Mapping[str, Any]) -> Any:
+    """The onnxruntime session ``accelerate`` runs a converted graph in (``config`` as for ONNX models)."""
     import onnxruntime  # lazy: optional dependency
 
     options = session_options({}, config)
@@ -114,4 +117,4 @@ def _session(onx: Any, config: Mapping[str, Any]) -> Any:
     return onnxruntime.InferenceSession(onx.SerializeToString(), options, providers=["CPUExecutionProvider"])
 
 
-__all__ = ["TREE_ENSEMBLES", "Acceleration", "CompiledTrees", "accelerate"]
+__all__ = ["TREE_ENSEMBLES", "Acceleration", "CompiledTrees", "accelerate", "compiled_session"]

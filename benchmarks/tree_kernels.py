@@ -29,7 +29,6 @@ import ctypes
 import os
 import platform
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -43,6 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks._results import write_section  # noqa: E402
+from benchmarks.onnx_convert import timed  # noqa: E402  (median ms after three warm-up calls)
 
 CANDIDATES = ("treelite==4.8.1", "tl2cgen==1.0.0")
 ADOPT_AT = 1.5  # the speed-up over onnxruntime (at 1 row and at 10,000 rows) that would justify TL2cgen
@@ -54,18 +54,6 @@ TRUSTED = [  # skops types of the two models (pack.save_model refuses to guess)
     "sklearn.ensemble._hist_gradient_boosting.binning._BinMapper",
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
 ]
-
-
-def median_seconds(function: Callable[[], Any], times: int) -> float:
-    """The median duration of ``function()`` over ``times`` calls, after three warm-up calls."""
-    for _ in range(3):
-        function()
-    samples = []
-    for _ in range(times):
-        started = time.perf_counter()
-        function()
-        samples.append(time.perf_counter() - started)
-    return statistics.median(samples)
 
 
 def labels_of(probabilities: Any, classes: Any) -> Any:
@@ -223,20 +211,20 @@ def measure(kernels: Kernels, frame: Any, quick: bool) -> dict[str, dict[str, An
             kernels.calls(one).items(), kernels.calls(many).items(), strict=True
         ):
             row: dict[str, Any] = {
-                "1 label ms": median_seconds(label, single_calls) * 1000,
-                "10k label rows/s": 10_000 / median_seconds(label_n, many_calls),
+                "1 label ms": timed(label, single_calls),
+                "10k label rows/s": 10_000_000 / timed(label_n, many_calls),
                 "labels": agreement(want_labels, label_n()),
             }
             if proba is not None and proba_n is not None:
-                row["1 proba ms"] = median_seconds(proba, single_calls) * 1000
-                row["10k proba rows/s"] = 10_000 / median_seconds(proba_n, many_calls)
+                row["1 proba ms"] = timed(proba, single_calls)
+                row["10k proba rows/s"] = 10_000_000 / timed(proba_n, many_calls)
                 row["proba"] = agreement(want_proba, proba_n())
             out[name] = row
         classes, direct = kernels.estimator.classes_, kernels.direct
         proba_each = np.vstack([direct(many[i]) for i in range(len(many))])
         out["TL2cgen .so, its C predict() called directly (1 row)"] = {
-            "1 label ms": median_seconds(lambda: labels_of(direct(one), classes), single_calls) * 1000,
-            "1 proba ms": median_seconds(lambda: direct(one), single_calls) * 1000,
+            "1 label ms": timed(lambda: labels_of(direct(one), classes), single_calls),
+            "1 proba ms": timed(lambda: direct(one), single_calls),
             "labels": agreement(want_labels, labels_of(proba_each, classes)),
             "proba": agreement(want_proba, proba_each),
         }
@@ -283,8 +271,8 @@ def session_variants(kernels: Kernels, frame: Any, quick: bool) -> dict[str, tup
     single_calls, many_calls = (500, 5) if quick else (5000, 30)
     return {
         name: (
-            median_seconds(lambda s=s: s.run([output], one), single_calls) * 1000,
-            10_000 / median_seconds(lambda s=s: s.run([output], many), many_calls),
+            timed(lambda s=s: s.run([output], one), single_calls),
+            10_000_000 / timed(lambda s=s: s.run([output], many), many_calls),
         )
         for name, s in sessions.items()
     }

@@ -64,11 +64,14 @@ def _prune(prefix: str, keep: int = 3) -> None:
         shutil.rmtree(stale, ignore_errors=True)
 
 
-def pack_serving_python(extras: Sequence[str] = ("sklearn", "onnx")) -> Path:
+def pack_serving_python(
+    extras: Sequence[str] = ("sklearn", "onnx"), also: Sequence[str] = (), prefix: str = "pack-serving-venv"
+) -> Path:
     """A virtualenv with what a serving image holds: the dependencies ``pack serve`` needs (the images'
     set, ``pack.builders.wheelhouse.serving_requirements``: no pyarrow, SQLAlchemy or Alembic), those
     of ``extras`` (no torch, no TensorFlow), at the versions installed here, and pack itself, editable
-    from this checkout without its other dependencies."""
+    from this checkout without its other dependencies. ``also``: more requirements (e.g. a benchmark's
+    candidates), under their own ``prefix`` so they do not prune the plain serving virtualenvs."""
     from pack.builders.wheelhouse import TargetPlatform, serving_requirements
 
     pins = sorted(
@@ -83,5 +86,5 @@ def pack_serving_python(extras: Sequence[str] = ("sklearn", "onnx")) -> Path:
         if any(marker in line.replace("'", '"') for marker in wanted)
     ]
     here = TargetPlatform(f"{sys.version_info.major}.{sys.version_info.minor}")
-    requirements = [*serving_requirements(here), *extra_requirements]
-    return cached_venv("pack-serving-venv", requirements, pins, then=["--no-deps", "-e", str(REPO)])
+    requirements = [*serving_requirements(here), *extra_requirements, *also]
+    return cached_venv(prefix, requirements, pins, then=["--no-deps", "-e", str(REPO)])

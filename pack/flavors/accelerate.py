@@ -5,10 +5,12 @@ run by onnxruntime on the model's input example next to scikit-learn, and swappe
 prediction matches: labels exactly, numbers within ``RTOL``/``ATOL``. Otherwise the model stays on
 scikit-learn and ``accelerate`` says why. Nothing is written: the model directory is unchanged.
 
-Measured on the benchmark forest (50 trees, depth 8, 10 features; ``benchmarks/RESULTS.md``):
-onnxruntime answers one row in about 4 us of CPU against scikit-learn's 1.9 ms; TL2cgen's compiled
-C is three times faster on 10,000-row batches but slower on one row, needs a C compiler and seconds of
-compilation at load, so onnxruntime, already pack's ``onnx`` extra, is the runtime used.
+Why onnxruntime (``benchmarks/tree_kernels.py``, the benchmark forest: 50 trees, depth 8, 10 features):
+one row runs in about 4 us, close to TL2cgen's compiled C called straight through ctypes (about 3 us;
+15 us through its Python API), both far below an HTTP request's cost; TL2cgen is 3-6x faster on 10,000-row
+batches, but needs a C compiler and seconds of gcc at load, so onnxruntime, already pack's ``onnx``
+extra, is the runtime used. Its session options hardly matter at one row (threads, graph
+optimisation level and execution mode are all within noise).
 """
 
 from __future__ import annotations
@@ -97,7 +99,9 @@ def accelerate(
         rows = data.to_frame() if isinstance(data, NumericTable) else data
         expected = model.predict_prepared(data)
         onx, output = to_onnx(estimator, rows, _OUTPUTS[predict_fn])
-        compiled = CompiledTrees(OnnxPredictor(_session(onx, config), [output]), getattr(expected, "ndim", 0) == 1)
+        compiled = CompiledTrees(
+            OnnxPredictor(compiled_session(onx, config), [output]), getattr(expected, "ndim", 0) == 1
+        )
         diff = compare_outputs(expected, compiled.predict(data), rtol, atol)
     except (PackError, ImportError) as exc:
         return Acceleration(model, False, str(exc).splitlines()[0])
@@ -106,7 +110,8 @@ def accelerate(
     return Acceleration(fast, True, detail)
 
 
-def _session(onx: Any, config: Mapping[str, Any]) -> Any:
+def compiled_session(onx: Any, config: Mapping[str, Any]) -> Any:
+    """The onnxruntime session ``accelerate`` runs a converted graph in (``config`` as for ONNX models)."""
     import onnxruntime  # lazy: optional dependency
 
     options = session_options({}, config)
@@ -114,4 +119,4 @@ def _session(onx: Any, config: Mapping[str, Any]) -> Any:
     return onnxruntime.InferenceSession(onx.SerializeToString(), options, providers=["CPUExecutionProvider"])
 
 
-__all__ = ["TREE_ENSEMBLES", "Acceleration", "CompiledTrees", "accelerate"]
+__all__ = ["TREE_ENSEMBLES", "Acceleration", "CompiledTrees", "accelerate", "compiled_session"]

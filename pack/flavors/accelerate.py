@@ -5,6 +5,10 @@ run by onnxruntime on the model's input example next to scikit-learn, and swappe
 prediction matches: labels exactly, numbers within ``RTOL``/``ATOL``. Otherwise the model stays on
 scikit-learn and ``accelerate`` says why. Nothing is written: the model directory is unchanged.
 
+The verified graph (``CompiledGraph``) can be run elsewhere without scikit-learn: ``adopt`` puts it
+behind a model's metadata and checks it again on the input example against the predictions
+scikit-learn made where it was compiled (Spark's driver compiles once, its workers adopt).
+
 Measured on the benchmark forest (50 trees, depth 8, 10 features; ``benchmarks/RESULTS.md``):
 onnxruntime answers one row in about 4 us of CPU against scikit-learn's 1.9 ms; TL2cgen's compiled
 C is three times faster on 10,000-row batches but slower on one row, needs a C compiler and seconds of
@@ -15,10 +19,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from pack.errors import PackError
+from pack.errors import FlavorError, MissingDependency, PackError
 from pack.flavors.convert import ATOL, RTOL, compare_outputs, to_onnx
+from pack.flavors.mlmodel import MLModel
 from pack.flavors.onnx import OnnxPredictor, session_options
 from pack.flavors.pyfunc import PyFuncModel
 from pack.flavors.table import NumericTable
@@ -41,12 +47,38 @@ _OUTPUTS = {"predict": None, "predict_proba": "probabilities"}
 
 
 @dataclass(frozen=True)
+class CompiledGraph:
+    """A tree ensemble's ONNX graph and the evidence it was verified against.
+
+    Attributes:
+        onnx: the serialised ONNX model.
+        output: the graph output that answers what the estimator's ``predict_fn`` answered.
+        flat: scikit-learn answered a 1-D array (the graph's ``[n, 1]`` output is flattened).
+        example_output: scikit-learn's predictions on the model's input example.
+    """
+
+    onnx: bytes
+    output: str
+    flat: bool
+    example_output: Any
+
+    def predictor(self, config: Mapping[str, Any]) -> CompiledTrees:
+        """The graph on an onnxruntime session sized by ``config`` (``workers``).
+
+        Raises:
+            MissingDependency: onnxruntime is not installed.
+        """
+        return CompiledTrees(OnnxPredictor(_session(self.onnx, config), [self.output]), self.flat)
+
+
+@dataclass(frozen=True)
 class Acceleration:
     """The outcome: the model to serve, and either what it runs on now or why it was left alone."""
 
     model: PyFuncModel
     compiled: bool
     detail: str
+    graph: CompiledGraph | None = None
 
 
 class CompiledTrees:
@@ -97,21 +129,62 @@ def accelerate(
         rows = data.to_frame() if isinstance(data, NumericTable) else data
         expected = model.predict_prepared(data)
         onx, output = to_onnx(estimator, rows, _OUTPUTS[predict_fn])
-        compiled = CompiledTrees(OnnxPredictor(_session(onx, config), [output]), getattr(expected, "ndim", 0) == 1)
-        diff = compare_outputs(expected, compiled.predict(data), rtol, atol)
+        graph = CompiledGraph(onx.SerializeToString(), output, getattr(expected, "ndim", 0) == 1, expected)
+        fast, diff = _verified(graph, model.metadata, model.path, config, data, rtol, atol)
     except (PackError, ImportError) as exc:
         return Acceleration(model, False, str(exc).splitlines()[0])
-    fast = PyFuncModel(compiled, model.metadata, model.path)
     detail = f"{name} runs on onnxruntime's tree kernel (verified on {len(rows)} example rows, max abs diff {diff:.2g})"
-    return Acceleration(fast, True, detail)
+    return Acceleration(fast, True, detail, graph)
 
 
-def _session(onx: Any, config: Mapping[str, Any]) -> Any:
-    import onnxruntime  # lazy: optional dependency
+def adopt(
+    graph: CompiledGraph,
+    metadata: MLModel,
+    path: Path,
+    config: Mapping[str, Any],
+    *,
+    rtol: float = RTOL,
+    atol: float = ATOL,
+) -> PyFuncModel:
+    """The model at ``path`` running ``graph`` (compiled elsewhere), without loading scikit-learn.
+
+    The graph must answer the input example as scikit-learn did where it was compiled.
+
+    Raises:
+        FlavorError: the model has no input example, or the predictions differ.
+        MissingDependency: onnxruntime is not installed.
+    """
+    unchecked = PyFuncModel(graph.predictor(config), metadata, path)
+    example = unchecked.input_example()
+    if example is None:
+        raise FlavorError("the model has no input example to verify the compiled trees on")
+    data, _ = unchecked.prepare(example[0])
+    return _verified(graph, metadata, path, config, data, rtol, atol)[0]
+
+
+def _verified(
+    graph: CompiledGraph,
+    metadata: MLModel,
+    path: Path,
+    config: Mapping[str, Any],
+    data: Any,
+    rtol: float,
+    atol: float,
+) -> tuple[PyFuncModel, float]:
+    compiled = graph.predictor(config)
+    diff = compare_outputs(graph.example_output, compiled.predict(data), rtol, atol)
+    return PyFuncModel(compiled, metadata, path), diff
+
+
+def _session(onx: bytes, config: Mapping[str, Any]) -> Any:
+    try:
+        import onnxruntime  # lazy: optional dependency
+    except ImportError:
+        raise MissingDependency("onnxruntime", "onnx") from None
 
     options = session_options({}, config)
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")  # no busy threads between requests
-    return onnxruntime.InferenceSession(onx.SerializeToString(), options, providers=["CPUExecutionProvider"])
+    return onnxruntime.InferenceSession(onx, options, providers=["CPUExecutionProvider"])
 
 
-__all__ = ["TREE_ENSEMBLES", "Acceleration", "CompiledTrees", "accelerate"]
+__all__ = ["TREE_ENSEMBLES", "Acceleration", "CompiledGraph", "CompiledTrees", "accelerate", "adopt"]

@@ -130,9 +130,10 @@ def accelerate(
         expected = model.predict_prepared(data)
         onx, output = to_onnx(estimator, rows, _OUTPUTS[predict_fn])
         graph = CompiledGraph(onx.SerializeToString(), output, getattr(expected, "ndim", 0) == 1, expected)
-        fast, diff = _verified(graph, model.metadata, model.path, config, data, rtol, atol)
+        compiled, diff = _verified(graph, config, data, rtol, atol)
     except (PackError, ImportError) as exc:
         return Acceleration(model, False, str(exc).splitlines()[0])
+    fast = PyFuncModel(compiled, model.metadata, model.path)
     detail = f"{name} runs on onnxruntime's tree kernel (verified on {len(rows)} example rows, max abs diff {diff:.2g})"
     return Acceleration(fast, True, detail, graph)
 
@@ -159,21 +160,17 @@ def adopt(
     if example is None:
         raise FlavorError("the model has no input example to verify the compiled trees on")
     data, _ = unchecked.prepare(example[0])
-    return _verified(graph, metadata, path, config, data, rtol, atol)[0]
+    compiled, _ = _verified(graph, config, data, rtol, atol)
+    return PyFuncModel(compiled, metadata, path)
 
 
 def _verified(
-    graph: CompiledGraph,
-    metadata: MLModel,
-    path: Path,
-    config: Mapping[str, Any],
-    data: Any,
-    rtol: float,
-    atol: float,
-) -> tuple[PyFuncModel, float]:
+    graph: CompiledGraph, config: Mapping[str, Any], data: Any, rtol: float, atol: float
+) -> tuple[CompiledTrees, float]:
+    """The graph's predictor, and how far its answers on ``data`` (the prepared example) are from
+    scikit-learn's."""
     compiled = graph.predictor(config)
-    diff = compare_outputs(graph.example_output, compiled.predict(data), rtol, atol)
-    return PyFuncModel(compiled, metadata, path), diff
+    return compiled, compare_outputs(graph.example_output, compiled.predict(data), rtol, atol)
 
 
 def _session(onx: bytes, config: Mapping[str, Any]) -> Any:

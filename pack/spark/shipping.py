@@ -1,8 +1,9 @@
 """Getting a model directory to Spark's executors intact: a manifest, one archive, a checked unpack.
 
 The driver reads every file of the model once, hashing it while it goes into one uncompressed tar
-named by the manifest's digest (files the driver made, such as compiled trees, may join it); for a registered version the manifest is the registry's own record
-(sha256 and size per file), so a file changed since registration is refused there, at UDF creation.
+named by the manifest's digest (files the driver made, such as compiled trees, may join it); for a
+registered version the manifest is the registry's own record (sha256 and size per file), so a file
+changed since registration is refused there, at UDF creation, before anything loads it.
 Spark copies the archive to each executor (``SparkContext.addFile``). An executor unpacks it once per
 machine (only the manifest's files, atomically) and every Python worker checks the unpacked files
 against the manifest before loading them: nothing missing, added or changed.

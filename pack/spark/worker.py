@@ -113,7 +113,9 @@ def _load(plan: ScoringPlan) -> PyFuncModel:
 def _adopt(shipped: ShippedTrees, metadata: MLModel, directory: Path, config: Mapping[str, Any]) -> PyFuncModel:
     from pack.flavors.accelerate import CompiledGraph, adopt  # lazy: only for compiled models
 
-    graph = CompiledGraph((directory / COMPILED_FILE).read_bytes(), shipped.output, shipped.flat, shipped.example_output)
+    graph = CompiledGraph(
+        (directory / COMPILED_FILE).read_bytes(), shipped.output, shipped.flat, shipped.example_output
+    )
     return adopt(graph, metadata, directory, config)
 
 

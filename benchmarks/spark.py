@@ -12,6 +12,8 @@ columns). Measured per library:
   libraries predict the same), median of the rounds, workers warm;
 * the in-process floor: ``pyfunc.predict`` on the same rows in 10,000-row batches (Arrow's batch
   size) in this process, one core (Spark has two);
+* pack again with ``accelerate=True`` (the forest compiled once on the driver to onnxruntime's tree
+  kernel, shipped in the archive; workers do not import scikit-learn);
 * pack again on the same model converted to ONNX (``pack convert --to onnx``).
 
 pack runs from a virtualenv holding what scoring needs (pack with its sklearn, onnx and spark extras, no
@@ -40,12 +42,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks._results import write_section  # noqa: E402
-from benchmarks.serving import FEATURES, train_and_save  # noqa: E402
+from benchmarks._servers import FEATURES, train  # noqa: E402
 from devtools.venvs import pack_serving_python  # noqa: E402
 
 BATCH = 10_000
 FILES = 8
-SIDES = ("pack", "mlflow")
+SIDES = ("pack", "accelerate", "onnx")  # pack's columns, each beside MLflow
+LABELS = {"pack": "pack", "accelerate": "pack, `accelerate=True`", "onnx": "pack, model converted to ONNX"}
 TABLES = {
     "files": "as read from the files",
     "shuffled": "after a shuffle into 200 partitions (Spark's default, as after a join)",
@@ -63,9 +66,9 @@ tables = {"files": spark.read.parquet(data).cache()}
 tables["shuffled"] = tables["files"].repartition(200).cache()
 rows = {name: table.count() for name, table in tables.items()}
 started = time.monotonic()
-if library == "pack":
+if library.startswith("pack"):
     import pack.pyfunc as flavor
-    kwargs = {}
+    kwargs = {"accelerate": True} if library == "pack-accelerate" else {}
 else:
     import mlflow.pyfunc as flavor
     kwargs = {"env_manager": "local"}
@@ -74,7 +77,8 @@ udf = flavor.spark_udf(spark, model, **kwargs)
 created_s = time.monotonic() - creating
 tables["files"].withColumn("p", udf()).head(1)
 first_s = time.monotonic() - started
-result = {"rows": rows["files"], "session_s": session_s, "created_s": created_s, "first_s": first_s}
+result = {"rows": rows["files"], "session_s": session_s, "created_s": created_s, "first_s": first_s,
+          "acceleration": getattr(udf, "acceleration", None)}
 for name, table in tables.items():
     table.withColumn("p", udf()).agg({"p": "sum"}).collect()  # warm: every worker has loaded the model
     passes, sums = [], set()
@@ -147,7 +151,8 @@ def report(results: dict[str, Any], quick: bool) -> str:
     import pack
     from devtools.mlflow_peer import MLFLOW_VERSION
 
-    ours, theirs, onnx, base = results["pack"], results.get("mlflow"), results.get("onnx"), results["floor"]
+    theirs, base = results.get("mlflow"), results["floor"]
+    ours = results["pack"]
 
     def cell(side: dict[str, Any] | None, value: Any, digits: int) -> str:
         return "-" if side is None else f"{value(side):,.{digits}f}"
@@ -159,11 +164,10 @@ def report(results: dict[str, Any], quick: bool) -> str:
         return f"{(a / b if higher_is_better else b / a):.2f}x"
 
     def row(label: str, value: Any, digits: int, higher_is_better: bool) -> str:
-        cells = [cell(side, value, digits) for side in (ours, theirs)]
-        return (
-            f"| {label} | {' | '.join(cells)} | {ratio(ours, value, higher_is_better)} | "
-            f"{cell(onnx, value, digits)} | {ratio(onnx, value, higher_is_better)} |"
-        )
+        cells = [cell(theirs, value, digits)]
+        for side in SIDES:
+            cells += [cell(results.get(side), value, digits), ratio(results.get(side), value, higher_is_better)]
+        return f"| {label} | {' | '.join(cells)} |"
 
     rows = []
     for name, label in TABLES.items():
@@ -171,14 +175,17 @@ def report(results: dict[str, Any], quick: bool) -> str:
         rows.append(row(text, lambda side, n=name: side[n]["rows_per_s"], 0, True))
     rows.append(row("time to first result (s)", lambda side: side["first_s"], 2, False))
     rows.append(row("of which the `spark_udf(...)` call (s)", lambda side: side["created_s"], 2, False))
-    same = theirs is not None and all(ours[n]["sums"] == theirs[n]["sums"] for n in TABLES)
-    goals = [
-        f"| rows/s >= 2x MLflow's, {label} | {ratio(ours, lambda side, n=name: side[n]['rows_per_s'], True)} | "
-        + ("met" if theirs is not None and ours[name]["rows_per_s"] >= 2 * theirs[name]["rows_per_s"] else "not met")
-        + " |"
-        for name, label in TABLES.items()
-    ]
-    sums = {side: results[side] and [results[side][n]["sums"] for n in TABLES] for side in ("pack", "mlflow", "onnx")}
+    same = theirs is not None and all(
+        results[side][n]["sums"] == theirs[n]["sums"] for side in ("pack", "accelerate") for n in TABLES
+    )
+    goals = []
+    for side in ("pack", "accelerate"):
+        for name, label in TABLES.items():
+            rate = ratio(results[side], lambda entry, n=name: entry[n]["rows_per_s"], True)
+            met = theirs is not None and results[side][name]["rows_per_s"] >= 2 * theirs[name]["rows_per_s"]
+            goals.append(f"| rows/s >= 2x MLflow's, {label}, {LABELS[side]} | {rate} | {'met' if met else 'not met'} |")
+    sums = {side: results.get(side) and [results[side][n]["sums"] for n in TABLES] for side in ("mlflow", *SIDES)}
+    header = " | ".join(f"{LABELS[side]} | / MLflow" for side in SIDES)
     lines = [
         "## Spark: `pack.pyfunc.spark_udf` vs `mlflow.pyfunc.spark_udf`",
         "",
@@ -194,21 +201,21 @@ def report(results: dict[str, Any], quick: bool) -> str:
         "full passes (the sum of the predictions) with warm Python workers. pack runs from a virtualenv with "
         "pack's sklearn, onnx and spark extras (no torch), MLflow from its own.",
         "",
-        "| measure | pack | MLflow | pack / MLflow | pack, model converted to ONNX | ONNX / MLflow |",
-        "|---|---|---|---|---|---|",
+        f"| measure | MLflow | {header} |",
+        "|---|---|---|---|---|---|---|---|",
         *rows,
         "",
         f"In-process floor: `pyfunc.predict` on the same {base['rows']:,} rows in 10,000-row batches, one core: "
         f"{base['rows_per_s']:,.0f} rows/s ({base['seconds']:.2f} s); Spark runs two Python workers, so the UDF "
         "can pass the one-core floor. "
         + (
-            "pack's and MLflow's predictions summed to the same total on every pass."
+            "pack's (with and without `accelerate`) and MLflow's predictions summed to the same total on every pass."
             if same
             else "Prediction sums differ or MLflow did not run: " + json.dumps(sums)
         )
         + " The ONNX model comes from `pack convert --to onnx` (verified on the input example); sums per pass: "
-        + (json.dumps(sums["onnx"]) if onnx is not None else "-")
-        + ".",
+        + json.dumps(sums["onnx"])
+        + f". `accelerate=True`: {results['accelerate']['acceleration']}.",
         "",
         "| goal | measured | status |",
         "|---|---|---|",
@@ -228,11 +235,12 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="pack-bench-spark-") as tmp:
         work = Path(tmp)
-        model = train_and_save(work)[0]
+        model = train(work)[0]
         data = make_table(work, rows)
         results["floor"] = floor(model, data)
         python = pack_serving_python(("sklearn", "onnx", "spark"))
         results["pack"] = run_job(python, model, data, "pack", rounds, work)
+        results["accelerate"] = run_job(python, model, data, "pack-accelerate", rounds, work)
         onnx = convert_to_onnx(str(model), work / "onnx").path
         results["onnx"] = run_job(python, onnx, data, "pack", rounds, work)
         if not args.no_mlflow:

@@ -117,8 +117,8 @@ class Kernels:
             self.session: ort.InferenceSession = self.compiled._predictor.session  # type: ignore[attr-defined]
             self.input_name = self.session.get_inputs()[0].name
             self.label_output = self.session.get_outputs()[0].name
-            proba_graph, self.proba_output = to_onnx(estimator, frame.head(5), "probabilities")
-            self.proba_session = compiled_session(proba_graph, {})
+            proba_graph, self.proba_output = to_onnx(estimator, frame.head(5), "probabilities", double=True)
+            self.proba_session = compiled_session(proba_graph.SerializeToString(), {})
 
         started = time.perf_counter()
         self.treelite_model = treelite.sklearn.import_model(estimator)
@@ -167,7 +167,7 @@ class Kernels:
         }
         if self.onnx_refused is None:
             feed, label_out, proba_out = (
-                {self.input_name: rows.astype(np.float32)},
+                {self.input_name: rows.astype(np.float64)},
                 [self.label_output],
                 [self.proba_output],
             )
@@ -242,9 +242,9 @@ def session_variants(kernels: Kernels, frame: Any, quick: bool) -> dict[str, tup
 
     if kernels.onnx_refused is not None:
         return {}
-    graph, output = to_onnx(kernels.estimator, frame.head(5), None)
-    one = {kernels.input_name: np.ascontiguousarray(frame.iloc[:1].to_numpy(dtype=np.float32))}
-    rows = frame.sample(10_000, replace=True, random_state=2).to_numpy(dtype=np.float32)
+    graph, output = to_onnx(kernels.estimator, frame.head(5), None, double=True)  # as --accelerate compiles
+    one = {kernels.input_name: np.ascontiguousarray(frame.iloc[:1].to_numpy(dtype=np.float64))}
+    rows = frame.sample(10_000, replace=True, random_state=2).to_numpy(dtype=np.float64)
     many = {kernels.input_name: np.ascontiguousarray(rows)}
     level = ort.GraphOptimizationLevel
 
@@ -255,7 +255,7 @@ def session_variants(kernels: Kernels, frame: Any, quick: bool) -> dict[str, tup
 
     sessions = {
         f"pack's ({kernels.threads} threads, sequential, all graph optimisations, no spinning)": compiled_session(
-            graph, {}
+            graph.SerializeToString(), {}
         ),
         "1 thread": built({"intra_op_num_threads": 1}),
         f"{kernels.threads} threads, spinning": built({}, spinning=True),

@@ -49,11 +49,15 @@ def spark_udf(
     params: dict[str, Any] | None = None,
     extra_env: dict[str, str] | None = None,
     model_config: dict[str, Any] | None = None,
+    accelerate: bool = False,
+    safe_only: bool | None = None,
 ) -> ModelUDF:
     """A Spark pandas UDF that scores the model (MLflow's ``mlflow.pyfunc.spark_udf``).
 
-    ``df.withColumn("prediction", udf())`` scores the signature's input columns; see
-    ``pack.spark.spark_udf`` for arguments and errors. Needs ``pip install 'pack[spark]'``.
+    ``df.withColumn("prediction", udf())`` scores the signature's input columns; ``accelerate=True``
+    runs scikit-learn tree ensembles on onnxruntime (compiled once, verified); ``safe_only=True``
+    refuses executable content on the driver and in executors. See ``pack.spark.spark_udf`` for
+    arguments and errors. Needs ``pip install 'pack[spark]'``.
     """
     try:
         from pack.spark import spark_udf as make  # lazy: pyspark only when used
@@ -69,6 +73,8 @@ def spark_udf(
         params=params,
         extra_env=extra_env,
         model_config=model_config,
+        accelerate=accelerate,
+        safe_only=safe_only,
     )
 
 

@@ -241,14 +241,15 @@ def predict(
     """
     if spark["engine"] == "spark":  # the policy checked in the driver, before Spark starts
         _check_model(model_uri, safe_only=safe_only)
-    if run_on_spark(model_uri, input_path, output_path, content_type, load_options(trusted_types), **spark):
+    options = load_options(trusted_types)
+    if run_on_spark(model_uri, input_path, output_path, content_type, options, safe_only=safe_only, **spark):
         return
     if input_path.is_dir():
         raise InvalidInput(f"{input_path} is a directory, not a file (a directory of files needs --engine spark)")
     from pack.flavors import payloads
     from pack.flavors.pyfunc import load_model
 
-    model = load_model(model_uri, model_config=load_options(trusted_types), safe_only=safe_only)
+    model = load_model(model_uri, model_config=options, safe_only=safe_only)
     schema = model.signature.inputs if model.signature is not None else None
     data, params = read_data_file(input_path, content_type, schema)
     body = payloads.dumps_predictions(model.predict(data, params))

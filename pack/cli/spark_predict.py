@@ -21,7 +21,7 @@ _F = TypeVar("_F", bound=Callable[..., Any])
 
 
 def spark_options(command: _F) -> _F:
-    """Add ``--engine``, ``--master``, ``--input-format`` and ``--result-column`` to a command."""
+    """Add ``--engine``, ``--master``, ``--input-format``, ``--result-column`` and ``--accelerate``."""
     options = [
         click.option(
             "--engine",
@@ -39,6 +39,12 @@ def spark_options(command: _F) -> _F:
             help="Input format for --engine spark (default: by file suffix).",
         ),
         click.option("--result-column", default=None, help="Name of the prediction column (--engine spark)."),
+        click.option(
+            "--accelerate",
+            is_flag=True,
+            help="--engine spark: compile scikit-learn tree ensembles to onnxruntime once, verified on the "
+            "input example, and score with that (else as saved, saying why).",
+        ),
     ]
     for option in reversed(options):
         command = option(command)
@@ -56,6 +62,8 @@ def run_on_spark(
     master: str | None,
     input_format: str | None,
     result_column: str | None,
+    accelerate: bool,
+    safe_only: bool = False,
 ) -> bool:
     """Run the command on Spark if ``--engine spark`` was given; False leaves it to the local engine.
 
@@ -64,8 +72,7 @@ def run_on_spark(
     """
     if engine != "spark":
         given = [name for name, value in (("--master", master), ("--input-format", input_format)) if value]
-        if result_column is not None:
-            given.append("--result-column")
+        given += [name for name, value in (("--result-column", result_column), ("--accelerate", accelerate)) if value]
         if given:
             raise InvalidInput(f"{', '.join(given)}: only with --engine spark")
         return False
@@ -108,10 +115,14 @@ def run_on_spark(
                 input_format=input_format,
                 result_column=result_column or "prediction",
                 model_config=model_config,
+                accelerate=accelerate,
+                safe_only=safe_only,
                 on_progress=lambda p: bar.update(task, completed=p.done, total=p.total),
             )
     finally:
         spark.stop()
+    if result.acceleration is not None:
+        click.echo(f"accelerate: {result.acceleration}", err=True)
     version = f" (models:/{result.model.name}/{result.model.version})" if result.model.version else ""
     click.echo(
         f"scored {result.rows:,} rows in {result.seconds:.1f} s ({result.rows_per_second:,.0f} rows/s) "

@@ -134,14 +134,19 @@ def _skl2onnx() -> Any:
     return skl2onnx
 
 
-def initial_types(data: Any) -> list[tuple[str, Any]]:
-    """skl2onnx input declarations for a table or array like ``data``."""
+def initial_types(data: Any, *, double: bool = False) -> list[tuple[str, Any]]:
+    """skl2onnx input declarations for a table or array like ``data`` (numbers as float32, or float64
+    with ``double``)."""
     import numpy as np  # lazy: keeps the module light
     from skl2onnx.common.data_types import (  # lazy: optional dependency
+        DoubleTensorType,
         FloatTensorType,
         Int64TensorType,
         StringTensorType,
     )
+
+    if double:
+        FloatTensorType = DoubleTensorType
 
     if not hasattr(data, "columns"):
         array = np.asarray(data)
@@ -158,15 +163,17 @@ def initial_types(data: Any) -> list[tuple[str, Any]]:
     return types
 
 
-def to_onnx(estimator: Any, data: Any, output: str | None, target_opset: int | None = None) -> tuple[Any, str]:
+def to_onnx(
+    estimator: Any, data: Any, output: str | None, target_opset: int | None = None, *, double: bool = False
+) -> tuple[Any, str]:
     """The ONNX graph of ``estimator`` for inputs like ``data``, keeping only the output ``output``
-    (None: the first), and that output's name.
+    (None: the first), and that output's name; ``double`` takes and computes float64.
 
     Raises:
         FlavorError: skl2onnx cannot convert the estimator, or the graph lacks the output.
         MissingDependency: skl2onnx is not installed.
     """
-    onx = _convert(estimator, data, target_opset)
+    onx = _convert(estimator, data, target_opset, double)
     graph_outputs = [o.name for o in onx.graph.output]
     wanted = output or graph_outputs[0]
     if wanted not in graph_outputs:
@@ -177,7 +184,7 @@ def to_onnx(estimator: Any, data: Any, output: str | None, target_opset: int | N
     return onx, wanted
 
 
-def _convert(estimator: Any, data: Any, target_opset: int | None) -> Any:
+def _convert(estimator: Any, data: Any, target_opset: int | None, double: bool = False) -> Any:
     skl2onnx = _skl2onnx()
     from sklearn.base import is_classifier  # lazy: optional dependency
 
@@ -186,7 +193,7 @@ def _convert(estimator: Any, data: Any, target_opset: int | None) -> Any:
     options = {"zipmap": False} if is_classifier(estimator) else None
     try:
         return skl2onnx.convert_sklearn(
-            estimator, initial_types=initial_types(data), options=options, target_opset=target_opset
+            estimator, initial_types=initial_types(data, double=double), options=options, target_opset=target_opset
         )
     except Exception as exc:
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""

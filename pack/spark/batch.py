@@ -52,6 +52,7 @@ class BatchResult:
     seconds: float
     output: Path
     model: LocatedModel
+    acceleration: str | None = None
 
     @property
     def rows_per_second(self) -> float:
@@ -96,15 +97,20 @@ def score_dataset(
     input_format: str | None = None,
     result_column: str = "prediction",
     model_config: dict[str, Any] | None = None,
+    accelerate: bool = False,
+    safe_only: bool | None = None,
     on_progress: Callable[[Progress], None] | None = None,
 ) -> BatchResult:
     """Score every row of ``input_path`` into Parquet at ``output_path``.
+
+    ``accelerate`` and ``safe_only`` are ``spark_udf``'s.
 
     Raises:
         NotFound: no input, or nothing at the model URI.
         AlreadyExists: the output exists.
         InvalidInput: an unknown input format, a result column that exists, unreadable data.
         SchemaError: the input's columns do not fit the model's signature.
+        UnsafeModel: the safe-only policy is on and the model holds executable content.
         ModelError: the model failed in an executor.
     """
     check_paths(input_path, output_path)
@@ -112,7 +118,7 @@ def score_dataset(
     partitions = partition_columns(input_path)
     started = time.monotonic()
     with _spark_errors():
-        udf = spark_udf(spark, model_uri, model_config=model_config)
+        udf = spark_udf(spark, model_uri, model_config=model_config, accelerate=accelerate, safe_only=safe_only)
         frame = _read(spark, kind, input_path, udf.inputs)
         if result_column in frame.columns:
             raise InvalidInput(f"the input already has a column {result_column!r}; pass another result column name")
@@ -125,7 +131,11 @@ def score_dataset(
         finally:
             shutil.rmtree(partial, ignore_errors=True)
     return BatchResult(
-        rows=parquet_rows(output_path), seconds=time.monotonic() - started, output=output_path, model=udf.model
+        rows=parquet_rows(output_path),
+        seconds=time.monotonic() - started,
+        output=output_path,
+        model=udf.model,
+        acceleration=udf.acceleration,
     )
 
 

@@ -1,8 +1,9 @@
 """Getting a model directory to Spark's executors intact: a manifest, one archive, a checked unpack.
 
 The driver reads every file of the model once, hashing it while it goes into one uncompressed tar
-named by the manifest's digest; for a registered version the manifest is the registry's own record
-(sha256 and size per file), so a file changed since registration is refused there, at UDF creation.
+named by the manifest's digest (files the driver made, such as compiled trees, may join it); for a
+registered version the manifest is the registry's own record (sha256 and size per file), so a file
+changed since registration is refused there, at UDF creation, before anything loads it.
 Spark copies the archive to each executor (``SparkContext.addFile``). An executor unpacks it once per
 machine (only the manifest's files, atomically) and every Python worker checks the unpacked files
 against the manifest before loading them: nothing missing, added or changed.
@@ -13,6 +14,7 @@ This module imports no pyspark: it works on paths.
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import shutil
 import tarfile
@@ -83,41 +85,112 @@ class _HashingReader:
         return data
 
 
-def write_archive(root: Path, expected: Manifest | None, directory: Path) -> tuple[Path, Manifest]:
-    """Pack ``root`` into ``directory/<archive name>``, reading each file once.
+class ModelArchive:
+    """One model archive being written: ``with ModelArchive(root, expected, directory) as archive:``.
 
-    With ``expected`` (a registered version's record), every file must match it; without, the
-    manifest is made from what was read. Rewriting the archive of an identical manifest is harmless
-    (same name, same bytes, replaced atomically).
+    Entering reads every file of ``root`` once, hashing it on its way into the tar; with
+    ``expected`` (a registered version's record) every file must match it, so a tampered file is
+    refused before anything loads it. Inside the block, ``add`` puts files made on the driver (e.g.
+    compiled trees) beside the model's. Leaving the block without an error names the archive by its
+    manifest (``path``, ``manifest``); rewriting the archive of an identical manifest is harmless (same
+    name, same bytes, replaced atomically). An error leaves nothing behind.
+    """
+
+    def __init__(self, root: Path, expected: Manifest | None, directory: Path) -> None:
+        self._root = root
+        self._expected = expected
+        self._directory = directory
+        self._partial = directory / f".{uuid.uuid4().hex}.tar.partial"
+        self._records: list[FileRecord] = []
+        self._tar: tarfile.TarFile | None = None
+        self._done: tuple[Path, Manifest] | None = None
+
+    def __enter__(self) -> ModelArchive:
+        root, what = self._root, str(self._root)
+        paths = {path.relative_to(root).as_posix(): path for path in iter_files(root)}
+        if self._expected is not None:
+            _compare_names({f.path for f in self._expected.files}, set(paths), what)
+        self._directory.mkdir(parents=True, exist_ok=True)
+        self._tar = tarfile.open(self._partial, "w", format=tarfile.PAX_FORMAT)
+        try:
+            for rel, path in sorted(paths.items()):
+                info = _info(rel, path.stat().st_size)
+                with open(path, "rb") as handle:
+                    reader = _HashingReader(handle)
+                    self._tar.addfile(info, reader)  # type: ignore[arg-type]
+                self._records.append(FileRecord(rel, reader.hash.hexdigest(), info.size))
+            if self._expected is not None:
+                _compare_contents(self._expected, Manifest.of(self._records), what)
+        except BaseException:
+            self._discard()
+            raise
+        return self
+
+    def add(self, rel: str, data: bytes) -> None:
+        """Add a file that is not the model's (it joins the manifest and is checked like the rest).
+
+        Raises:
+            InvalidModel: the path is not a safe relative path, or is taken.
+        """
+        if self._tar is None:
+            raise RuntimeError("ModelArchive.add outside its with block")
+        safe_relpath(rel, allow_empty=False, error=InvalidModel)
+        if any(record.path == rel for record in self._records):
+            raise InvalidModel(f"{self._root}: the archive already holds {rel!r}")
+        self._tar.addfile(_info(rel, len(data)), io.BytesIO(data))
+        self._records.append(FileRecord(rel, hashlib.sha256(data).hexdigest(), len(data)))
+
+    def __exit__(self, kind: object, error: object, traceback: object) -> None:
+        if error is not None:
+            self._discard()
+            return
+        assert self._tar is not None
+        self._tar.close()
+        try:
+            manifest = Manifest.of(self._records)
+            archive = self._directory / manifest.archive_name
+            os.replace(self._partial, archive)
+        finally:
+            self._partial.unlink(missing_ok=True)
+        self._done = (archive, manifest)
+
+    @property
+    def path(self) -> Path:
+        """The finished archive."""
+        return self._finished()[0]
+
+    @property
+    def manifest(self) -> Manifest:
+        """Every file of the finished archive."""
+        return self._finished()[1]
+
+    def _finished(self) -> tuple[Path, Manifest]:
+        if self._done is None:
+            raise RuntimeError("the archive is not finished: read it after its with block")
+        return self._done
+
+    def _discard(self) -> None:
+        if self._tar is not None:
+            self._tar.close()
+        self._partial.unlink(missing_ok=True)
+
+
+def write_archive(root: Path, expected: Manifest | None, directory: Path) -> tuple[Path, Manifest]:
+    """Pack ``root`` into ``directory/<archive name>`` (a ``ModelArchive`` with nothing added).
 
     Raises:
         InvalidModel: a file is missing, added or changed compared with ``expected``.
     """
-    what = str(root)
-    paths = {path.relative_to(root).as_posix(): path for path in iter_files(root)}
-    if expected is not None:
-        _compare_names({f.path for f in expected.files}, set(paths), what)
-    directory.mkdir(parents=True, exist_ok=True)
-    partial = directory / f".{uuid.uuid4().hex}.tar.partial"
-    records = []
-    try:
-        with tarfile.open(partial, "w", format=tarfile.PAX_FORMAT) as tar:
-            for rel, path in sorted(paths.items()):
-                info = tarfile.TarInfo(rel)
-                info.size = path.stat().st_size
-                info.mode = 0o644
-                with open(path, "rb") as handle:
-                    reader = _HashingReader(handle)
-                    tar.addfile(info, reader)  # type: ignore[arg-type]
-                records.append(FileRecord(rel, reader.hash.hexdigest(), info.size))
-        manifest = Manifest.of(records)
-        if expected is not None:
-            _compare_contents(expected, manifest, what)
-        archive = directory / manifest.archive_name
-        os.replace(partial, archive)
-    finally:
-        partial.unlink(missing_ok=True)
-    return archive, manifest
+    with ModelArchive(root, expected, directory) as archive:
+        pass
+    return archive.path, archive.manifest
+
+
+def _info(rel: str, size: int) -> tarfile.TarInfo:
+    info = tarfile.TarInfo(rel)
+    info.size = size
+    info.mode = 0o644
+    return info
 
 
 def unpack(archive: Path, manifest: Manifest, directory: Path) -> Path:
@@ -191,4 +264,4 @@ def _compare_contents(expected: Manifest, actual: Manifest, what: str) -> None:
         raise InvalidModel(f"{what}: {', '.join(changed[:5])} changed after registration (sha256 differs): tampered?")
 
 
-__all__ = ["FileRecord", "Manifest", "unpack", "verify", "write_archive"]
+__all__ = ["FileRecord", "Manifest", "ModelArchive", "unpack", "verify", "write_archive"]

@@ -1,16 +1,18 @@
 """``spark_udf``: any pack model as a Spark pandas UDF of the iterator-of-batches kind.
 
 At creation, on the driver: the URI is resolved once (a registered version is pinned and its files
-are checked against the registry's checksums), the model directory is packed into one archive that
-Spark copies to the executors, the model is loaded once (so unsafe formats warn or are refused here,
-and a model that cannot load fails here), params are checked against the signature and, when the
-model has an input example, the result type is tried on its predictions. Executors then load the
+are checked against the registry's checksums while they are packed into the one archive that Spark
+copies to the executors), the model is loaded once (so unsafe formats warn or are refused here, and
+a model that cannot load fails here), params are checked against the signature and, when the model
+has an input example, the result type is tried on its predictions. With ``accelerate``, a
+scikit-learn tree ensemble is compiled here and its graph joins the archive. Executors then load the
 model once per Python worker and score Arrow batches.
 """
 
 from __future__ import annotations
 
 import atexit
+import logging
 import os
 import shutil
 import tempfile
@@ -29,14 +31,16 @@ from pyspark.sql.types import DataType, StructType
 from pack.errors import InvalidInput, SchemaError, SchemaWarning
 from pack.flavors.enforce import enforce_params
 from pack.flavors.pyfunc import PyFuncModel, load_model
+from pack.flavors.safety import safe_only_policy
 from pack.flavors.schema import ColSpec, Schema
 from pack.spark.inputs import InputPlan, check_names
 from pack.spark.locate import LocatedModel, locate
 from pack.spark.results import result_type_for, to_spark
-from pack.spark.shipping import write_archive
-from pack.spark.worker import ScoringPlan, score
+from pack.spark.shipping import ModelArchive
+from pack.spark.worker import COMPILED_FILE, ScoringPlan, ShippedTrees, score
 
 ENV_MANAGERS = (None, "local")
+logger = logging.getLogger(__name__)
 
 
 class ModelUDF:
@@ -49,10 +53,13 @@ class ModelUDF:
     or one struct).
     """
 
-    def __init__(self, plan: ScoringPlan, inputs: Schema | None, located: LocatedModel) -> None:
+    def __init__(
+        self, plan: ScoringPlan, inputs: Schema | None, located: LocatedModel, acceleration: str | None = None
+    ) -> None:
         self._plan = plan
         self._inputs = inputs
         self.model = located
+        self.acceleration = acceleration
         default = self._pandas_udf(InputPlan(inputs, by_position=True))
         # What spark.udf.register reads from a UDF (MLflow's UDF carries the same attributes).
         self.func = default.func
@@ -64,6 +71,11 @@ class ModelUDF:
     def inputs(self) -> Schema | None:
         """The signature's inputs (None without a signature)."""
         return self._inputs
+
+    @property
+    def accelerated(self) -> bool:
+        """The workers run the tree ensemble compiled on the driver (``accelerate=True`` succeeded)."""
+        return self._plan.compiled is not None
 
     @property
     def returnType(self) -> DataType:
@@ -131,6 +143,8 @@ def spark_udf(
     params: Mapping[str, Any] | None = None,
     extra_env: Mapping[str, str] | None = None,
     model_config: Mapping[str, Any] | None = None,
+    accelerate: bool = False,
+    safe_only: bool | None = None,
 ) -> ModelUDF:
     """A Spark pandas UDF that scores ``model_uri`` (MLflow's ``mlflow.pyfunc.spark_udf``).
 
@@ -144,11 +158,18 @@ def spark_udf(
         params: inference params, checked against the signature now and passed to every predict.
         extra_env: environment variables set in each Python worker before it loads the model.
         model_config: load options, as for ``pack.pyfunc.load_model``.
+        accelerate: compile a scikit-learn tree ensemble to onnxruntime's tree kernel here (as
+            ``pack serve --accelerate`` does), verified on the input example, and ship the graph;
+            workers run it without scikit-learn. A model that cannot be compiled is scored as saved;
+            ``udf.acceleration`` says why (and it is logged).
+        safe_only: refuse executable content (pickles, custom Python models, model code) here and in
+            every executor; None or False: ``PACK_SAFE_ONLY`` decides (here, and in each executor).
 
     Raises:
         NotFound: nothing at the URI.
         InvalidInput: a bad URI, result type or env manager, or a Spark Connect session.
         InvalidModel: the model is malformed, or a registered version's files were tampered with.
+        UnsafeModel: the safe-only policy is on and the model holds executable content.
         SchemaError: params, or the input example's predictions, do not fit.
     """
     if env_manager not in ENV_MANAGERS:
@@ -157,24 +178,44 @@ def spark_udf(
             "(env_manager='local'); install the model's requirements there"
         )
     context = _spark_context(spark)
+    policy = safe_only_policy(bool(safe_only))
     located = locate(os.fspath(model_uri))
-    archive, manifest = write_archive(located.path, located.manifest, _ARCHIVES.directory())
-    config = dict(model_config or {})
-    model = load_model(located.path, model_config=config)
-    signature = model.signature
-    kind = result_type_for(result_type, signature)
-    checked = enforce_params(signature.params if signature is not None else None, params)
-    _try_on_example(model, kind, checked)
-    context.addFile(str(archive))
+    # The workers' load options; the driver loads with the same (and no settings lookup).
+    config = {"workers": _tasks_per_executor(context), **(model_config or {})}
+    with ModelArchive(located.path, located.manifest, _ARCHIVES.directory()) as archive:  # checked first
+        model = load_model(located.path, model_config=config, safe_only=policy)
+        signature = model.signature
+        kind = result_type_for(result_type, signature)
+        checked = enforce_params(signature.params if signature is not None else None, params)
+        _try_on_example(model, kind, checked)
+        shipped, acceleration = _compile(model, config, archive) if accelerate else (None, None)
+    context.addFile(str(archive.path))
     plan = ScoringPlan(
-        archive_name=archive.name,
-        manifest=manifest,
+        archive_name=archive.path.name,
+        manifest=archive.manifest,
         result_type=kind,
-        model_config={"workers": _tasks_per_executor(context), **config},
+        model_config=config,
         params=checked,
         extra_env=dict(extra_env or {}),
+        safe_only=policy,
+        compiled=shipped,
     )
-    return ModelUDF(plan, signature.inputs if signature is not None else None, located)
+    return ModelUDF(plan, signature.inputs if signature is not None else None, located, acceleration)
+
+
+def _compile(model: PyFuncModel, config: Mapping[str, Any], archive: ModelArchive) -> tuple[ShippedTrees | None, str]:
+    """Compile the tree ensemble once, here; its graph joins the archive. Returns what the workers
+    need besides the graph (None: not compiled) and what happened."""
+    from pack.flavors.accelerate import accelerate  # lazy: the converter only when asked
+
+    outcome = accelerate(model, config)
+    if outcome.graph is None:
+        logger.warning("accelerate: %s is scored as saved: %s", model.path, outcome.detail)
+        return None, f"not compiled: {outcome.detail}"
+    graph = outcome.graph
+    archive.add(COMPILED_FILE, graph.onnx)
+    logger.info("accelerate: %s", outcome.detail)
+    return ShippedTrees(graph.output, graph.flat, graph.example_output), f"compiled: {outcome.detail}"
 
 
 def _spark_context(spark: SparkSession) -> Any:

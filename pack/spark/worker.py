@@ -4,11 +4,17 @@ A worker unpacks the archive Spark copied to its machine (once per machine), che
 against the manifest made on the driver, loads the model and keeps it for the worker's later tasks
 (Spark reuses Python workers). The driver already loaded the same bytes, so a pickle-based format's
 ``UnsafeFormatWarning`` was shown, or refused, where the user is; workers do not repeat it in their
-logs. A few models stay loaded per worker (least recently used first out).
+logs, but refuse it under the safe-only policy (the driver's, or ``PACK_SAFE_ONLY`` in the executor).
+A few models stay loaded per worker (least recently used first out).
+
+With ``accelerate``, the driver compiled the tree ensemble and shipped its graph in the archive: the
+worker runs it on onnxruntime without importing scikit-learn, after checking it answers the input
+example as scikit-learn did on the driver; otherwise it loads the model as saved and logs why.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import warnings
@@ -21,13 +27,28 @@ from typing import Any
 import pandas as pd
 from pyspark.sql.types import DataType
 
-from pack.errors import UnsafeFormatWarning
+from pack.errors import PackError, UnsafeFormatWarning
+from pack.flavors.lookup import flavor_for_model
+from pack.flavors.mlmodel import MLModel
 from pack.flavors.pyfunc import PyFuncModel, load_model
+from pack.flavors.safety import check_model
 from pack.spark.inputs import InputPlan, model_input
 from pack.spark.results import to_spark
 from pack.spark.shipping import Manifest, unpack, verify
 
 MODELS_PER_WORKER = 4
+COMPILED_FILE = "pack-compiled-trees.onnx"  # the archive's compiled graph, beside the model's files
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ShippedTrees:
+    """A tree ensemble compiled on the driver: the graph is ``COMPILED_FILE`` in the archive, the
+    rest travels in the plan (see ``pack.flavors.accelerate.CompiledGraph``)."""
+
+    output: str
+    flat: bool
+    example_output: Any
 
 
 @dataclass(frozen=True)
@@ -41,11 +62,13 @@ class ScoringPlan:
     model_config: Mapping[str, Any] = field(default_factory=dict)
     params: Mapping[str, Any] | None = None
     extra_env: Mapping[str, str] = field(default_factory=dict)
+    safe_only: bool = False
+    compiled: ShippedTrees | None = None
 
     @property
     def cache_key(self) -> str:
-        """One loaded model per content and load options."""
-        return f"{self.manifest.digest}:{sorted(self.model_config.items())!r}"
+        """One loaded model per content, load options and safety policy."""
+        return f"{self.manifest.digest}:{self.safe_only}:{sorted(self.model_config.items())!r}"
 
 
 class _LoadedModels:
@@ -75,9 +98,25 @@ def _load(plan: ScoringPlan) -> PyFuncModel:
     archive = Path(SparkFiles.get(plan.archive_name))
     directory = unpack(archive, plan.manifest, Path(SparkFiles.getRootDirectory()) / "pack-models")
     verify(directory, plan.manifest)
+    if plan.compiled is not None:
+        metadata = MLModel.load(directory)
+        check_model(flavor_for_model(metadata), directory, metadata, safe_only=plan.safe_only)
+        try:
+            return _adopt(plan.compiled, metadata, directory, plan.model_config)
+        except PackError as exc:
+            logger.warning("pack: the compiled trees are not used in this worker (%s); scoring as saved", exc)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UnsafeFormatWarning)
-        return load_model(directory, model_config=plan.model_config)
+        return load_model(directory, model_config=plan.model_config, safe_only=plan.safe_only)
+
+
+def _adopt(shipped: ShippedTrees, metadata: MLModel, directory: Path, config: Mapping[str, Any]) -> PyFuncModel:
+    from pack.flavors.accelerate import CompiledGraph, adopt  # lazy: only for compiled models
+
+    graph = CompiledGraph(
+        (directory / COMPILED_FILE).read_bytes(), shipped.output, shipped.flat, shipped.example_output
+    )
+    return adopt(graph, metadata, directory, config)
 
 
 # One per Python worker process: the point is to load each model once per worker, not once per task.
@@ -94,4 +133,4 @@ def score(plan: ScoringPlan, inputs: InputPlan, batches: Iterator[Any]) -> Itera
         yield to_spark(model.predict(model_input(inputs, args), plan.params), plan.result_type)
 
 
-__all__ = ["MODELS_PER_WORKER", "ScoringPlan", "score"]
+__all__ = ["COMPILED_FILE", "MODELS_PER_WORKER", "ScoringPlan", "ShippedTrees", "score"]

@@ -22,7 +22,10 @@ def test_strings_from_the_command_line_become_typed_values():
 @pytest.mark.parametrize(
     ("config", "message"),
     [
-        ({"colour": "x", "size": "y"}, "unknown config keys 'colour', 'size' for target 'docker' (valid: accelerate, base_image,"),
+        (
+            {"colour": "x", "size": "y"},
+            "unknown config keys 'colour', 'size' for target 'docker' (valid: accelerate, base_image,",
+        ),
         ({"workers": "two"}, "config workers='two': expected an integer"),
         ({"cpus": "lots"}, "config cpus='lots': expected a number"),
         ({"host": None}, "config host: a value is required"),

@@ -23,12 +23,14 @@ def workdir(tmp_path, random_forest, classification_data):
 
 
 def test_scores_a_partitioned_dataset_into_parquet_partitioned_the_same(workdir, spark_runs):
+    pytest.importorskip("skl2onnx")
     tmp_path, frame = workdir
     done = run_pack(
         "predict", "--engine", "spark", "-m", str(tmp_path / "rf"), "-i", str(tmp_path / "rows"),
-        "-o", str(tmp_path / "scored"), "--master", "local[2]",
+        "-o", str(tmp_path / "scored"), "--master", "local[2]", "--accelerate",
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
+    assert "accelerate: compiled: RandomForestClassifier runs on onnxruntime's tree kernel" in done.stderr
     assert done.stdout.startswith("scored 90 rows in ") and " rows/s) " in done.stdout
     assert sorted(p.name for p in (tmp_path / "scored").glob("day=*")) == ["day=mon", "day=tue", "day=wed"]
 
@@ -47,6 +49,7 @@ def test_errors_are_one_line_with_the_exit_code_of_their_family(workdir, spark_r
         (("--engine", "spark", "-o", str(tmp_path / "exists")), 2, "already exists"),  # before Spark starts
         (("--engine", "spark"), 2, "pass --output-path DIR"),
         (("--master", "local[2]"), 2, "--master: only with --engine spark"),
+        (("--accelerate",), 2, "--accelerate: only with --engine spark"),
     ]:
         done = run_pack(*base, *args)
         lines = done.stderr.strip().splitlines()

@@ -138,33 +138,21 @@ def accelerate(
         data, _ = model.prepare(example[0])
         rows = data.to_frame() if isinstance(data, NumericTable) else data
         expected = model.predict_prepared(data)
-        job = {"output": _OUTPUTS[predict_fn], "expected": expected, "config": config, "rtol": rtol, "atol": atol}
+
+        def compile_graph(double: bool) -> tuple[CompiledGraph, CompiledTrees, float]:
+            onx, output = to_onnx(estimator, rows, _OUTPUTS[predict_fn], double=double)
+            graph = CompiledGraph(onx.SerializeToString(), output, getattr(expected, "ndim", 0) == 1, expected)
+            return (graph, *_verified(graph, config, data, rtol, atol))
+
         try:  # float64 sums a forest's votes as scikit-learn does; float32 where the converter has no float64
-            graph, compiled, diff = _compile(estimator, rows, data, double=True, **job)
+            graph, compiled, diff = compile_graph(double=True)
         except Exception:  # skl2onnx or onnxruntime refusing the float64 graph (onnxruntime's errors are bare)
-            graph, compiled, diff = _compile(estimator, rows, data, double=False, **job)
+            graph, compiled, diff = compile_graph(double=False)
     except (PackError, ImportError) as exc:
         return Acceleration(model, False, str(exc).splitlines()[0])
     fast = PyFuncModel(compiled, model.metadata, model.path)
     detail = f"{name} runs on onnxruntime's tree kernel (verified on {len(rows)} example rows, max abs diff {diff:.2g})"
     return Acceleration(fast, True, detail, graph)
-
-
-def _compile(
-    estimator: Any,
-    rows: Any,
-    data: Any,
-    *,
-    output: str | None,
-    expected: Any,
-    config: Mapping[str, Any],
-    rtol: float,
-    atol: float,
-    double: bool,
-) -> tuple[CompiledGraph, CompiledTrees, float]:
-    onx, name = to_onnx(estimator, rows, output, double=double)
-    graph = CompiledGraph(onx.SerializeToString(), name, getattr(expected, "ndim", 0) == 1, expected)
-    return (graph, *_verified(graph, config, data, rtol, atol))
 
 
 def adopt(

@@ -18,6 +18,8 @@ from pathlib import Path
 WRK_SCRIPT = r"""
 wrk.method = "POST"
 wrk.headers["Content-Type"] = os.getenv("PACK_BENCH_TYPE") or "application/json"
+local name, value = (os.getenv("PACK_BENCH_HEADER") or ""):match("^([^:]+):%s*(.*)$")
+if name then wrk.headers[name] = value end
 local handle = io.open(os.getenv("PACK_BENCH_BODY"), "rb")
 wrk.body = handle:read("*a")
 handle:close()
@@ -52,11 +54,12 @@ class Load:
 
 @dataclass(frozen=True)
 class Target:
-    """Where and what to POST: a URL and a body file with its content type."""
+    """Where and what to POST: a URL and a body file with its content type (and one more header, if any)."""
 
     url: str
     body: Path
     content_type: str = "application/json"
+    header: str = ""  # "Name: value"
 
 
 def free_port() -> int:
@@ -89,7 +92,12 @@ def wrk(target: Target, script: Path, connections: int, seconds: float) -> Load:
     """Drive ``target`` with ``connections`` keep-alive connections for ``seconds``."""
     threads = 1 if connections == 1 else 2
     command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "60s"]
-    env = {**os.environ, "PACK_BENCH_BODY": str(target.body), "PACK_BENCH_TYPE": target.content_type}
+    env = {
+        **os.environ,
+        "PACK_BENCH_BODY": str(target.body),
+        "PACK_BENCH_TYPE": target.content_type,
+        "PACK_BENCH_HEADER": target.header,
+    }
     done = subprocess.run(
         [*command, "-s", str(script), target.url], capture_output=True, text=True, check=True, env=env
     )

@@ -2,8 +2,9 @@
 
 * pack: ``pack serve`` from a virtualenv with what a serving image holds (pack + scikit-learn + onnx,
   no torch), answering MLflow's ``/invocations`` (``dataframe_split``) and V2 (one ``[rows, 10]``
-  FP64 tensor); optionally with ``--accelerate`` or ``-w 2``, or from this interpreter (where torch
-  and TensorFlow are installed).
+  FP64 tensor, in JSON and with the binary tensor extension: a JSON header, then the raw float64s);
+  optionally with ``--accelerate`` or ``-w 2``, or from this interpreter (where torch and TensorFlow
+  are installed).
 * MLServer with its scikit-learn runtime and adaptive batching (``max_batch_size`` 64,
   ``max_batch_time`` 2 ms), in one process or with one inference process; V2, the same tensor.
 * BentoML with ``batchable=True`` (``max_batch_size`` 64); ``{"input": rows}``. Access logs are off for
@@ -68,7 +69,8 @@ def train(work: Path) -> tuple[Path, Any, Any]:
 
 
 def write_bodies(frame: Any, work: Path) -> dict[tuple[str, str], Path]:
-    """Body files by (protocol, rows): ``invocations``, ``v2`` and ``bentoml`` for 1, 100 and 10k rows."""
+    """Body files by (protocol, rows): ``invocations``, ``v2``, ``v2-binary`` and ``bentoml`` for 1, 100 and
+    10k rows."""
     import orjson
 
     bodies = {}
@@ -83,6 +85,12 @@ def write_bodies(frame: Any, work: Path) -> dict[tuple[str, str], Path]:
             path = work / f"{protocol}-{label}.json"
             path.write_bytes(orjson.dumps(document, option=orjson.OPT_SERIALIZE_NUMPY))
             bodies[(protocol, label)] = path
+        raw = rows.astype("<f8").tobytes()
+        tensor = {"name": "input", "shape": list(rows.shape), "datatype": "FP64"}
+        header = {"inputs": [{**tensor, "parameters": {"binary_data_size": len(raw)}}]}
+        path = work / f"v2-binary-{label}.bin"
+        path.write_bytes(orjson.dumps(header) + raw)
+        bodies[("v2-binary", label)] = path
     return bodies
 
 
@@ -95,7 +103,12 @@ class Started:
 
     def target(self, protocol: str, bodies: dict[tuple[str, str], Path], rows: str) -> Target:
         body_protocol = "invocations" if protocol == "mlflow" else protocol
-        return Target(self.urls[protocol], bodies[(body_protocol, rows)])
+        body = bodies[(body_protocol, rows)]
+        if protocol != "v2-binary":
+            return Target(self.urls[protocol], body)
+        length = json.JSONDecoder().raw_decode(body.read_bytes().decode("latin-1"))[1]  # the JSON header's end
+        header = f"Inference-Header-Content-Length: {length}"
+        return Target(self.urls[protocol], body, "application/octet-stream", header)
 
 
 def start_pack(
@@ -110,6 +123,7 @@ def start_pack(
     command = [str(python), "-m", "pack.cli", "serve", str(model), "-p", str(port), *flags]
     base = f"http://127.0.0.1:{port}"
     urls = {"invocations": f"{base}/invocations", "v2": f"{base}/v2/models/rf/infer"}
+    urls["v2-binary"] = urls["v2"]
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
     tag = "-".join(flag.strip("-") for flag in flags) or "plain"
     ready = Target(urls["invocations"], bodies[("invocations", "1")])

@@ -5,7 +5,8 @@ server from its own virtualenv (``benchmarks/_servers.py``), all driven by the s
 
 * 1 row at 1, 16 and 64 connections, 100 rows at 64 connections, 10,000 rows at 1 connection: req/s
   (rows/s) with p50 and p99, the median of ``--repeats`` runs, servers taking turns;
-* pack on both protocols: MLflow's ``/invocations`` (``dataframe_split``) and V2 (one FP64 tensor);
+* pack on both protocols: MLflow's ``/invocations`` (``dataframe_split``) and V2 (one FP64 tensor, in
+  JSON and with the binary tensor extension);
 * ``pack serve --accelerate`` (tree ensembles compiled at load) on the same workloads;
 * cold start (command to the first 200, median of three starts) and memory after start (PSS), also
   from this interpreter, where torch and TensorFlow are installed (as with ``pack[all]``), each beside
@@ -47,8 +48,9 @@ PHASES = (  # (label, rows, connections, latency shown)
     ("100 rows, c=64", "100", 64, "p50"),
     ("10,000 rows, c=1", "10k", 1, "p50"),
 )
-PACK_COLUMNS = ("pack /invocations", "pack V2")
-ACCELERATED = ("pack --accelerate /invocations", "pack --accelerate V2")
+PACK_COLUMNS = ("pack /invocations", "pack V2", "pack V2 binary")
+ACCELERATED = ("pack --accelerate /invocations", "pack --accelerate V2", "pack --accelerate V2 binary")
+V2_ROUTES = {"pack V2": "V2", "pack V2 binary": "V2 binary"}  # each held against /invocations
 
 
 def floors(model: Any, frame: Any, repeat: int) -> dict[str, float]:
@@ -81,6 +83,7 @@ def columns(started: dict[str, servers.Started]) -> dict[str, tuple[servers.Star
             prefix = "pack --accelerate" if "accelerate" in name else "pack"
             out[f"{prefix} /invocations"] = (server, "invocations")
             out[f"{prefix} V2"] = (server, "v2")
+            out[f"{prefix} V2 binary"] = (server, "v2-binary")
         else:
             out[name] = (server, next(iter(server.urls)))
     return out
@@ -240,9 +243,10 @@ def report(results: dict[str, Any], quick: bool) -> str:
     ratios = [
         "| point | "
         + " | ".join(f"{name} / best peer" for name in (*PACK_COLUMNS, *ACCELERATED))
-        + " | V2 / /invocations |"
+        + "".join(f" | {route} / /invocations" for route in V2_ROUTES.values())
+        + " |"
     ]
-    ratios.append("|---" * 6 + "|")
+    ratios.append("|---" * (1 + len(PACK_COLUMNS) + len(ACCELERATED) + len(V2_ROUTES)) + "|")
     goals: list[str] = []
     floor = results["floors"]
     for label, _, _, latency in PHASES:
@@ -253,19 +257,25 @@ def report(results: dict[str, Any], quick: bool) -> str:
         for name in (*PACK_COLUMNS, *ACCELERATED):
             point = points[name][label]
             cells.append(f"{_ratio(point['rate'], best)} ({latency} {point[latency]:.2f} vs {lowest:.2f} ms)")
-        v2_ratio = points["pack V2"][label]["rate"] / points["pack /invocations"][label]["rate"]
-        ratios.append(f"| {label} | " + " | ".join(cells) + f" | {v2_ratio:.2f}x |")
+        invocations = points["pack /invocations"][label]["rate"]
+        v2_ratios = {route: points[name][label]["rate"] / invocations for name, route in V2_ROUTES.items()}
+        ratios.append(f"| {label} | " + " | ".join([*cells, *(f"{r:.2f}x" for r in v2_ratios.values())]) + " |")
         for name in PACK_COLUMNS:
             point = points[name][label]
             ok = point["rate"] >= 1.5 * best and point[latency] <= lowest
             goals.append(
                 _goal(f"{name}, {label}: >= 1.5x the best peer, {latency} no worse", _ratio(point["rate"], best), ok)
             )
-        goals.append(_goal(f"V2 at least as fast as /invocations, {label}", f"{v2_ratio:.2f}x", v2_ratio >= 1.0))
+        for route, ratio in v2_ratios.items():
+            goals.append(_goal(f"{route} at least as fast as /invocations, {label}", f"{ratio:.2f}x", ratio >= 1.0))
     large = points["pack /invocations"]["10,000 rows, c=1"]["rate"]
     large_v2 = points["pack V2"]["10,000 rows, c=1"]["rate"]
     share = min(large, large_v2) / floor["many_rows_s"]
-    goals.append(_goal("10,000-row requests >= 70% of the in-process floor's rows/s", f"{share:.0%}", share >= 0.7))
+    goals.append(
+        _goal("10,000-row requests >= 70% of the in-process floor's rows/s (JSON)", f"{share:.0%}", share >= 0.7)
+    )
+    binary = points["pack V2 binary"]["10,000 rows, c=1"]["rate"] / floor["many_rows_s"]
+    goals.append(_goal("the same, V2 binary tensors", f"{binary:.0%}", binary >= 0.7))
     accelerated = points["pack --accelerate /invocations"]
     p50 = accelerated["1 row, c=1"]["p50"]
     goals.append(_goal("--accelerate: 1 row, c=1 p50 <= 0.6 ms", f"{p50:.2f} ms", p50 <= 0.6))
@@ -303,7 +313,8 @@ def report(results: dict[str, Any], quick: bool) -> str:
         "RandomForestClassifier (50 trees, depth 8, 10 features), one worker each, each server in its own"
         " virtualenv, servers taking turns under the same `wrk` script; the median of"
         f" {1 if quick else 2} runs of {3 if quick else 10} s per point. pack answers `dataframe_split` on"
-        " /invocations and one `[rows, 10]` FP64 tensor on V2; MLServer (scikit-learn runtime, adaptive"
+        " /invocations and one `[rows, 10]` FP64 tensor on V2 (JSON, and binary: a JSON header then the raw"
+        " float64s, Triton's binary tensor extension); MLServer (scikit-learn runtime, adaptive"
         " batching: max_batch_size 64, max_batch_time 2 ms) the same V2 tensor, in one process or with one"
         ' inference process; BentoML 1.4 a `batchable=True` API (max_batch_size 64) with `{"input": rows}`;'
         " MLflow `dataframe_split`. Cells: throughput (latency).",

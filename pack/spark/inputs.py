@@ -1,7 +1,8 @@
 """Turning one Arrow batch of the UDF's arguments into the model's input, and naming the columns.
 
 What a batch holds depends on how the UDF was called: a struct column arrives as a DataFrame (its
-field names are the column names); plain columns arrive as unnamed Series. Columns reach the model by
+field names are the column names); plain columns arrive as unnamed Series (named again from the
+plan when the caller gave their names). Columns reach the model by
 name when their names cover the signature's required inputs; plain columns whose names differ are
 taken in the signature's order (MLflow's rule for unnamed columns). Tensor inputs take array columns
 (one array per row, flat arrays reshaped to the tensor's fixed shape, values cast to its dtype), or
@@ -31,10 +32,12 @@ class InputPlan:
         schema: the signature's inputs (None: the columns go to the model as they are).
         by_position: the caller passed plain columns, so names that do not match the signature
             are mapped in the signature's order.
+        names: the names of the plain columns passed (None: unnamed, or one struct).
     """
 
     schema: Schema | None
     by_position: bool
+    names: tuple[str, ...] | None = None
 
 
 def required_names(schema: Schema) -> list[str]:
@@ -74,7 +77,8 @@ def model_input(plan: InputPlan, args: tuple[pd.Series | pd.DataFrame, ...]) -> 
     if len(args) == 1 and isinstance(args[0], pd.DataFrame):
         frame, by_position = args[0], plan.by_position
     else:
-        frame = pd.DataFrame({str(i): _plain(arg) for i, arg in enumerate(args)})
+        names = plan.names if plan.names is not None and len(plan.names) == len(args) else range(len(args))
+        frame = pd.DataFrame({str(name): _plain(arg) for name, arg in zip(names, args, strict=True)})
         by_position = True
     schema = plan.schema
     if schema is None:

@@ -91,22 +91,24 @@ class ModelUDF:
         """
         if not columns:
             columns = tuple(self._default_columns())
-        if len(columns) == 1 and isinstance(columns[0], Column):
-            argument, by_position = columns[0], False  # a struct (by name) or one plain column
-        else:
-            names = [c for c in columns if isinstance(c, str)]
-            if len(names) == len(columns):
-                positional = check_names(self._inputs, names)
-                if positional is not None:
-                    pairs = ", ".join(f"{a} -> {b}" for a, b in zip(names, positional, strict=False))
-                    warnings.warn(
-                        f"columns do not carry the model's input names; mapped by position: {pairs}",
-                        SchemaWarning,
-                        stacklevel=2,
-                    )
+        if len(columns) == 1 and isinstance(columns[0], Column):  # a struct (by name) or one plain column
+            return self._pandas_udf(InputPlan(self._inputs, by_position=False))(columns[0])  # type: ignore[no-any-return]
+        names = [c for c in columns if isinstance(c, str)]
+        if len(names) < len(columns):  # Column objects: a struct names its fields after them
             argument = struct(*(col(c) if isinstance(c, str) else c for c in columns))
-            by_position = True
-        return self._pandas_udf(InputPlan(self._inputs, by_position))(argument)  # type: ignore[no-any-return]
+            return self._pandas_udf(InputPlan(self._inputs, by_position=True))(argument)  # type: ignore[no-any-return]
+        positional = check_names(self._inputs, names)
+        if positional is not None:
+            pairs = ", ".join(f"{a} -> {b}" for a, b in zip(names, positional, strict=False))
+            warnings.warn(
+                f"columns do not carry the model's input names; mapped by position: {pairs}",
+                SchemaWarning,
+                stacklevel=2,
+            )
+        # Named columns travel as plain arguments (cheaper for Arrow than one struct) and are named again
+        # in the workers.
+        plan = InputPlan(self._inputs, by_position=True, names=tuple(names))
+        return self._pandas_udf(plan)(*(col(name) for name in names))  # type: ignore[no-any-return]
 
     def _default_columns(self) -> list[str]:
         schema = self._inputs

@@ -22,6 +22,8 @@ def test_columns_go_by_name_or_by_position_for_plain_columns():
     assert list(renamed.columns) == ["a", "b"]
     unnamed = model_input(InputPlan(COLUMNS, by_position=False), (pd.Series([1.0]), pd.Series([2.0])))
     assert list(unnamed.columns) == ["a", "b"] and unnamed.iloc[0].tolist() == [1.0, 2.0]
+    named = model_input(InputPlan(COLUMNS, True, names=("b", "a")), (pd.Series([2.0]), pd.Series([1.0])))
+    assert named[["a", "b"]].iloc[0].tolist() == [1.0, 2.0]  # plain columns passed by name keep their names
     with pytest.raises(SchemaError, match=r"missing inputs \['a', 'b'\]"):
         model_input(InputPlan(COLUMNS, by_position=False), (pd.DataFrame({"x": [1.0], "y": [2.0]}),))
 

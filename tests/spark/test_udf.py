@@ -50,6 +50,7 @@ def test_sklearn_model_scores_like_pyfunc_predict_however_the_columns_are_passed
     out = scored(
         table.withColumn("by_signature", udf())
         .withColumn("by_name", udf(*FEATURES))
+        .withColumn("by_name_reversed", udf(*reversed(FEATURES)))  # names, not order
         .withColumn("by_struct", udf(struct(*reversed(FEATURES))))  # struct fields go by name, not order
         .withColumn("by_columns", udf(*[col(name) for name in FEATURES]))
         .withColumn("as_double", as_double())
@@ -57,7 +58,7 @@ def test_sklearn_model_scores_like_pyfunc_predict_however_the_columns_are_passed
 
     expected = pack.pyfunc.load_model(forest_dir).predict(rows[FEATURES])
     assert len(out) == len(rows) and set(np.unique(expected)) == {0, 1}
-    for column in ("by_signature", "by_name", "by_struct", "by_columns"):
+    for column in ("by_signature", "by_name", "by_name_reversed", "by_struct", "by_columns"):
         np.testing.assert_array_equal(out[column].to_numpy(), expected, err_msg=column)
     assert out["as_double"].dtype == np.float64
     np.testing.assert_array_equal(out["as_double"].to_numpy(), expected.astype(float))

@@ -2,11 +2,11 @@
 
 What a batch holds depends on how the UDF was called: a struct column arrives as a DataFrame (its
 field names are the column names); plain columns arrive as unnamed Series (named again from the
-plan when the caller gave their names). Columns reach the model by
-name when their names cover the signature's required inputs; plain columns whose names differ are
-taken in the signature's order (MLflow's rule for unnamed columns). Tensor inputs take array columns
-(one array per row, flat arrays reshaped to the tensor's fixed shape, values cast to its dtype), or
-several numeric columns stacked into one tensor.
+plan when the caller gave their names). Columns reach the model by name when their names cover the
+signature's required inputs; plain columns whose names differ are taken in the signature's order
+(MLflow's rule for unnamed columns). Tensor inputs take array columns (one array per row, flat
+arrays reshaped to the tensor's fixed shape, values cast to its dtype), or several numeric columns
+stacked into one tensor.
 
 The signature itself is enforced afterwards by ``PyFuncModel.predict``, as for any other input.
 """
@@ -77,7 +77,7 @@ def model_input(plan: InputPlan, args: tuple[pd.Series | pd.DataFrame, ...]) -> 
     if len(args) == 1 and isinstance(args[0], pd.DataFrame):
         frame, by_position = args[0], plan.by_position
     else:
-        names = plan.names if plan.names is not None and len(plan.names) == len(args) else range(len(args))
+        names = plan.names if plan.names is not None else range(len(args))
         frame = pd.DataFrame({str(name): _plain(arg) for name, arg in zip(names, args, strict=True)})
         by_position = True
     schema = plan.schema

@@ -12,11 +12,11 @@ columns). Measured per library:
   libraries predict the same), median of the rounds, workers warm;
 * the in-process floor: ``pyfunc.predict`` on the same rows in 10,000-row batches (Arrow's batch
   size) in this process, one core (Spark has two);
-* pack again with ``accelerate=True`` (the forest compiled once on the driver to onnxruntime's tree
-  kernel, shipped in the archive; workers do not import scikit-learn);
+* pack again with ``accelerate=True`` (the forest compiled once on the driver to native code, else
+  onnxruntime's tree kernel, shipped in the archive; workers do not import scikit-learn);
 * pack again on the same model converted to ONNX (``pack convert --to onnx``).
 
-pack runs from a virtualenv holding what scoring needs (pack with its sklearn, onnx and spark extras, no
+pack runs from a virtualenv holding what scoring needs (pack with its sklearn, accelerate and spark extras, no
 torch: ``devtools.venvs.pack_serving_python``), as MLflow does from its own.
 
 Usage: python benchmarks/spark.py [--quick] [--no-mlflow]
@@ -199,7 +199,7 @@ def report(results: dict[str, Any], quick: bool) -> str:
         f"{ours['session_s']:.1f} s, MLflow {cell(theirs, lambda side: side['session_s'], 1)} s); `udf()` on the "
         'signature\'s columns; MLflow with `env_manager="local"`; Arrow batches of 10,000 rows. Rows/s are '
         "full passes (the sum of the predictions) with warm Python workers. pack runs from a virtualenv with "
-        "pack's sklearn, onnx and spark extras (no torch), MLflow from its own.",
+        "pack's sklearn, accelerate and spark extras (no torch), MLflow from its own.",
         "",
         f"| measure | MLflow | {header} |",
         "|---|---|---|---|---|---|---|---|",
@@ -238,7 +238,7 @@ def main() -> None:
         model = train(work)[0]
         data = make_table(work, rows)
         results["floor"] = floor(model, data)
-        python = pack_serving_python(("sklearn", "onnx", "spark"))
+        python = pack_serving_python(("sklearn", "accelerate", "spark"))
         results["pack"] = run_job(python, model, data, "pack", rounds, work)
         results["accelerate"] = run_job(python, model, data, "pack-accelerate", rounds, work)
         onnx = convert_to_onnx(str(model), work / "onnx").path

@@ -42,8 +42,8 @@ def spark_options(command: _F) -> _F:
         click.option(
             "--accelerate",
             is_flag=True,
-            help="--engine spark: compile scikit-learn tree ensembles to onnxruntime once, verified on the "
-            "input example, and score with that (else as saved, saying why).",
+            help="--engine spark: compile scikit-learn tree ensembles once (native code, else onnxruntime), "
+            "verified on the input example, and score with that (else as saved, saying why).",
         ),
     ]
     for option in reversed(options):

@@ -1,32 +1,37 @@
-"""Compiling a loaded scikit-learn tree ensemble to ONNX Runtime's tree kernel (``pack serve --accelerate``).
+"""Compiling a loaded scikit-learn tree ensemble at load (``pack serve --accelerate``, ``spark_udf(accelerate=True)``).
 
-At load, the estimator is converted in memory with skl2onnx (the converter ``pack convert`` uses),
-run by onnxruntime on the model's input example next to scikit-learn, and swapped in only when every
-prediction matches: labels exactly, numbers within ``RTOL``/``ATOL``. Otherwise the model stays on
-scikit-learn and ``accelerate`` says why. Nothing is written: the model directory is unchanged.
+Two runtimes, tried in the order asked: onnxruntime's tree kernel (the estimator converted in memory
+with skl2onnx, the converter ``pack convert`` uses) and native code (``pack.flavors.native_trees``:
+treelite + TL2cgen + a C compiler). A compiled model is run on the model's input example next to
+scikit-learn and swapped in only when every prediction matches: labels exactly, numbers within
+``RTOL``/``ATOL``. Otherwise the model stays on scikit-learn and ``accelerate`` says why. Nothing is
+written to the model directory.
 
-The verified graph (``CompiledGraph``) can be run elsewhere without scikit-learn: ``adopt`` puts it
-behind a model's metadata and checks it again on the input example against the predictions
-scikit-learn made where it was compiled (Spark's driver compiles once, its workers adopt).
+The verified result (``CompiledGraph`` or ``NativeLibrary``) can be run elsewhere without
+scikit-learn: ``adopt`` puts it behind a model's metadata and checks it again on the input example
+against the predictions scikit-learn made where it was compiled (Spark's driver compiles once, its
+workers adopt). The server prefers onnxruntime (no compiler at start, as fast at one row); Spark
+prefers native code (about 4x onnxruntime's rows/s on large batches).
 
 Why onnxruntime (``benchmarks/tree_kernels.py``, the benchmark forest: 50 trees, depth 8, 10 features):
 one row runs in about 4 us, close to TL2cgen's compiled C called straight through ctypes (about 3 us;
 15 us through its Python API), both far below an HTTP request's cost; TL2cgen is 3-6x faster on 10,000-row
-batches, but needs a C compiler and seconds of gcc at load, so onnxruntime, already pack's ``onnx``
-extra, is the runtime used. Its session options hardly matter at one row (threads, graph
+batches, but needs a C compiler and a second of it at load, so onnxruntime, already pack's ``onnx``
+extra, is the server's first choice. Its session options hardly matter at one row (threads, graph
 optimisation level and execution mode are all within noise).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from pack.errors import FlavorError, MissingDependency, PackError
 from pack.flavors.convert import ATOL, RTOL, compare_outputs, to_onnx
 from pack.flavors.mlmodel import MLModel
+from pack.flavors.native_trees import NativeLibrary, NativeTrees, compile_library
 from pack.flavors.onnx import OnnxPredictor, session_options
 from pack.flavors.pyfunc import PyFuncModel
 from pack.flavors.table import NumericTable
@@ -46,6 +51,10 @@ TREE_ENSEMBLES = frozenset(
     for task in ("Classifier", "Regressor")
 )
 _OUTPUTS = {"predict": None, "predict_proba": "probabilities"}
+ONNXRUNTIME = "onnxruntime"
+NATIVE = "native"
+SERVER_RUNTIMES = (ONNXRUNTIME, NATIVE)
+BATCH_RUNTIMES = (NATIVE, ONNXRUNTIME)
 
 
 @dataclass(frozen=True)
@@ -63,6 +72,20 @@ class CompiledGraph:
     output: str
     flat: bool
     example_output: Any
+    runtime: ClassVar[str] = "onnxruntime's tree kernel"
+    file_name: ClassVar[str] = "pack-compiled-trees.onnx"
+
+    def payload(self) -> bytes:
+        """The graph's bytes, to ship."""
+        return self.onnx
+
+    def shipped(self) -> CompiledGraph:
+        """This graph's description without its bytes (which travel apart)."""
+        return replace(self, onnx=b"")
+
+    def located(self, directory: Path) -> CompiledGraph:
+        """The graph shipped as ``directory / file_name``."""
+        return replace(self, onnx=(directory / self.file_name).read_bytes())
 
     def predictor(self, config: Mapping[str, Any]) -> CompiledTrees:
         """The graph on an onnxruntime session sized by ``config`` (``workers``).
@@ -80,7 +103,10 @@ class Acceleration:
     model: PyFuncModel
     compiled: bool
     detail: str
-    graph: CompiledGraph | None = None
+    artifact: Compiled | None = None
+
+
+Compiled = CompiledGraph | NativeLibrary  # what ``accelerate`` produces and ``adopt`` runs
 
 
 class CompiledTrees:
@@ -114,13 +140,19 @@ class CompiledTrees:
 
 
 def accelerate(
-    model: PyFuncModel, config: Mapping[str, Any], *, rtol: float = RTOL, atol: float = ATOL
+    model: PyFuncModel,
+    config: Mapping[str, Any],
+    *,
+    runtimes: Sequence[str] = SERVER_RUNTIMES,
+    rtol: float = RTOL,
+    atol: float = ATOL,
 ) -> Acceleration:
     """``model`` with its tree ensemble compiled, when that is possible and verified; else ``model``.
 
     Args:
         model: a loaded model (only scikit-learn tree ensembles are compiled).
         config: load options (``workers`` sizes onnxruntime's threads, as for ONNX models).
+        runtimes: ``"onnxruntime"`` and/or ``"native"``, the first that compiles and verifies wins.
         rtol, atol: how close numeric outputs must be on the example (labels must be equal).
     """
     estimator: Any = getattr(model.predictor, "model", None)
@@ -136,27 +168,48 @@ def accelerate(
         return Acceleration(model, False, "the model has no input example to verify the compiled trees on")
     try:
         data, _ = model.prepare(example[0])
-        rows = data.to_frame() if isinstance(data, NumericTable) else data
         expected = model.predict_prepared(data)
-
-        def compile_graph(double: bool) -> tuple[CompiledGraph, CompiledTrees, float]:
-            onx, output = to_onnx(estimator, rows, _OUTPUTS[predict_fn], double=double)
-            graph = CompiledGraph(onx.SerializeToString(), output, getattr(expected, "ndim", 0) == 1, expected)
-            return (graph, *_verified(graph, config, data, rtol, atol))
-
-        try:  # float64 sums a forest's votes as scikit-learn does; float32 where the converter has no float64
-            graph, compiled, diff = compile_graph(double=True)
-        except Exception:  # skl2onnx or onnxruntime refusing the float64 graph (onnxruntime's errors are bare)
-            graph, compiled, diff = compile_graph(double=False)
-    except (PackError, ImportError) as exc:
+    except PackError as exc:
         return Acceleration(model, False, str(exc).splitlines()[0])
-    fast = PyFuncModel(compiled, model.metadata, model.path)
-    detail = f"{name} runs on onnxruntime's tree kernel (verified on {len(rows)} example rows, max abs diff {diff:.2g})"
-    return Acceleration(fast, True, detail, graph)
+    rows = data.to_frame() if isinstance(data, NumericTable) else data
+
+    def graph(double: bool) -> tuple[Compiled, CompiledTrees | NativeTrees, float]:
+        onx, output = to_onnx(estimator, rows, _OUTPUTS[predict_fn], double=double)
+        artifact = CompiledGraph(onx.SerializeToString(), output, getattr(expected, "ndim", 0) == 1, expected)
+        return (artifact, *_verified(artifact, config, data, rtol, atol))
+
+    def compile_on(runtime: str) -> tuple[Compiled, CompiledTrees | NativeTrees, float]:
+        if runtime == NATIVE:
+            library = _native(estimator, predict_fn, expected)
+            return (library, *_verified(library, config, data, rtol, atol))
+        try:  # float64 sums a forest's votes as scikit-learn does; float32 where the converter has no float64
+            return graph(double=True)
+        except Exception:  # skl2onnx or onnxruntime refusing the float64 graph (onnxruntime's errors are bare)
+            return graph(double=False)
+
+    reasons = []
+    for runtime in runtimes:
+        try:
+            artifact, compiled, diff = compile_on(runtime)
+        except (PackError, ImportError) as exc:
+            reasons.append(str(exc).splitlines()[0])
+            continue
+        detail = f"{name} runs on {artifact.runtime} (verified on {len(rows)} example rows, max abs diff {diff:.2g})"
+        return Acceleration(PyFuncModel(compiled, model.metadata, model.path), True, detail, artifact)
+    return Acceleration(model, False, "; ".join(reasons) or "no runtime was asked for")
+
+
+def _native(estimator: Any, predict_fn: str, expected: Any) -> NativeLibrary:
+    if hasattr(estimator, "steps"):
+        raise FlavorError("native code: only a bare tree ensemble is compiled, not a Pipeline")
+    answer = (
+        "probabilities" if predict_fn == "predict_proba" else "labels" if hasattr(estimator, "classes_") else "values"
+    )
+    return compile_library(estimator, answer, expected)
 
 
 def adopt(
-    graph: CompiledGraph,
+    artifact: Compiled,
     metadata: MLModel,
     path: Path,
     config: Mapping[str, Any],
@@ -164,30 +217,31 @@ def adopt(
     rtol: float = RTOL,
     atol: float = ATOL,
 ) -> PyFuncModel:
-    """The model at ``path`` running ``graph`` (compiled elsewhere), without loading scikit-learn.
+    """The model at ``path`` running ``artifact`` (compiled elsewhere), without loading scikit-learn.
 
-    The graph must answer the input example as scikit-learn did where it was compiled.
+    The compiled trees must answer the input example as scikit-learn did where they were compiled.
 
     Raises:
-        FlavorError: the model has no input example, or the predictions differ.
-        MissingDependency: onnxruntime is not installed.
+        FlavorError: the model has no input example, the predictions differ, or the artifact cannot
+            be loaded here.
+        MissingDependency: onnxruntime is not installed (a graph).
     """
-    unchecked = PyFuncModel(graph.predictor(config), metadata, path)
+    unchecked = PyFuncModel(artifact.predictor(config), metadata, path)
     example = unchecked.input_example()
     if example is None:
         raise FlavorError("the model has no input example to verify the compiled trees on")
     data, _ = unchecked.prepare(example[0])
-    compiled, _ = _verified(graph, config, data, rtol, atol)
+    compiled, _ = _verified(artifact, config, data, rtol, atol)
     return PyFuncModel(compiled, metadata, path)
 
 
 def _verified(
-    graph: CompiledGraph, config: Mapping[str, Any], data: Any, rtol: float, atol: float
-) -> tuple[CompiledTrees, float]:
-    """The graph's predictor, and how far its answers on ``data`` (the prepared example) are from
+    artifact: Compiled, config: Mapping[str, Any], data: Any, rtol: float, atol: float
+) -> tuple[CompiledTrees | NativeTrees, float]:
+    """The artifact's predictor, and how far its answers on ``data`` (the prepared example) are from
     scikit-learn's."""
-    compiled = graph.predictor(config)
-    return compiled, compare_outputs(graph.example_output, compiled.predict(data), rtol, atol)
+    compiled = artifact.predictor(config)
+    return compiled, compare_outputs(artifact.example_output, compiled.predict(data), rtol, atol)
 
 
 def compiled_session(onx: bytes, config: Mapping[str, Any]) -> Any:
@@ -207,8 +261,13 @@ def compiled_session(onx: bytes, config: Mapping[str, Any]) -> Any:
 
 
 __all__ = [
+    "BATCH_RUNTIMES",
+    "NATIVE",
+    "ONNXRUNTIME",
+    "SERVER_RUNTIMES",
     "TREE_ENSEMBLES",
     "Acceleration",
+    "Compiled",
     "CompiledGraph",
     "CompiledTrees",
     "accelerate",

@@ -116,8 +116,8 @@ class ServingSettings(PackSettings):
     log_level: Literal["debug", "info", "warning", "error"] = Field(default="info", description="Server log level.")
     accelerate: bool = Field(
         default=False,
-        description="Compile scikit-learn tree ensembles to onnxruntime's tree kernel at load, verified on the "
-        "input example (else the model stays on scikit-learn, and the log says why).",
+        description="Compile scikit-learn tree ensembles at load (onnxruntime's tree kernel, else native code), "
+        "verified on the input example (else the model stays on scikit-learn, and the log says why).",
     )
     load_options: dict[str, Any] = Field(
         default_factory=dict, description="Flavor load options for every model (e.g. trusted_types)."

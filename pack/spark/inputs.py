@@ -9,6 +9,9 @@ arrays reshaped to the tensor's fixed shape, values cast to its dtype), or sever
 stacked into one tensor.
 
 The signature itself is enforced afterwards by ``PyFuncModel.predict``, as for any other input.
+
+An Arrow UDF's batch (``table_input``) of the signature's columns, all of its one numeric type and
+without nulls, goes to the model as one array (a ``NumericTable``), as a scoring request's does.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import pandas as pd
 
 from pack.errors import SchemaError
 from pack.flavors.schema import ColSpec, Schema, TensorSpec
+from pack.flavors.table import NumericTable
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,15 @@ class InputPlan:
     schema: Schema | None
     by_position: bool
     names: tuple[str, ...] | None = None
+
+    @property
+    def table_columns(self) -> tuple[str, ...] | None:
+        """The signature's column names when the caller passed exactly those (any order) as plain
+        columns and they all share one numeric type: such batches can travel as one array."""
+        uniform = self.schema.uniform_columns if self.schema is not None else None
+        if uniform is None or self.names is None or sorted(self.names) != sorted(uniform[1]):
+            return None
+        return uniform[1]
 
 
 def required_names(schema: Schema) -> list[str]:
@@ -86,6 +99,25 @@ def model_input(plan: InputPlan, args: tuple[pd.Series | pd.DataFrame, ...]) -> 
     if schema.is_tensor:
         return _tensors(schema, frame, by_position)
     return _named(schema, frame, by_position)
+
+
+def table_input(plan: InputPlan, arrays: Sequence[Any]) -> Any:
+    """The model's input for one batch of an Arrow UDF's arguments (``pyarrow.Array`` each): one
+    ``NumericTable`` in the signature's column order when the plan allows and every column is numeric
+    without nulls, else as ``model_input`` makes it from the same columns as pandas Series (and the
+    signature's enforcement names what does not fit)."""
+    columns = plan.table_columns
+    if columns is None or not all(_numeric(array) for array in arrays):
+        return model_input(plan, tuple(array.to_pandas() for array in arrays))
+    by_name = dict(zip(plan.names or (), arrays, strict=True))
+    return NumericTable(np.column_stack([by_name[name].to_numpy() for name in columns]), columns)
+
+
+def _numeric(array: Any) -> bool:
+    import pyarrow as pa  # lazy: only Arrow UDFs pass pyarrow arrays
+
+    kind = array.type
+    return bool(array.null_count == 0 and (pa.types.is_integer(kind) or pa.types.is_floating(kind)))
 
 
 def _plain(arg: pd.Series | pd.DataFrame) -> Any:
@@ -143,4 +175,4 @@ def _tensor(spec: TensorSpec, values: pd.Series | pd.DataFrame) -> np.ndarray:
     return array
 
 
-__all__ = ["InputPlan", "check_names", "model_input", "required_names"]
+__all__ = ["InputPlan", "check_names", "model_input", "required_names", "table_input"]

@@ -5,7 +5,7 @@ are checked against the registry's checksums while they are packed into the one 
 copies to the executors), the model is loaded once (so unsafe formats warn or are refused here, and
 a model that cannot load fails here), params are checked against the signature and, when the model
 has an input example, the result type is tried on its predictions. With ``accelerate``, a
-scikit-learn tree ensemble is compiled here and its graph joins the archive. Executors then load the
+scikit-learn tree ensemble is compiled here and the result joins the archive. Executors then load the
 model once per Python worker and score Arrow batches.
 """
 
@@ -20,13 +20,14 @@ import threading
 import warnings
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any, Union
+from typing import TYPE_CHECKING, Any, Union
 
 import pandas as pd
+import pyarrow as pa
 from pyspark.sql import Column, SparkSession
 from pyspark.sql.functions import col, struct
 from pyspark.sql.pandas.functions import pandas_udf
-from pyspark.sql.types import DataType, StructType
+from pyspark.sql.types import AtomicType, DataType, StructType
 
 from pack.errors import InvalidInput, SchemaError, SchemaWarning
 from pack.flavors.enforce import enforce_params
@@ -37,9 +38,16 @@ from pack.spark.inputs import InputPlan, check_names
 from pack.spark.locate import LocatedModel, locate
 from pack.spark.results import result_type_for, to_spark
 from pack.spark.shipping import ModelArchive
-from pack.spark.worker import COMPILED_FILE, ScoringPlan, ShippedTrees, score
+from pack.spark.worker import ScoringPlan, score, score_arrow
+
+if TYPE_CHECKING:
+    from pack.flavors.accelerate import Compiled
 
 ENV_MANAGERS = (None, "local")
+try:  # pyspark 4.1+
+    from pyspark.sql.pandas.functions import arrow_udf
+except ImportError:  # pragma: no cover - older pyspark: pandas UDFs only
+    arrow_udf = None  # type: ignore[assignment]
 logger = logging.getLogger(__name__)
 
 
@@ -106,9 +114,10 @@ class ModelUDF:
                 stacklevel=2,
             )
         # Named columns travel as plain arguments (cheaper for Arrow than one struct) and are named again
-        # in the workers.
+        # in the workers; as Arrow arrays, without pandas, where the model reads them as one array.
         plan = InputPlan(self._inputs, by_position=True, names=tuple(names))
-        return self._pandas_udf(plan)(*(col(name) for name in names))  # type: ignore[no-any-return]
+        udf = self._arrow_udf(plan) if self._arrow_ready(plan) else self._pandas_udf(plan)
+        return udf(*(col(name) for name in names))  # type: ignore[no-any-return]
 
     def _default_columns(self) -> list[str]:
         schema = self._inputs
@@ -131,6 +140,28 @@ class ModelUDF:
             "return": Iterator[result],
         }
         return pandas_udf(predict, plan.result_type)  # type: ignore[call-overload]
+
+    def _arrow_ready(self, inputs: InputPlan) -> bool:
+        """An Arrow UDF (pyspark 4.1+) serves these inputs: the signature's uniform numeric columns,
+        and a scalar result (a pandas UDF converts each batch to pandas and back, which costs Spark
+        more than the forest's compiled predict)."""
+        return (
+            arrow_udf is not None
+            and inputs.table_columns is not None
+            and isinstance(self._plan.result_type, AtomicType)
+        )
+
+    def _arrow_udf(self, inputs: InputPlan) -> Any:
+        plan = self._plan
+
+        def predict(batches: Iterator[Any]) -> Iterator[Any]:
+            return score_arrow(plan, inputs, batches)
+
+        predict.__annotations__ = {  # what arrow_udf reads to pick the iterator-of-batches kind
+            "batches": Iterator[tuple[pa.Array, ...]],
+            "return": Iterator[pa.Array],
+        }
+        return arrow_udf(predict, plan.result_type)  # type: ignore[call-overload]
 
     def __repr__(self) -> str:
         return f"ModelUDF({self.model.uri!r} -> {self._plan.result_type.simpleString()})"
@@ -160,8 +191,8 @@ def spark_udf(
         params: inference params, checked against the signature now and passed to every predict.
         extra_env: environment variables set in each Python worker before it loads the model.
         model_config: load options, as for ``pack.pyfunc.load_model``.
-        accelerate: compile a scikit-learn tree ensemble to onnxruntime's tree kernel here (as
-            ``pack serve --accelerate`` does), verified on the input example, and ship the graph;
+        accelerate: compile a scikit-learn tree ensemble here, to native code (treelite + TL2cgen and
+            a C compiler) or else onnxruntime's tree kernel, verified on the input example, and ship it;
             workers run it without scikit-learn. A model that cannot be compiled is scored as saved;
             ``udf.acceleration`` says why (and it is logged).
         safe_only: refuse executable content (pickles, custom Python models, model code) here and in
@@ -205,19 +236,19 @@ def spark_udf(
     return ModelUDF(plan, signature.inputs if signature is not None else None, located, acceleration)
 
 
-def _compile(model: PyFuncModel, config: Mapping[str, Any], archive: ModelArchive) -> tuple[ShippedTrees | None, str]:
-    """Compile the tree ensemble once, here; its graph joins the archive. Returns what the workers
-    need besides the graph (None: not compiled) and what happened."""
-    from pack.flavors.accelerate import accelerate  # lazy: the converter only when asked
+def _compile(model: PyFuncModel, config: Mapping[str, Any], archive: ModelArchive) -> tuple[Compiled | None, str]:
+    """Compile the tree ensemble once, here (native code first: the fastest on large batches); the
+    compiled file joins the archive. Returns what the workers need besides that file (None: not
+    compiled) and what happened."""
+    from pack.flavors.accelerate import BATCH_RUNTIMES, accelerate  # lazy: the compilers only when asked
 
-    outcome = accelerate(model, config)
-    if outcome.graph is None:
+    outcome = accelerate(model, config, runtimes=BATCH_RUNTIMES)
+    if outcome.artifact is None:
         logger.warning("accelerate: %s is scored as saved: %s", model.path, outcome.detail)
         return None, f"not compiled: {outcome.detail}"
-    graph = outcome.graph
-    archive.add(COMPILED_FILE, graph.onnx)
+    archive.add(outcome.artifact.file_name, outcome.artifact.payload())
     logger.info("accelerate: %s", outcome.detail)
-    return ShippedTrees(graph.output, graph.flat, graph.example_output), f"compiled: {outcome.detail}"
+    return outcome.artifact.shipped(), f"compiled: {outcome.detail}"
 
 
 def _spark_context(spark: SparkSession) -> Any:

@@ -7,9 +7,10 @@ against the manifest made on the driver, loads the model and keeps it for the wo
 logs, but refuse it under the safe-only policy (the driver's, or ``PACK_SAFE_ONLY`` in the executor).
 A few models stay loaded per worker (least recently used first out).
 
-With ``accelerate``, the driver compiled the tree ensemble and shipped its graph in the archive: the
-worker runs it on onnxruntime without importing scikit-learn, after checking it answers the input
-example as scikit-learn did on the driver; otherwise it loads the model as saved and logs why.
+With ``accelerate``, the driver compiled the tree ensemble and shipped the result (a native library,
+or an onnxruntime graph) in the archive: the worker runs it without importing scikit-learn, after
+checking it answers the input example as scikit-learn did on the driver; otherwise it loads the model
+as saved and logs why.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from pyspark.sql.types import DataType
@@ -32,29 +33,22 @@ from pack.flavors.lookup import flavor_for_model
 from pack.flavors.mlmodel import MLModel
 from pack.flavors.pyfunc import PyFuncModel, load_model
 from pack.flavors.safety import check_model
-from pack.spark.inputs import InputPlan, model_input
+from pack.spark.inputs import InputPlan, model_input, table_input
 from pack.spark.results import to_spark
 from pack.spark.shipping import Manifest, unpack, verify
 
+if TYPE_CHECKING:
+    from pack.flavors.accelerate import Compiled
+
 MODELS_PER_WORKER = 4
-COMPILED_FILE = "pack-compiled-trees.onnx"  # the archive's compiled graph, beside the model's files
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class ShippedTrees:
-    """A tree ensemble compiled on the driver: the graph is ``COMPILED_FILE`` in the archive, the
-    rest travels in the plan (see ``pack.flavors.accelerate.CompiledGraph``)."""
-
-    output: str
-    flat: bool
-    example_output: Any
 
 
 @dataclass(frozen=True)
 class ScoringPlan:
     """What every worker needs to score: the model's archive and manifest, its load options,
-    the checked params and the result type. Pickled into each task (keep it small)."""
+    the checked params and the result type; ``compiled``: the trees compiled on the driver, whose
+    file (``compiled.file_name``) is in the archive. Pickled into each task (keep it small)."""
 
     archive_name: str
     manifest: Manifest
@@ -63,7 +57,7 @@ class ScoringPlan:
     params: Mapping[str, Any] | None = None
     extra_env: Mapping[str, str] = field(default_factory=dict)
     safe_only: bool = False
-    compiled: ShippedTrees | None = None
+    compiled: Compiled | None = None
 
     @property
     def cache_key(self) -> str:
@@ -110,13 +104,10 @@ def _load(plan: ScoringPlan) -> PyFuncModel:
         return load_model(directory, model_config=plan.model_config, safe_only=plan.safe_only)
 
 
-def _adopt(shipped: ShippedTrees, metadata: MLModel, directory: Path, config: Mapping[str, Any]) -> PyFuncModel:
-    from pack.flavors.accelerate import CompiledGraph, adopt  # lazy: only for compiled models
+def _adopt(shipped: Compiled, metadata: MLModel, directory: Path, config: Mapping[str, Any]) -> PyFuncModel:
+    from pack.flavors.accelerate import adopt  # lazy: only for compiled models
 
-    graph = CompiledGraph(
-        (directory / COMPILED_FILE).read_bytes(), shipped.output, shipped.flat, shipped.example_output
-    )
-    return adopt(graph, metadata, directory, config)
+    return adopt(shipped.located(directory), metadata, directory, config)
 
 
 # One per Python worker process: the point is to load each model once per worker, not once per task.
@@ -133,4 +124,20 @@ def score(plan: ScoringPlan, inputs: InputPlan, batches: Iterator[Any]) -> Itera
         yield to_spark(model.predict(model_input(inputs, args), plan.params), plan.result_type)
 
 
-__all__ = ["COMPILED_FILE", "MODELS_PER_WORKER", "ScoringPlan", "ShippedTrees", "score"]
+def score_arrow(plan: ScoringPlan, inputs: InputPlan, batches: Iterator[Any]) -> Iterator[Any]:
+    """Predict every batch of one task's partition (the body of the Arrow UDF: ``pyarrow.Array`` in
+    and out, for plain columns and a scalar result type)."""
+    import pyarrow as pa
+    from pyspark.sql.pandas.types import to_arrow_type
+
+    model = _LOADED.get(plan)
+    kind = to_arrow_type(plan.result_type)
+    for batch in batches:
+        arrays = batch if isinstance(batch, tuple) else (batch,)
+        if len(arrays[0]) == 0:
+            continue
+        series = to_spark(model.predict(table_input(inputs, arrays), plan.params), plan.result_type)
+        yield pa.Array.from_pandas(series, type=kind, safe=True)
+
+
+__all__ = ["MODELS_PER_WORKER", "ScoringPlan", "score", "score_arrow"]

@@ -1,11 +1,12 @@
-"""``spark_udf(accelerate=True)``: tree ensembles compiled once on the driver, run by the workers on
-onnxruntime (after re-verifying the graph), and the fallbacks; ``safe_only`` on the driver and in
+"""``spark_udf(accelerate=True)``: tree ensembles compiled once on the driver (native code, else
+onnxruntime), run by the workers (after verifying them again), and the fallbacks; ``safe_only`` on the driver and in
 executors."""
 
 from __future__ import annotations
 
 import dataclasses
 import logging
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +17,9 @@ import pytest
 import pack
 import pack.pyfunc
 from pack.errors import UnsafeFormatWarning, UnsafeModel
+from pack.flavors.accelerate import CompiledGraph
+from pack.flavors.native_trees import NativeLibrary
 from pack.spark.udf import ModelUDF
-from pack.spark.worker import COMPILED_FILE
 
 pytest.importorskip("skl2onnx")
 pytest.importorskip("onnxruntime")
@@ -58,24 +60,34 @@ def _worker_predictor(spark, udf: ModelUDF) -> str:
     return str(spark.sparkContext.parallelize([0], 1).map(loaded).collect()[0])
 
 
+@pytest.mark.parametrize("runtime", ["native", "onnxruntime"])
 def test_a_forest_compiled_on_the_driver_scores_as_scikit_learn_does(
-    spark, tmp_path, table, rows, random_forest, classification_data
+    spark, tmp_path, table, rows, random_forest, classification_data, monkeypatch, runtime
 ):
+    monkeypatch.setenv("PACK_CACHE_DIR", str(tmp_path / "cache"))
+    if runtime == "native":
+        pytest.importorskip("tl2cgen")
+        if shutil.which("gcc") is None:
+            pytest.skip("native code needs gcc")
+        runs_on, predictor, artifact = "native code (treelite + TL2cgen)", "NativeTrees", NativeLibrary
+    else:  # no C compiler on the driver: onnxruntime's kernel instead
+        monkeypatch.setenv("CC", "no-such-compiler")
+        runs_on, predictor, artifact = "onnxruntime's tree kernel", "CompiledTrees", CompiledGraph
     labels = _save(tmp_path / "labels", random_forest, classification_data)
     probas = _save(tmp_path / "probas", random_forest, classification_data, predict_fn="predict_proba")
 
     fast = pack.pyfunc.spark_udf(spark, labels, accelerate=True)
     fast_probas = pack.pyfunc.spark_udf(spark, probas, accelerate=True, result_type="array<double>")
     assert fast.accelerated and fast_probas.accelerated
-    assert fast.acceleration.startswith("compiled: RandomForestClassifier runs on onnxruntime's tree kernel")
+    assert fast.acceleration.startswith(f"compiled: RandomForestClassifier runs on {runs_on}")
     assert fast.returnType.simpleString() == "bigint"
     out = _scored(table.withColumn("label", fast()).withColumn("probas", fast_probas()))
 
     np.testing.assert_array_equal(out["label"].to_numpy(), pack.pyfunc.load_model(labels).predict(rows[FEATURES]))
     expected = pack.pyfunc.load_model(probas).predict(rows[FEATURES])
     np.testing.assert_allclose(np.stack(out["probas"].to_numpy()), expected, rtol=1e-4, atol=1e-5)
-    assert _worker_predictor(spark, fast) == "CompiledTrees"  # the workers run the shipped graph
-    assert COMPILED_FILE in {record.path for record in fast._plan.manifest.files}  # checked like the model's files
+    assert _worker_predictor(spark, fast) == predictor  # the workers run what the driver compiled
+    assert artifact.file_name in {record.path for record in fast._plan.manifest.files}  # checked like the model's
     assert pack.pyfunc.spark_udf(spark, labels).acceleration is None  # not asked
 
 

@@ -10,7 +10,8 @@ pytest.importorskip("pyspark", reason="pyspark is not installed (pip install 'pa
 
 from pack.errors import SchemaError
 from pack.flavors.schema import ColSpec, DataType, Schema, TensorSpec
-from pack.spark.inputs import InputPlan, check_names, model_input
+from pack.flavors.table import NumericTable
+from pack.spark.inputs import InputPlan, check_names, model_input, table_input
 
 COLUMNS = Schema((ColSpec(DataType.double, "a"), ColSpec(DataType.double, "b"), ColSpec(DataType.long, "c", False)))
 
@@ -57,3 +58,25 @@ def test_nested_arrays_and_scalar_columns_stack_into_tensors():
     named = Schema((TensorSpec("int64", (-1, 2), "a"), TensorSpec("int64", (-1,), "b")))
     both = model_input(InputPlan(named, by_position=False), (pd.DataFrame({"a": [[1, 2], [3, 4]], "b": [5, 6]}),))
     assert both["a"].shape == (2, 2) and both["b"].tolist() == [5, 6]
+
+
+def test_arrow_batches_of_the_signatures_numeric_columns_travel_as_one_array():
+    import pyarrow as pa
+
+    uniform = Schema((ColSpec(DataType.double, "a"), ColSpec(DataType.double, "b")))
+    plan = InputPlan(uniform, by_position=True, names=("b", "a"))
+    assert plan.table_columns == ("a", "b")
+    table = table_input(plan, (pa.array([2.0, 4.0]), pa.array([1.0, 3.0])))
+    assert isinstance(table, NumericTable) and table.columns == ("a", "b")
+    np.testing.assert_array_equal(table.values, [[1.0, 2.0], [3.0, 4.0]])  # the signature's order
+
+    # A null, or a column that is not numeric: pandas columns, as a pandas UDF would get them.
+    holes = table_input(plan, (pa.array([2.0, None]), pa.array([1.0, 3.0])))
+    assert isinstance(holes, pd.DataFrame) and np.isnan(holes["b"].iloc[1])
+    text = table_input(plan, (pa.array(["x", "y"]), pa.array([1.0, 3.0])))
+    assert isinstance(text, pd.DataFrame) and text["b"].tolist() == ["x", "y"]
+
+    # Not the signature's columns exactly, or mixed types: never one array.
+    assert InputPlan(uniform, True, names=("a",)).table_columns is None
+    assert InputPlan(COLUMNS, True, names=("a", "b", "c")).table_columns is None
+    assert InputPlan(uniform, by_position=False).table_columns is None  # one struct

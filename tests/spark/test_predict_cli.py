@@ -30,7 +30,7 @@ def test_scores_a_partitioned_dataset_into_parquet_partitioned_the_same(workdir,
         "-o", str(tmp_path / "scored"), "--master", "local[2]", "--accelerate",
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    assert "accelerate: compiled: RandomForestClassifier runs on onnxruntime's tree kernel" in done.stderr
+    assert "accelerate: compiled: RandomForestClassifier runs on " in done.stderr  # native code, or onnxruntime
     assert done.stdout.startswith("scored 90 rows in ") and " rows/s) " in done.stdout
     assert sorted(p.name for p in (tmp_path / "scored").glob("day=*")) == ["day=mon", "day=tue", "day=wed"]
 

@@ -64,6 +64,38 @@ def test_sklearn_model_scores_like_pyfunc_predict_however_the_columns_are_passed
     np.testing.assert_array_equal(out["as_double"].to_numpy(), expected.astype(float))
 
 
+def _eval_type(frame) -> int:
+    """The Python UDF kind Spark runs for ``frame``'s one UDF column (pandas or Arrow iterator)."""
+    plan = frame._jdf.queryExecution().executedPlan().toString()
+    return int(plan.split("ArrowEvalPython ", 1)[1].splitlines()[0].rsplit(", ", 1)[1])
+
+
+def test_numeric_columns_travel_as_arrow_arrays_with_nulls_and_integers_as_pandas_would(spark, table, rows, forest_dir):
+    """The signature's numeric columns go through an Arrow UDF (no pandas per batch); a null or an
+    integer column scores as through the pandas UDF a struct argument still takes."""
+    from pyspark.sql.functions import col, struct, when
+    from pyspark.util import PythonEvalType
+
+    udf = pack.pyfunc.spark_udf(spark, forest_dir)
+    model = pack.pyfunc.load_model(forest_dir)
+    holes = table.withColumn("f1", when(col("id") % 7 == 0, None).otherwise(col("f1")))
+    integers = table.withColumn("f2", (col("f2") * 10).cast("bigint"))
+    for frame, expected in [
+        (holes, rows[FEATURES].assign(f1=rows["f1"].mask(rows["id"] % 7 == 0))),
+        (integers, rows[FEATURES].assign(f2=(rows["f2"] * 10).astype("int64").astype(float))),
+    ]:
+        arrow, pandas = frame.withColumn("p", udf()), frame.withColumn("p", udf(struct(*FEATURES)))
+        assert _eval_type(arrow) == PythonEvalType.SQL_SCALAR_ARROW_ITER_UDF
+        assert _eval_type(pandas) == PythonEvalType.SQL_SCALAR_PANDAS_ITER_UDF
+        want = model.predict(expected)
+        np.testing.assert_array_equal(scored(arrow)["p"].to_numpy(), want)
+        np.testing.assert_array_equal(scored(pandas)["p"].to_numpy(), want)
+    # A struct result (several outputs) stays a pandas UDF.
+    assert _eval_type(table.withColumn("p", pack.pyfunc.spark_udf(spark, forest_dir, "label bigint")())) == (
+        PythonEvalType.SQL_SCALAR_PANDAS_ITER_UDF
+    )
+
+
 def test_columns_under_other_names_map_by_position_with_a_warning(spark, table, rows, forest_dir):
     renamed = table.select("id", *[table[name].alias(f"x{i}") for i, name in enumerate(FEATURES)])
     udf = pack.pyfunc.spark_udf(spark, forest_dir)

@@ -229,7 +229,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="200,000 rows and one pass each")
     parser.add_argument("--no-mlflow", action="store_true", help="pack only (no ratios; nothing is written)")
     args = parser.parse_args()
-    rows, rounds = (200_000, 1) if args.quick else (1_000_000, 3)
+    rows, rounds = (200_000, 1) if args.quick else (1_000_000, 5)
     results: dict[str, Any] = {"load_before": os.getloadavg()[0]}
     from pack.flavors.convert import convert_to_onnx
 

@@ -2,16 +2,16 @@
 
 Two runtimes, tried in the order asked: onnxruntime's tree kernel (the estimator converted in memory
 with skl2onnx, the converter ``pack convert`` uses) and native code (``pack.flavors.native_trees``:
-treelite + TL2cgen + a C compiler). A compiled model is run on the model's input example next to
-scikit-learn and swapped in only when every prediction matches: labels exactly, numbers within
-``RTOL``/``ATOL``. Otherwise the model stays on scikit-learn and ``accelerate`` says why. Nothing is
-written to the model directory.
+pack's forest kernel, or TL2cgen's code for gradient boosting, built by a C compiler). A compiled
+model is run on the model's input example next to scikit-learn and swapped in only when every
+prediction matches: labels exactly, numbers within ``RTOL``/``ATOL``. Otherwise the model stays on
+scikit-learn and ``accelerate`` says why. Nothing is written to the model directory.
 
 The verified result (``CompiledGraph`` or ``NativeLibrary``) can be run elsewhere without
 scikit-learn: ``adopt`` puts it behind a model's metadata and checks it again on the input example
 against the predictions scikit-learn made where it was compiled (Spark's driver compiles once, its
 workers adopt). The server prefers onnxruntime (no compiler at start, as fast at one row); Spark
-prefers native code (about 4x onnxruntime's rows/s on large batches).
+prefers native code (several times onnxruntime's rows/s on large batches, on one core).
 
 Why onnxruntime (``benchmarks/tree_kernels.py``, the benchmark forest: 50 trees, depth 8, 10 features):
 one row runs in about 4 us, close to TL2cgen's compiled C called straight through ctypes (about 3 us;

@@ -1,17 +1,20 @@
-"""Compiling a scikit-learn tree ensemble to native code: treelite reads the trees, TL2cgen writes them
-as C, the system's C compiler (``$CC``, else ``gcc``) builds a shared library, ctypes calls it.
+"""Compiling a scikit-learn tree ensemble to native code: C source, built into a shared library by the
+system's C compiler (``$CC``, else ``gcc``), called through ctypes.
 
-The library holds one more function of pack's, ``pack_predict_rows``, that scores a block of float64
-rows in one call (TL2cgen's own ``predict`` takes one row), reading each value as scikit-learn's
-trees do: through float32 for the estimators built on ``sklearn.tree`` (their thresholds were chosen
-on float32 values), as float64 for the histogram-based ones; NaN is treelite's "missing".
+The source: random forests, extra trees and single decision trees as arrays walked by pack's own
+kernel (``pack.flavors.forest_kernel``: equal answers, no dependency besides the compiler);
+gradient boosting (classic and histogram-based) written by TL2cgen from treelite's reading of the
+model (the ``accelerate`` extra), plus pack's ``pack_predict_rows``, which scores a block of float64
+rows in one call (TL2cgen's ``predict`` takes one row), reading each value as scikit-learn's trees do:
+through float32 for the estimators built on ``sklearn.tree`` (their thresholds were chosen on
+float32 values), as float64 for the histogram-based ones; NaN is treelite's "missing".
 
-Why (``benchmarks/tree_kernels.py``): on the serving benchmark's forest the library scores 10,000-row
-blocks about 4x faster than scikit-learn or onnxruntime's tree kernel on one core, and a
+Why (``benchmarks/tree_kernels.py``): on the serving benchmark's forest, 10,000-row blocks score about
+3x faster than scikit-learn or onnxruntime's tree kernel on one core (TL2cgen about 2x), and a
 HistGradientBoosting model (which skl2onnx cannot convert) 20-100x faster than scikit-learn. The price
-is a C compiler where the model is compiled and about a second of it; libraries are cached by the hash
-of their sources (``PACK_CACHE_DIR``, else ``~/.cache/pack``), so a model compiles once per machine.
-Nothing in the model directory changes.
+is a C compiler where the model is compiled and a fraction of a second of it (TL2cgen's code: about
+a second); libraries are cached by the hash of their sources (``PACK_CACHE_DIR``, else
+``~/.cache/pack``), so a model compiles once per machine. Nothing in the model directory changes.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from pack.errors import FlavorError, MissingDependency
+from pack.flavors.forest_kernel import FORESTS, forest_source
 from pack.flavors.table import NumericTable
 from pack.types import Params
 
@@ -73,6 +77,7 @@ class NativeLibrary:
         n_features: the width of a row.
         flat: scikit-learn answered a 1-D array.
         example_output: scikit-learn's predictions on the model's input example.
+        runtime: what made the library (pack's forest kernel, or TL2cgen).
     """
 
     path: Path | None
@@ -81,7 +86,7 @@ class NativeLibrary:
     n_features: int
     flat: bool
     example_output: Any
-    runtime: ClassVar[str] = "native code (treelite + TL2cgen)"
+    runtime: str = "native code"
     file_name: ClassVar[str] = "pack-compiled-trees.so"
 
     def payload(self) -> bytes:
@@ -157,31 +162,24 @@ def compile_library(estimator: Any, answer: str, expected: Any) -> NativeLibrary
         expected: scikit-learn's predictions on the input example (kept as the evidence to check).
 
     Raises:
-        MissingDependency: treelite or TL2cgen is not installed.
-        FlavorError: treelite cannot read the estimator, or there is no C compiler, or it failed.
+        MissingDependency: treelite or TL2cgen is not installed (gradient boosting).
+        FlavorError: the estimator cannot be compiled, or there is no C compiler, or it failed.
     """
-    try:
-        import tl2cgen  # lazy: optional dependencies
-        import treelite.sklearn
-    except ImportError:
-        raise MissingDependency("tl2cgen", "accelerate") from None
     name = type(estimator).__name__
     if getattr(estimator, "n_outputs_", 1) != 1:
-        raise FlavorError(f"treelite: {name} with several outputs is not compiled")
+        raise FlavorError(f"native code: {name} with several outputs is not compiled")
     compiler = shutil.which(os.environ.get("CC") or "gcc")
     if compiler is None:
         raise FlavorError("no C compiler (gcc, or $CC) to compile the trees with")
-    try:
-        model = treelite.sklearn.import_model(estimator)
-    except Exception as exc:  # treelite's own errors are not one class
-        raise FlavorError(f"treelite cannot read {name}: {str(exc).splitlines()[0]}") from None
-    flags = [*_FLAGS] + ([] if name.startswith("HistGradientBoosting") else ["-DPACK_FLOAT32_INPUTS"])
-    jobs = max(1, min(4, os.cpu_count() or 1))
     with tempfile.TemporaryDirectory(prefix="pack-trees-") as work:
         sources = Path(work)
-        with _silenced():
-            tl2cgen.generate_c_code(model, str(sources), params={"parallel_comp": jobs})
-        (sources / "pack_rows.c").write_text(_ROWS_C)
+        if name in FORESTS:
+            (sources / "forest.c").write_text(forest_source(estimator, answer))
+            runtime, flags = "native code (pack's forest kernel)", list(_FLAGS)
+        else:
+            _tl2cgen_sources(estimator, sources)
+            runtime = "native code (treelite + TL2cgen)"
+            flags = [*_FLAGS] + ([] if name.startswith("HistGradientBoosting") else ["-DPACK_FLOAT32_INPUTS"])
         path = _build(compiler, flags, sources)
     return NativeLibrary(
         path,
@@ -190,7 +188,29 @@ def compile_library(estimator: Any, answer: str, expected: Any) -> NativeLibrary
         int(estimator.n_features_in_),
         getattr(expected, "ndim", 0) == 1,
         expected,
+        runtime,
     )
+
+
+def _tl2cgen_sources(estimator: Any, sources: Path) -> None:
+    """TL2cgen's C for ``estimator`` and pack's row loop, written to ``sources``.
+
+    Raises:
+        MissingDependency: treelite or TL2cgen is not installed.
+        FlavorError: treelite cannot read the estimator.
+    """
+    try:
+        import tl2cgen  # lazy: optional dependencies
+        import treelite.sklearn
+    except ImportError:
+        raise MissingDependency("tl2cgen", "accelerate") from None
+    try:
+        model = treelite.sklearn.import_model(estimator)
+    except Exception as exc:  # treelite's own errors are not one class
+        raise FlavorError(f"treelite cannot read {type(estimator).__name__}: {str(exc).splitlines()[0]}") from None
+    with _silenced():
+        tl2cgen.generate_c_code(model, str(sources), params={"parallel_comp": max(1, min(4, os.cpu_count() or 1))})
+    (sources / "pack_rows.c").write_text(_ROWS_C)
 
 
 def _build(compiler: str, flags: list[str], sources: Path) -> Path:

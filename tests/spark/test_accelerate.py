@@ -66,10 +66,9 @@ def test_a_forest_compiled_on_the_driver_scores_as_scikit_learn_does(
 ):
     monkeypatch.setenv("PACK_CACHE_DIR", str(tmp_path / "cache"))
     if runtime == "native":
-        pytest.importorskip("tl2cgen")
         if shutil.which("gcc") is None:
             pytest.skip("native code needs gcc")
-        runs_on, predictor, artifact = "native code (treelite + TL2cgen)", "NativeTrees", NativeLibrary
+        runs_on, predictor, artifact = "native code (pack's forest kernel)", "NativeTrees", NativeLibrary
     else:  # no C compiler on the driver: onnxruntime's kernel instead
         monkeypatch.setenv("CC", "no-such-compiler")
         runs_on, predictor, artifact = "onnxruntime's tree kernel", "CompiledTrees", CompiledGraph

@@ -9,6 +9,8 @@ and a HistGradientBoostingClassifier fit on the same rows, both saved by pack:
   pack's ``CompiledTrees.predict``;
 * treelite's own predictor (GTIL, ``treelite.gtil.predict``) and a TL2cgen shared library (C generated
   from the treelite model, compiled with gcc), each through its Python API;
+* native code as ``accelerate(runtimes=["native"])`` builds it (Spark's first choice): pack's forest
+  kernel for the forest, TL2cgen's C behind pack's row loop for the boosting model; compiled afresh;
 
 at 1 row (median latency of many calls) and 10,000 rows (rows/s), with the time to compile, and each
 candidate's agreement with scikit-learn on the 10,000 rows (labels exactly, probabilities within
@@ -108,8 +110,17 @@ class Kernels:
         self.threads = threads
         self.compile_s: dict[str, float] = {}
         loaded = pack.pyfunc.load_model(path, model_config={"trusted_types": TRUSTED})
+        os.environ["PACK_CACHE_DIR"] = str(work / f"{path.name}-cache")  # compiled afresh, not from the cache
         started = time.perf_counter()
-        outcome = accelerate(loaded, {})
+        native = accelerate(loaded, {}, runtimes=["native"])
+        self.native = native.model.predictor if native.artifact is not None else None
+        if native.artifact is not None:
+            self.native_name = f"{native.artifact.runtime}, pack's NativeTrees.predict (1 thread)"
+            self.compile_s[f"{native.artifact.runtime} (pack --accelerate: generate, gcc -O2, load, verify)"] = (
+                time.perf_counter() - started
+            )
+        started = time.perf_counter()
+        outcome = accelerate(loaded, {}, runtimes=["onnxruntime"])
         self.onnx_refused = None if outcome.compiled else outcome.detail.split(" with name=")[0]
         if outcome.compiled:
             self.compile_s["onnxruntime (pack --accelerate: convert, session, verify)"] = time.perf_counter() - started
@@ -176,6 +187,9 @@ class Kernels:
                 lambda: self.proba_session.run(proba_out, feed)[0],
             )
             out["onnxruntime, pack's CompiledTrees.predict"] = (lambda: self.compiled.predict(rows), None)
+        if self.native is not None:
+            native = self.native
+            out[self.native_name] = (lambda: native.predict(rows), None)
         out[f"treelite GTIL ({threads} threads)"] = (lambda: labels_of(gtil(), classes), gtil)
         out[f"TL2cgen .so ({threads} threads)"] = (
             lambda: labels_of(compiled_c(fast), classes),

@@ -10,8 +10,8 @@ through float32 for the estimators built on ``sklearn.tree`` (their thresholds w
 float32 values), as float64 for the histogram-based ones; NaN is treelite's "missing".
 
 Why (``benchmarks/tree_kernels.py``): on the serving benchmark's forest, 10,000-row blocks score about
-3x faster than scikit-learn or onnxruntime's tree kernel on one core (TL2cgen about 2x), and a
-HistGradientBoosting model (which skl2onnx cannot convert) 20-100x faster than scikit-learn. The price
+3x faster than scikit-learn on one core (and 2x onnxruntime's tree kernel on two), and a
+HistGradientBoosting model (which skl2onnx cannot convert) 2-100x faster than scikit-learn. The price
 is a C compiler where the model is compiled and a fraction of a second of it (TL2cgen's code: about
 a second); libraries are cached by the hash of their sources (``PACK_CACHE_DIR``, else
 ``~/.cache/pack``), so a model compiles once per machine. Nothing in the model directory changes.

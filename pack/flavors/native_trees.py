@@ -221,7 +221,7 @@ def _build(compiler: str, flags: list[str], sources: Path) -> Path:
         digest.update(file.name.encode() + b"\0" + file.read_bytes())
     cache = Path(os.environ.get("PACK_CACHE_DIR") or Path.home() / ".cache" / "pack") / "trees"
     target = cache / f"{digest.hexdigest()[:32]}.so"
-    if target.is_file():
+    if _only_mine(target) and _only_mine(cache):  # a library someone else could have written is not loaded
         return target
     objects = [sources / f"{file.stem}.o" for file in files if file.suffix == ".c"]
     compiles = [
@@ -236,13 +236,25 @@ def _build(compiler: str, flags: list[str], sources: Path) -> Path:
     )
     try:
         cache.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if not _only_mine(cache):
+            raise OSError(f"{cache} is writable by others")
         staged = cache / f".{target.name}.{os.getpid()}"
         shutil.copyfile(built, staged)
+        staged.chmod(0o644)
         os.replace(staged, target)  # whole or absent, whoever else compiles the same trees
-    except OSError:  # no cache here: keep the library beside the process
+    except OSError:  # no cache (or not a private one): keep the library in a private directory
         target = Path(tempfile.mkdtemp(prefix="pack-trees-")) / target.name
         shutil.copyfile(built, target)
     return target
+
+
+def _only_mine(path: Path) -> bool:
+    """``path`` exists, belongs to this user and nobody else may write to it."""
+    try:
+        status = path.stat()
+    except OSError:
+        return False
+    return status.st_uid == os.getuid() and not status.st_mode & 0o022
 
 
 def _finish(process: subprocess.Popen[bytes]) -> None:

@@ -137,6 +137,10 @@ def test_the_same_trees_compile_once_per_machine(tmp_path, cache):
     assert [p.stat().st_mtime_ns for p in cache.glob("*.so")] == [built]
     _compiled(tmp_path / "c", RandomForestClassifier(n_estimators=5, random_state=1).fit(FRAME, Y), FRAME)
     assert len(list(cache.glob("*.so"))) == 2
+    # A library others may write to is never loaded from the cache: it is built again, in place.
+    libraries[0].chmod(0o666)
+    _compiled(tmp_path / "d", forest, FRAME)
+    assert libraries[0].stat().st_mtime_ns != built and not libraries[0].stat().st_mode & 0o022
 
 
 def test_what_native_code_does_not_compile_says_why(tmp_path, monkeypatch):

@@ -28,7 +28,7 @@ FORESTS = frozenset(
     for task in ("Classifier", "Regressor")
 )
 BLOCK = 16
-MAX_NODES = 5_000_000  # about 120 MB of C literals: beyond this, compiling takes minutes
+MAX_NUMBERS = 20_000_000  # C literals (per node: 5, plus one value per class): beyond this gcc takes minutes
 _PRELUDE = r"""
 #include <math.h>
 #include <stdint.h>
@@ -71,7 +71,7 @@ void pack_predict_rows(const double* rows, int64_t n, int64_t width, double* out
         }
       }
       for (int64_t i = 0; i < m; ++i)
-        for (int32_t k = 0; k < WIDTH; ++k) result[i * WIDTH + k] += VALUE[at[i] * WIDTH + k];
+        for (int32_t k = 0; k < WIDTH; ++k) result[i * WIDTH + k] += VALUE[(int64_t)at[i] * WIDTH + k];
     }
     for (int64_t i = 0; i < m * WIDTH; ++i) result[i] /= N_TREES;
   }
@@ -97,8 +97,9 @@ def forest_source(estimator: Any, answer: str) -> str:
     if classifier and len(estimator.classes_) < 2:
         raise FlavorError(f"the forest kernel needs two classes or more ({name} has one)")
     trees = [tree.tree_ for tree in getattr(estimator, "estimators_", [estimator])]
-    if sum(tree.node_count for tree in trees) > MAX_NODES:
-        raise FlavorError(f"{name} has more than {MAX_NODES:,} nodes: too large for the forest kernel")
+    width = len(estimator.classes_) if classifier else 1
+    if sum(tree.node_count for tree in trees) * (5 + width) > MAX_NUMBERS:
+        raise FlavorError(f"{name} is too large for the forest kernel (more than {MAX_NUMBERS:,} numbers)")
     # A single tree's predict takes the argmax of the raw leaf values; everything else goes through
     # the per-tree fractions predict_proba computes.
     fractions = classifier and (answer == "probabilities" or hasattr(estimator, "estimators_"))
@@ -128,7 +129,7 @@ def forest_source(estimator: Any, answer: str) -> str:
     arrays = [f"static const {types[name]} {name}[] = {{{','.join(items)}}};" for name, items in columns.items()]
     return "\n".join(
         [
-            f"#define WIDTH {len(estimator.classes_) if classifier else 1}",
+            f"#define WIDTH {width}",
             f"#define N_TREES {len(trees)}",
             f"#define BLOCK {BLOCK}",
             _PRELUDE,
@@ -150,4 +151,4 @@ def _double(value: float) -> str:
     return repr(number)
 
 
-__all__ = ["BLOCK", "FORESTS", "MAX_NODES", "forest_source"]
+__all__ = ["BLOCK", "FORESTS", "MAX_NUMBERS", "forest_source"]

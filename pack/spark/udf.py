@@ -27,7 +27,7 @@ import pyarrow as pa
 from pyspark.sql import Column, SparkSession
 from pyspark.sql.functions import col, struct
 from pyspark.sql.pandas.functions import pandas_udf
-from pyspark.sql.types import AtomicType, DataType, StructType
+from pyspark.sql.types import BooleanType, DataType, DecimalType, NumericType, StringType, StructType
 
 from pack.errors import InvalidInput, SchemaError, SchemaWarning
 from pack.flavors.enforce import enforce_params
@@ -143,12 +143,15 @@ class ModelUDF:
 
     def _arrow_ready(self, inputs: InputPlan) -> bool:
         """An Arrow UDF (pyspark 4.1+) serves these inputs: the signature's uniform numeric columns,
-        and a scalar result (a pandas UDF converts each batch to pandas and back, which costs Spark
-        more than the forest's compiled predict)."""
+        and a numeric, boolean or string result (a pandas UDF converts each batch to pandas and back,
+        which costs Spark more than a compiled forest's predict; timestamps and decimals keep the
+        pandas UDF's conversions)."""
+        kind = self._plan.result_type
         return (
             arrow_udf is not None
             and inputs.table_columns is not None
-            and isinstance(self._plan.result_type, AtomicType)
+            and isinstance(kind, (NumericType, BooleanType, StringType))
+            and not isinstance(kind, DecimalType)
         )
 
     def _arrow_udf(self, inputs: InputPlan) -> Any:

@@ -134,4 +134,7 @@ def test_a_large_page_is_built_without_a_garbage_collection(settings):
     finally:
         gc.callbacks.remove(count)
     assert [v.version for v in page] == list(range(3000, 0, -1)) and page[-1] == model
-    assert collections in ([], [0]) and gc.isenabled()  # [0]: the young objects looked at once, after
+    # At most the one collection the pending objects trigger once the collector is back: young (0) or, when
+    # the process's earlier collections left the middle generation's count at its threshold, middle (1);
+    # never the full one, never one per batch of allocations.
+    assert collections in ([], [0], [1]) and gc.isenabled()

@@ -13,12 +13,11 @@ against the predictions scikit-learn made where it was compiled (Spark's driver 
 workers adopt). The server prefers onnxruntime (no compiler at start, as fast at one row); Spark
 prefers native code (several times onnxruntime's rows/s on large batches, on one core).
 
-Why onnxruntime (``benchmarks/tree_kernels.py``, the benchmark forest: 50 trees, depth 8, 10 features):
-one row runs in about 4 us, close to TL2cgen's compiled C called straight through ctypes (about 3 us;
-15 us through its Python API), both far below an HTTP request's cost; TL2cgen is 3-6x faster on 10,000-row
-batches, but needs a C compiler and a second of it at load, so onnxruntime, already pack's ``onnx``
-extra, is the server's first choice. Its session options hardly matter at one row (threads, graph
-optimisation level and execution mode are all within noise).
+Why onnxruntime first in the server (``benchmarks/tree_kernels.py``, the benchmark forest: 50 trees,
+depth 8, 10 features): one row runs in about 4 us, close to native code (about 3-5 us), both far below
+an HTTP request's cost; native code is about 2x faster on 10,000-row batches but needs a C compiler
+where the model loads, which serving images do not have. onnxruntime's session options hardly matter
+at one row (threads, graph optimisation level and execution mode are all within noise).
 """
 
 from __future__ import annotations

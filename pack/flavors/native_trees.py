@@ -2,12 +2,9 @@
 system's C compiler (``$CC``, else ``gcc``), called through ctypes.
 
 The source: random forests, extra trees and single decision trees as arrays walked by pack's own
-kernel (``pack.flavors.forest_kernel``: equal answers, no dependency besides the compiler);
-gradient boosting (classic and histogram-based) written by TL2cgen from treelite's reading of the
-model (the ``accelerate`` extra), plus pack's ``pack_predict_rows``, which scores a block of float64
-rows in one call (TL2cgen's ``predict`` takes one row), reading each value as scikit-learn's trees do:
-through float32 for the estimators built on ``sklearn.tree`` (their thresholds were chosen on
-float32 values), as float64 for the histogram-based ones; NaN is treelite's "missing".
+kernel (``pack.flavors.forest_kernel``: equal answers, no dependency besides the compiler); gradient
+boosting as TL2cgen writes it (``pack.flavors.boosting_source``). Either library exports
+``pack_predict_rows`` (a block of float64 rows in, one row of outputs each out) and ``pack_row_width``.
 
 Why (``benchmarks/tree_kernels.py``): on the serving benchmark's forest, 10,000-row blocks score about
 3x faster than scikit-learn on one core (and 2x onnxruntime's tree kernel on two), and a
@@ -19,51 +16,25 @@ a second); libraries are cached by the hash of their sources (``PACK_CACHE_DIR``
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import hashlib
-import io
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
-import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
-from pack.errors import FlavorError, MissingDependency
+from pack.errors import FlavorError
+from pack.flavors.boosting_source import boosting_sources
 from pack.flavors.forest_kernel import FORESTS, forest_source
 from pack.flavors.table import NumericTable
 from pack.types import Params
 
 COMPILE_TIMEOUT_S = 600
 _FLAGS = ("-O2", "-fPIC")
-# pack's entry point, compiled with TL2cgen's sources: N rows in, N x ROW_WIDTH numbers out.
-_ROWS_C = r"""
-#include "header.h"
-#define ROW_WIDTH (N_TARGET * MAX_N_CLASS)
-int32_t pack_row_width(void) { return ROW_WIDTH; }
-void pack_predict_rows(const double* rows, int64_t n, int64_t width, double* out) {
-  union Entry entry[width];
-  for (int64_t i = 0; i < n; ++i) {
-    const double* row = rows + i * width;
-    for (int64_t j = 0; j < width; ++j) {
-#ifdef PACK_FLOAT32_INPUTS
-      float value = (float)row[j];
-      if (isnan(value)) entry[j].missing = -1; else entry[j].fvalue = (double)value;
-#else
-      if (isnan(row[j])) entry[j].missing = -1; else entry[j].fvalue = row[j];
-#endif
-    }
-    double* result = out + i * ROW_WIDTH;
-    for (int k = 0; k < ROW_WIDTH; ++k) result[k] = 0.0;
-    predict(entry, 0, result);
-  }
-}
-"""
 
 
 @dataclass(frozen=True)
@@ -177,9 +148,7 @@ def compile_library(estimator: Any, answer: str, expected: Any) -> NativeLibrary
             (sources / "forest.c").write_text(forest_source(estimator, answer))
             runtime, flags = "native code (pack's forest kernel)", list(_FLAGS)
         else:
-            _tl2cgen_sources(estimator, sources)
-            runtime = "native code (treelite + TL2cgen)"
-            flags = [*_FLAGS] + ([] if name.startswith("HistGradientBoosting") else ["-DPACK_FLOAT32_INPUTS"])
+            runtime, flags = "native code (treelite + TL2cgen)", [*_FLAGS, *boosting_sources(estimator, sources)]
         path = _build(compiler, flags, sources)
     return NativeLibrary(
         path,
@@ -190,27 +159,6 @@ def compile_library(estimator: Any, answer: str, expected: Any) -> NativeLibrary
         expected,
         runtime,
     )
-
-
-def _tl2cgen_sources(estimator: Any, sources: Path) -> None:
-    """TL2cgen's C for ``estimator`` and pack's row loop, written to ``sources``.
-
-    Raises:
-        MissingDependency: treelite or TL2cgen is not installed.
-        FlavorError: treelite cannot read the estimator.
-    """
-    try:
-        import tl2cgen  # lazy: optional dependencies
-        import treelite.sklearn
-    except ImportError:
-        raise MissingDependency("tl2cgen", "accelerate") from None
-    try:
-        model = treelite.sklearn.import_model(estimator)
-    except Exception as exc:  # treelite's own errors are not one class
-        raise FlavorError(f"treelite cannot read {type(estimator).__name__}: {str(exc).splitlines()[0]}") from None
-    with _silenced():
-        tl2cgen.generate_c_code(model, str(sources), params={"parallel_comp": max(1, min(4, os.cpu_count() or 1))})
-    (sources / "pack_rows.c").write_text(_ROWS_C)
 
 
 def _build(compiler: str, flags: list[str], sources: Path) -> Path:
@@ -270,24 +218,6 @@ def _finish(process: subprocess.Popen[bytes]) -> None:
 
 def _compiler_version(compiler: str) -> str:
     return subprocess.run([compiler, "--version"], capture_output=True, text=True, check=False).stdout
-
-
-@contextlib.contextmanager
-def _silenced() -> Iterator[None]:
-    """TL2cgen's chatter kept out of the user's output: its log goes to print(), its warnings to
-    warnings.warn, and its bundled treelite writes to file descriptor 2 (that it is older than the
-    treelite that read the model; the verification on the input example stands behind the result)."""
-    sys.stderr.flush()
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "wb") as null:
-            os.dup2(null.fileno(), 2)
-        with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
 
 
 __all__ = ["NativeLibrary", "NativeTrees", "compile_library"]

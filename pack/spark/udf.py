@@ -194,8 +194,9 @@ def spark_udf(
         params: inference params, checked against the signature now and passed to every predict.
         extra_env: environment variables set in each Python worker before it loads the model.
         model_config: load options, as for ``pack.pyfunc.load_model``.
-        accelerate: compile a scikit-learn tree ensemble here, to native code (treelite + TL2cgen and
-            a C compiler) or else onnxruntime's tree kernel, verified on the input example, and ship it;
+        accelerate: compile a scikit-learn tree ensemble here, to native code (a C compiler is needed
+            here, not in the executors) or else onnxruntime's tree kernel, verified on the input
+            example, and ship it;
             workers run it without scikit-learn. A model that cannot be compiled is scored as saved;
             ``udf.acceleration`` says why (and it is logged).
         safe_only: refuse executable content (pickles, custom Python models, model code) here and in

@@ -103,6 +103,9 @@ class NativeTrees:
         self._function.argtypes = [ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64, ctypes.c_void_p]
         self._width = width
         self._compiled = compiled
+        import numpy as np  # lazy: keeps the module light
+
+        self._classes: Any = np.asarray(compiled.classes)  # once, not per call
 
     def predict(self, data: Any, params: Params | None = None) -> Any:
         import numpy as np  # lazy: keeps the module light
@@ -122,7 +125,7 @@ class NativeTrees:
             out = np.column_stack([1.0 - out[:, 0], out[:, 0]])
         if self._compiled.answer == "probabilities":
             return out
-        return np.asarray(self._compiled.classes).take(out.argmax(axis=1))
+        return self._classes.take(out.argmax(axis=1))
 
 
 def compile_library(estimator: Any, answer: str, expected: Any) -> NativeLibrary:
